@@ -1,0 +1,511 @@
+import { Dialog, type SendMessageOptions } from './dialog.js';
+import { AbortError, AgentCallError, InvalidArgumentError, LllmError, ProviderError, throwIfAborted, toAbortError } from './errors.js';
+import type { InvokeRequest, InvokeResult, Invoker, RawToolCall } from './invoker.js';
+import type { LogStore } from './log-store.js';
+import { type FailedAttempt, FunctionCall, Message } from './message.js';
+import { type Cost, sumCosts } from './model-card.js';
+import type { PromptLike, ToolLike } from './prompt-like.js';
+import { type BackoffOptions, backoffDelay, sleep as defaultSleep, raceAbort } from './retry.js';
+import type { Stream } from './stream.js';
+import { closestMatches, safeName } from './strings.js';
+
+/** Limits on waiting for rate limits (HTTP 429) during one agent call. */
+export interface RateLimitBudget {
+  /** How many 429s to wait out (default 8). */
+  readonly maxWaits?: number;
+  /** The most time to spend waiting in total (default 300,000 ms). */
+  readonly maxTotalWaitMs?: number;
+}
+
+/** How an agent is built. */
+export interface AgentOptions {
+  /** The agent's name; it is the `creator` of its replies. */
+  readonly name: string;
+  /** The system prompt `initDialog` renders. */
+  readonly systemPrompt: PromptLike;
+  /** The model name sent to the invoker. */
+  readonly model: string;
+  readonly invoker: Invoker;
+  /** Provider arguments for every call (`temperature`, `max_completion_tokens`, …). */
+  readonly modelArgs?: Readonly<Record<string, unknown>>;
+  /** Parse failures (and bad tool calls) answered per reply before giving up (default 3). */
+  readonly maxExceptionRetry?: number;
+  /** Tool rounds before the "answer now" prompt (default 5). `0` means no limit, bounded by `interruptHardCap`. */
+  readonly maxInterruptTimes?: number;
+  /** The bound on tool rounds when `maxInterruptTimes` is 0 (default 100). */
+  readonly interruptHardCap?: number;
+  /** Retries of one model request after a transient fault: 5xx, connection, timeout (default 3). */
+  readonly maxLlmRecall?: number;
+  readonly rateLimit?: RateLimitBudget;
+  readonly backoff?: BackoffOptions;
+  /** Per-request timeout in ms; a timeout is a transient fault. Default: none (the provider's own). */
+  readonly timeoutMs?: number;
+  /** Where dialogs from `initDialog` are logged. */
+  readonly log?: LogStore;
+  /** Default log session for `initDialog` (default: the agent name and a timestamp). */
+  readonly session?: string;
+  /** Frontend events; with `streamReplies` model text is streamed here. */
+  readonly stream?: Stream;
+  /** Ask the invoker to stream and forward text deltas to `stream`. */
+  readonly streamReplies?: boolean;
+  /** Run the tool calls of one reply concurrently (results are still appended in call order). Default false. */
+  readonly parallelToolCalls?: boolean;
+  /** Injected for tests: waiting. */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Injected for tests: randomness of backoff jitter. */
+  readonly random?: () => number;
+}
+
+/** Options of one agent call. */
+export interface AgentCallOptions {
+  /** Model arguments for this call, over the agent's `modelArgs`. */
+  readonly args?: Readonly<Record<string, unknown>>;
+  /** Passed to the top prompt's parser. */
+  readonly parserArgs?: Readonly<Record<string, unknown>>;
+  readonly signal?: AbortSignal;
+}
+
+/** What an agent call returns. */
+export interface AgentCallResult<T = unknown> {
+  /** The accepted final reply (also the dialog's tail). */
+  readonly message: Message;
+  /** `message.parsed`, typed. */
+  readonly parsed: T;
+  /** The dialog the call appended to (the same object that was passed in). */
+  readonly dialog: Dialog;
+  /** Every tool call made, with its result, in order. */
+  readonly calls: readonly FunctionCall[];
+  /** Every failed attempt of this call (each is also on the reply it preceded). */
+  readonly attempts: readonly FailedAttempt[];
+  /** The exact cost of this call: accepted replies and failed attempts. */
+  readonly cost: Cost;
+}
+
+interface CallState {
+  readonly signal: AbortSignal | undefined;
+  readonly modelArgs: Readonly<Record<string, unknown>>;
+  readonly parserArgs: Readonly<Record<string, unknown>> | undefined;
+  readonly calls: FunctionCall[];
+  readonly attempts: FailedAttempt[];
+  readonly costs: Cost[];
+  rateLimitWaits: number;
+  rateLimitWaitedMs: number;
+}
+
+interface AcceptedReply {
+  readonly message: Message;
+  readonly attempts: FailedAttempt[];
+}
+
+const DEFAULTS = {
+  maxExceptionRetry: 3,
+  maxInterruptTimes: 5,
+  interruptHardCap: 100,
+  maxLlmRecall: 3,
+  maxWaits: 8,
+  maxTotalWaitMs: 300_000,
+} as const;
+
+/**
+ * An agent: a system prompt, a model and an invoker, driven by the agent-call state machine.
+ * `call()` takes a dialog topped by a task prompt to a parsed reply or a typed `AgentCallError`.
+ */
+export class Agent {
+  readonly name: string;
+  readonly systemPrompt: PromptLike;
+  readonly model: string;
+  readonly invoker: Invoker;
+  readonly modelArgs: Readonly<Record<string, unknown>>;
+  readonly maxExceptionRetry: number;
+  readonly maxInterruptTimes: number;
+  readonly interruptHardCap: number;
+  readonly maxLlmRecall: number;
+  readonly log: LogStore | undefined;
+  readonly stream: Stream | undefined;
+  readonly #options: AgentOptions;
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly #random: () => number;
+
+  constructor(options: AgentOptions) {
+    this.#options = options;
+    this.name = options.name;
+    this.systemPrompt = options.systemPrompt;
+    this.model = options.model;
+    this.invoker = options.invoker;
+    this.modelArgs = Object.freeze({ ...(options.modelArgs ?? {}) });
+    this.maxExceptionRetry = nonNegative('maxExceptionRetry', options.maxExceptionRetry ?? DEFAULTS.maxExceptionRetry);
+    this.maxInterruptTimes = nonNegative('maxInterruptTimes', options.maxInterruptTimes ?? DEFAULTS.maxInterruptTimes);
+    this.interruptHardCap = Math.max(1, options.interruptHardCap ?? DEFAULTS.interruptHardCap);
+    this.maxLlmRecall = nonNegative('maxLlmRecall', options.maxLlmRecall ?? DEFAULTS.maxLlmRecall);
+    this.log = options.log;
+    this.stream = options.stream;
+    this.#sleep = options.sleep ?? defaultSleep;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** A new dialog holding the rendered system prompt, logged to `sessionName` (or the agent's session). */
+  initDialog(promptArgs?: Readonly<Record<string, unknown>>, sessionName?: string): Dialog {
+    const session = sessionName ?? this.#options.session ?? `${safeName(this.name, 'agent')}-${Date.now()}`;
+    const dialog = new Dialog({ log: this.log ? { store: this.log, session } : undefined, topPrompt: this.systemPrompt });
+    dialog.append(
+      new Message({ role: 'system', content: this.systemPrompt.render(promptArgs), creator: 'system', promptPath: this.systemPrompt.path }),
+    );
+    return dialog;
+  }
+
+  /** Send a prompt or text on `dialog` (as `Dialog.sendMessage`, with `creator` defaulting to `user`). */
+  sendMessage(
+    dialog: Dialog,
+    prompt: PromptLike | string,
+    args?: Readonly<Record<string, unknown>>,
+    options: SendMessageOptions = {},
+  ): Message {
+    return dialog.sendMessage(prompt, args, { creator: 'user', ...options });
+  }
+
+  /**
+   * Run the agent-call state machine on `dialog` (appending to it) until a reply parses with the
+   * top prompt's parser and requests no tools.
+   */
+  async call<T = unknown>(dialog: Dialog, options: AgentCallOptions = {}): Promise<AgentCallResult<T>> {
+    throwIfAborted(options.signal);
+    const state: CallState = {
+      signal: options.signal,
+      modelArgs: { ...this.modelArgs, ...(options.args ?? {}) },
+      parserArgs: options.parserArgs,
+      calls: [],
+      attempts: [],
+      costs: [],
+      rateLimitWaits: 0,
+      rateLimitWaitedMs: 0,
+    };
+    let interrupts = 0;
+    let finalPromptSent = false;
+    for (;;) {
+      const prompt = dialog.topPrompt ?? this.systemPrompt;
+      const reply = await this.#acceptedReply(dialog, prompt, state, finalPromptSent);
+      dialog.append(reply.message);
+      state.costs.push(reply.message.cost);
+      if (reply.message.toolCalls.length === 0) {
+        return {
+          message: reply.message,
+          parsed: reply.message.parsed as T,
+          dialog,
+          calls: state.calls,
+          attempts: state.attempts,
+          cost: sumCosts(state.costs),
+        };
+      }
+      interrupts += 1;
+      if (this.maxInterruptTimes === 0 && interrupts > this.interruptHardCap) {
+        throw new AgentCallError(
+          `Agent "${this.name}" made ${interrupts} rounds of tool calls without answering, past the hard cap of ${this.interruptHardCap} (maxInterruptTimes is 0, "no limit"). Raise interruptHardCap or set maxInterruptTimes to end with an "answer now" prompt.`,
+          { kind: 'interrupt_limit', attempts: state.attempts, dialog },
+        );
+      }
+      await this.#runTools(dialog, prompt, reply.message.toolCalls, state);
+      if (this.maxInterruptTimes > 0 && interrupts >= this.maxInterruptTimes && !finalPromptSent) {
+        dialog.sendMessage(prompt.finalHandler, {}, { role: 'user', creator: 'system' });
+        finalPromptSent = true;
+      }
+    }
+  }
+
+  /** Invoke until a reply is acceptable, answering failures on a pruned exception fork. */
+  async #acceptedReply(dialog: Dialog, prompt: PromptLike, state: CallState, finalPromptSent: boolean): Promise<AcceptedReply> {
+    const attempts: FailedAttempt[] = [];
+    let work = dialog;
+    let current = prompt;
+    for (let retry = 0; ; retry++) {
+      const result = await this.#invoke(work, current, state, attempts);
+      const checked = this.#check(result, current, state, finalPromptSent);
+      if (checked.ok) return { message: checked.message, attempts };
+
+      const failure: FailedAttempt = { kind: checked.kind, error: checked.error, message: checked.message, at: Date.now() };
+      attempts.push(failure);
+      state.attempts.push(failure);
+      state.costs.push(checked.message.cost);
+      if (retry >= this.maxExceptionRetry) {
+        const limit = finalPromptSent && checked.kind === 'tool_call';
+        throw new AgentCallError(
+          limit
+            ? `Agent "${this.name}" kept calling tools after the "answer now" prompt (${retry + 1} replies) on prompt "${prompt.path}". Last problem: ${checked.error}`
+            : `Agent "${this.name}" could not get an acceptable reply to prompt "${prompt.path}" after ${retry + 1} attempts (maxExceptionRetry ${this.maxExceptionRetry}). Last problem: ${checked.error}`,
+          { kind: limit ? 'interrupt_limit' : 'parse', attempts: state.attempts, dialog },
+        );
+      }
+      if (work === dialog) work = dialog.fork({ branch: 'exception' });
+      work.append(checked.message);
+      const handler = current.exceptionHandler;
+      if (checked.message.toolCalls.length > 0) {
+        // Every tool call must be answered by a tool message, or providers reject the next request.
+        for (const call of checked.message.toolCalls) {
+          work.sendMessage(
+            handler,
+            {
+              error_message:
+                checked.callErrors.get(call.id) ?? 'Not run: another call in the same reply was invalid. Fix it and call again.',
+            },
+            { role: 'tool', creator: 'exception', toolCallId: call.id },
+          );
+        }
+      } else {
+        work.sendMessage(handler, { error_message: checked.error }, { role: 'user', creator: 'exception' });
+      }
+      current = handler;
+    }
+  }
+
+  /** Decide whether a reply is acceptable: valid tool calls, or text that parses. */
+  #check(
+    result: InvokeResult,
+    prompt: PromptLike,
+    state: CallState,
+    finalPromptSent: boolean,
+  ):
+    | { ok: true; message: Message }
+    | { ok: false; kind: 'parse' | 'tool_call'; error: string; message: Message; callErrors: Map<string, string> } {
+    const base = {
+      content: result.content,
+      creator: this.name,
+      promptPath: prompt.path,
+      finishReason: result.finishReason,
+      model: result.model ?? this.model,
+      ...(result.usage ? { usage: result.usage } : {}),
+      ...(result.logprobs ? { logprobs: result.logprobs } : {}),
+      ...(result.raw === undefined ? {} : { raw: result.raw }),
+      ...(result.extra ? { extra: { ...result.extra } } : {}),
+    };
+    if (result.toolCalls.length > 0) {
+      const { calls, errors } = checkToolCalls(result.toolCalls, prompt.tools, finalPromptSent);
+      const message = new Message({ ...base, role: 'tool_call', toolCalls: calls });
+      if (errors.size === 0) return { ok: true, message };
+      return { ok: false, kind: 'tool_call', error: [...errors.values()].join('\n'), message, callErrors: errors };
+    }
+    try {
+      const parsed = prompt.parse(result.content, state.parserArgs);
+      return { ok: true, message: new Message({ ...base, role: 'assistant', parsed }) };
+    } catch (error) {
+      if (AbortError.isInstance(error)) throw error;
+      return {
+        ok: false,
+        kind: 'parse',
+        error: error instanceof Error ? error.message : String(error),
+        message: new Message({ ...base, role: 'assistant' }),
+        callErrors: new Map(),
+      };
+    }
+  }
+
+  /** One model request with the transient-fault and rate-limit policy. */
+  async #invoke(work: Dialog, prompt: PromptLike, state: CallState, attempts: FailedAttempt[]): Promise<InvokeResult> {
+    const stream = this.#options.streamReplies ? this.stream : undefined;
+    const request: InvokeRequest = {
+      model: this.model,
+      messages: work.messages,
+      tools: prompt.tools,
+      format: prompt.format,
+      hostedTools: prompt.hostedTools,
+      modelArgs: state.modelArgs,
+      promptPath: prompt.path,
+      ...(stream
+        ? {
+            stream: true,
+            onEvent: (event) => {
+              if (event.type === 'text-delta') stream.textDelta(event.text);
+            },
+          }
+        : {}),
+    };
+    for (let recall = 0; ; ) {
+      throwIfAborted(state.signal);
+      const timeout = this.#options.timeoutMs === undefined ? undefined : AbortSignal.timeout(this.#options.timeoutMs);
+      const signals = [state.signal, timeout].filter((signal): signal is AbortSignal => signal !== undefined);
+      const signal =
+        signals.length === 0 ? new AbortController().signal : signals.length === 1 ? (signals[0] as AbortSignal) : AbortSignal.any(signals);
+      let error: ProviderError;
+      try {
+        return await raceAbort(this.invoker.invoke(request, signal), signal);
+      } catch (thrown) {
+        if (state.signal?.aborted) throw toAbortError(state.signal.reason);
+        error = this.#asProviderError(thrown, timeout);
+      }
+      const failure: FailedAttempt = {
+        kind: 'provider',
+        error: error.message,
+        at: Date.now(),
+        ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
+      };
+      attempts.push(failure);
+      state.attempts.push(failure);
+      if (!error.isRetryable) {
+        throw new AgentCallError(`Agent "${this.name}": the ${this.invoker.name} request failed and cannot be retried: ${error.message}`, {
+          kind: 'provider',
+          attempts: state.attempts,
+          dialog: work.branch === 'exception' ? (work.parent ?? work) : work,
+          cause: error,
+        });
+      }
+      if (error.kind === 'rate_limit') {
+        state.rateLimitWaits += 1;
+        const wait = error.retryAfterMs ?? backoffDelay(state.rateLimitWaits, this.#options.backoff, this.#random);
+        const maxWaits = this.#options.rateLimit?.maxWaits ?? DEFAULTS.maxWaits;
+        const maxTotal = this.#options.rateLimit?.maxTotalWaitMs ?? DEFAULTS.maxTotalWaitMs;
+        if (state.rateLimitWaits > maxWaits || state.rateLimitWaitedMs + wait > maxTotal) {
+          throw new AgentCallError(
+            `Agent "${this.name}": rate limited ${state.rateLimitWaits} times by ${this.invoker.name}; waiting ${wait} ms more would pass the rate-limit budget (${maxWaits} waits, ${maxTotal} ms in total). Lower the request rate or raise rateLimit.maxWaits / maxTotalWaitMs.`,
+            {
+              kind: 'provider',
+              attempts: state.attempts,
+              dialog: work.branch === 'exception' ? (work.parent ?? work) : work,
+              cause: error,
+            },
+          );
+        }
+        state.rateLimitWaitedMs += wait;
+        await this.#sleep(wait, state.signal);
+        continue;
+      }
+      recall += 1;
+      if (recall > this.maxLlmRecall) {
+        throw new AgentCallError(
+          `Agent "${this.name}": the ${this.invoker.name} request failed ${recall} times in a row (maxLlmRecall ${this.maxLlmRecall}). Last error: ${error.message}`,
+          { kind: 'provider', attempts: state.attempts, dialog: work.branch === 'exception' ? (work.parent ?? work) : work, cause: error },
+        );
+      }
+      await this.#sleep(backoffDelay(recall, this.#options.backoff, this.#random), state.signal);
+    }
+  }
+
+  #asProviderError(thrown: unknown, timeout: AbortSignal | undefined): ProviderError {
+    if (ProviderError.isInstance(thrown)) return thrown;
+    if (timeout?.aborted) {
+      return new ProviderError(`The request timed out after ${this.#options.timeoutMs} ms.`, {
+        kind: 'timeout',
+        provider: this.invoker.name,
+        cause: thrown,
+      });
+    }
+    if (LllmError.isInstance(thrown)) {
+      return new ProviderError(thrown.message, { kind: 'client', isRetryable: false, provider: this.invoker.name, cause: thrown });
+    }
+    const message = thrown instanceof Error ? thrown.message : String(thrown);
+    return new ProviderError(`Invoker "${this.invoker.name}" threw an unexpected error: ${message}`, {
+      kind: 'client',
+      isRetryable: false,
+      provider: this.invoker.name,
+      cause: thrown,
+    });
+  }
+
+  /** Run the accepted tool calls and append their results through the interrupt handler. */
+  async #runTools(dialog: Dialog, prompt: PromptLike, toolCalls: readonly FunctionCall[], state: CallState): Promise<void> {
+    // A call identical to an earlier one (in this agent call, or earlier in this reply) is not re-run.
+    const repeats = toolCalls.map(
+      (call, index) => call.isRepeatedIn(state.calls) || toolCalls.slice(0, index).some((other) => other.equals(call)),
+    );
+    const run = async (call: FunctionCall, index: number): Promise<FunctionCall> => {
+      if (repeats[index]) {
+        return call.withResult(
+          `The function ${call.name} was already called with identical arguments ${JSON.stringify(call.arguments)}; its result is above. Do not call it again with the same arguments. If you need no other function, give your final answer.`,
+        );
+      }
+      const tool = prompt.tools.find((candidate) => candidate.name === call.name);
+      if (!tool?.linked) {
+        throw new AgentCallError(
+          `Tool "${call.name}" of prompt "${prompt.path}" has no implementation. Link one (e.g. tool({ name: "${call.name}", …, execute })) before calling the agent.`,
+          { kind: 'tool', attempts: state.attempts, dialog },
+        );
+      }
+      const controller = new AbortController();
+      const signal = state.signal ? AbortSignal.any([state.signal, controller.signal]) : controller.signal;
+      try {
+        const value = await raceAbort(
+          Promise.resolve().then(() => tool.execute({ ...call.arguments }, { signal, callId: call.id, agentName: this.name })),
+          state.signal,
+        );
+        return call.withResult(formatToolResult(tool, value));
+      } catch (error) {
+        if (state.signal?.aborted) throw toAbortError(state.signal.reason);
+        const message = error instanceof Error ? error.message : String(error);
+        return call.withResult(`Error: the function ${call.name} failed: ${message}`, message);
+      } finally {
+        controller.abort();
+      }
+    };
+    const results: FunctionCall[] = [];
+    if (this.#options.parallelToolCalls) results.push(...(await Promise.all(toolCalls.map(run))));
+    else for (const [index, call] of toolCalls.entries()) results.push(await run(call, index));
+    for (const result of results) {
+      state.calls.push(result);
+      dialog.sendMessage(
+        prompt.interruptHandler,
+        { call_results: result.result ?? '' },
+        { role: 'tool', creator: 'function', toolCallId: result.id, extra: { functionName: result.name } },
+      );
+    }
+  }
+}
+
+function formatToolResult(tool: ToolLike, value: unknown): string {
+  if (tool.formatResult) return tool.formatResult(value);
+  if (typeof value === 'string') return value;
+  if (value === undefined) return 'Done (no result).';
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Parse and check the raw tool calls of a reply; returns the calls and an error per bad call id. */
+function checkToolCalls(
+  raw: readonly RawToolCall[],
+  tools: readonly ToolLike[],
+  finalPromptSent: boolean,
+): { calls: FunctionCall[]; errors: Map<string, string> } {
+  const errors = new Map<string, string>();
+  const calls = raw.map((call, index) => {
+    const id = call.id || `call_${index}`;
+    let args: Record<string, unknown> = {};
+    const tool = tools.find((candidate) => candidate.name === call.name);
+    if (!tool) {
+      const names = tools.map((candidate) => candidate.name);
+      const suggestion = closestMatches(call.name, names)[0];
+      errors.set(
+        id,
+        finalPromptSent
+          ? `No functions are available now; do not call "${call.name}". Give your final answer.`
+          : `Unknown function "${call.name}".${suggestion ? ` Did you mean "${suggestion}"?` : ''} Available: ${names.length ? names.join(', ') : 'none'}.`,
+      );
+    }
+    const text = call.arguments.trim() === '' ? '{}' : call.arguments;
+    try {
+      const value: unknown = JSON.parse(text);
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('the arguments must be a JSON object');
+      args = value as Record<string, unknown>;
+    } catch (error) {
+      if (!errors.has(id)) {
+        const detail = error instanceof Error ? error.message : String(error);
+        errors.set(
+          id,
+          `The arguments of "${call.name}" are not valid JSON (${detail}): ${JSON.stringify(call.arguments.slice(0, 200))}. Send a JSON object.`,
+        );
+      }
+    }
+    if (tool && !errors.has(id) && tool.validate) {
+      const validation = tool.validate(args);
+      if (validation.success) args = validation.data as Record<string, unknown>;
+      else errors.set(id, `Invalid arguments for "${call.name}": ${validation.error}`);
+    }
+    return new FunctionCall({ id, name: call.name, arguments: args, rawArguments: call.arguments });
+  });
+  return { calls, errors };
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new InvalidArgumentError(`Agent option ${name} must be a whole number >= 0, got ${String(value)}.`, { argument: name });
+  }
+  return value;
+}

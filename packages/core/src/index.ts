@@ -1,0 +1,95 @@
+export type { AgentCallOptions, AgentCallResult, AgentOptions, RateLimitBudget } from './agent.js';
+export { Agent } from './agent.js';
+export type { DialogBranch, DialogJSON, DialogOptions, PromptLookup, SendMessageOptions } from './dialog.js';
+export { Dialog } from './dialog.js';
+export type { AgentCallErrorKind, ProviderErrorKind } from './errors.js';
+export {
+  AbortError,
+  AgentCallError,
+  ConfigError,
+  InvalidArgumentError,
+  LllmError,
+  NotFoundError,
+  ParseError,
+  ProviderError,
+  TemplateError,
+  throwIfAborted,
+  toAbortError,
+} from './errors.js';
+export type { ImageMediaType } from './image.js';
+export { detectImageType } from './image.js';
+export type { FinishReason, InvokeEvent, InvokeRequest, InvokeResult, Invoker, RawToolCall } from './invoker.js';
+export type {
+  JsonObject,
+  LogCollection,
+  LogEntry,
+  LogSession,
+  LogSessionInfo,
+  LogStore,
+  LogStoreConfig,
+  LogStoreFactory,
+  ReadQuery,
+  SessionQuery,
+} from './log-store.js';
+export {
+  createLogStore,
+  filterSessions,
+  LOG_COLLECTIONS,
+  listLogBackends,
+  MemoryLogStore,
+  NoopLogStore,
+  nextLogSequence,
+  registerLogBackend,
+} from './log-store.js';
+export type {
+  FailedAttempt,
+  FailedAttemptJSON,
+  FunctionCallJSON,
+  MessageInit,
+  MessageJSON,
+  Modality,
+  Role,
+  TokenLogprob,
+  Usage,
+} from './message.js';
+export { deepEqual, deepFreeze, FunctionCall, Message, ROLES } from './message.js';
+export type { Cost, ModelArgumentRules, ModelCard, ModelFeatures, ModelPricing } from './model-card.js';
+export {
+  assertModelArguments,
+  checkModelArguments,
+  costOf,
+  findModelCard,
+  getModelCard,
+  listModelCards,
+  priceUsage,
+  registerModelCard,
+  registerModelCards,
+  sumCosts,
+  ZERO_COST,
+} from './model-card.js';
+export type {
+  ComputerUseConfig,
+  HostedMcpServer,
+  HostedTools,
+  JsonSchema,
+  OutputFormat,
+  PromptLike,
+  ToolContext,
+  ToolLike,
+  ValidationResult,
+} from './prompt-like.js';
+export { knownSecrets, REDACTED, redactSecrets, redactString, registerSecret } from './redact.js';
+export type { BackoffOptions } from './retry.js';
+export { backoffDelay, parseRetryAfter, raceAbort, sleep } from './retry.js';
+export type { ScriptedInvoker, ScriptedReply, ScriptedToolCall, ScriptStep } from './scripted-invoker.js';
+export { createScriptedInvoker, scriptedHttpError } from './scripted-invoker.js';
+export type {
+  ConsoleStreamOptions,
+  ProgressHandle,
+  SpinnerHandle,
+  Stream,
+  StreamEvent,
+  StreamOutput,
+} from './stream.js';
+export { ConsoleStream, createSilentStream } from './stream.js';
+export { closestMatches, editDistance, safeName, truncate } from './strings.js';

@@ -1,0 +1,297 @@
+import { type Cost, costOf } from './model-card.js';
+
+/** Who a message is from, in provider-neutral terms. `tool_call` is an assistant turn that requested tools. */
+export type Role = 'system' | 'user' | 'assistant' | 'tool_call' | 'tool';
+
+/** What a message carries. */
+export type Modality = 'text' | 'image';
+
+export const ROLES: readonly Role[] = ['system', 'user', 'assistant', 'tool_call', 'tool'];
+
+/** Token counts reported by a provider for one model reply. */
+export interface Usage {
+  /** Prompt tokens billed at the full input price (excludes cached and cache-write tokens). */
+  readonly inputTokens: number;
+  /** Completion tokens (including reasoning tokens). */
+  readonly outputTokens: number;
+  /** Prompt tokens read from the provider's prompt cache. */
+  readonly cachedInputTokens?: number;
+  /** Prompt tokens written to the provider's prompt cache (Anthropic). */
+  readonly cacheWriteInputTokens?: number;
+  /** Of `outputTokens`, how many were hidden reasoning. */
+  readonly reasoningTokens?: number;
+}
+
+/** One token's log probability, with alternatives when `top_logprobs` was asked for. */
+export interface TokenLogprob {
+  readonly token: string;
+  readonly logprob: number;
+  readonly bytes?: readonly number[] | null;
+  readonly topLogprobs?: readonly { readonly token: string; readonly logprob: number; readonly bytes?: readonly number[] | null }[];
+}
+
+/** A failed step of an agent call, kept on the final message and in `AgentCallError.attempts`. */
+export interface FailedAttempt {
+  /** `parse`: the reply did not parse; `tool_call`: unknown tool or bad arguments; `provider`: the request failed. */
+  readonly kind: 'parse' | 'tool_call' | 'provider';
+  /** The error message fed back to the model (or the provider's error). */
+  readonly error: string;
+  /** The reply that failed, when there was one. */
+  readonly message?: Message;
+  /** The provider status code, for provider attempts. */
+  readonly statusCode?: number;
+  /** Milliseconds since the epoch. */
+  readonly at: number;
+}
+
+/** The JSON form of a function call. */
+export interface FunctionCallJSON {
+  id: string;
+  name: string;
+  arguments: Record<string, unknown>;
+  rawArguments?: string;
+  result?: string;
+  error?: string;
+}
+
+/** A tool call requested by the model, and once run, its result. Immutable. */
+export class FunctionCall {
+  readonly id: string;
+  readonly name: string;
+  readonly arguments: Readonly<Record<string, unknown>>;
+  /** The argument JSON exactly as the provider sent it. */
+  readonly rawArguments: string | undefined;
+  /** The text fed back to the model, once the call ran. */
+  readonly result: string | undefined;
+  /** Set when the tool threw; `result` then holds the error text fed back. */
+  readonly error: string | undefined;
+
+  constructor(init: FunctionCallJSON) {
+    this.id = init.id;
+    this.name = init.name;
+    this.arguments = deepFreeze(structuredClone(init.arguments));
+    this.rawArguments = init.rawArguments;
+    this.result = init.result;
+    this.error = init.error;
+    Object.freeze(this);
+  }
+
+  /** Same name, same key set, equal values (deeply). `{}` never equals `{x: 1}`. */
+  equals(other: FunctionCall): boolean {
+    return this.name === other.name && deepEqual(this.arguments, other.arguments);
+  }
+
+  /** Whether an identical call is among `calls`. */
+  isRepeatedIn(calls: readonly FunctionCall[]): boolean {
+    return calls.some((call) => call !== this && this.equals(call));
+  }
+
+  withResult(result: string, error?: string): FunctionCall {
+    return new FunctionCall({ ...this.toJSON(), result, ...(error === undefined ? {} : { error }) });
+  }
+
+  toJSON(): FunctionCallJSON {
+    const json: FunctionCallJSON = { id: this.id, name: this.name, arguments: structuredClone({ ...this.arguments }) };
+    if (this.rawArguments !== undefined) json.rawArguments = this.rawArguments;
+    if (this.result !== undefined) json.result = this.result;
+    if (this.error !== undefined) json.error = this.error;
+    return json;
+  }
+
+  static fromJSON(json: FunctionCallJSON): FunctionCall {
+    return new FunctionCall(json);
+  }
+}
+
+/** Everything a message can hold; only `role`, `content` and `creator` are required. */
+export interface MessageInit {
+  role: Role;
+  content: string;
+  /** Who produced it: an agent name, `user`, `function`, `system`… */
+  creator: string;
+  modality?: Modality;
+  /** For `image` messages: the MIME type of the base64 data in `content`. */
+  mediaType?: string;
+  /** For `image` messages: an optional caption sent with the image. */
+  caption?: string;
+  toolCalls?: readonly FunctionCall[];
+  /** For `tool` messages: the id of the call this result answers. */
+  toolCallId?: string;
+  /** The parsed result (set on assistant replies the state machine accepted). */
+  parsed?: unknown;
+  usage?: Usage;
+  model?: string;
+  logprobs?: readonly TokenLogprob[];
+  /** The provider payload, kept for logs and for providers that must echo items back. */
+  raw?: unknown;
+  /** Failed attempts that preceded this reply (pruned exception branches, provider faults). */
+  attempts?: readonly FailedAttempt[];
+  /** The path of the prompt that produced this message, when a prompt did. */
+  promptPath?: string;
+  finishReason?: string;
+  extra?: Record<string, unknown>;
+  /** Milliseconds since the epoch; defaults to now. */
+  createdAt?: number;
+}
+
+/** The JSON form of a message (`Message.toJSON()` / `Message.fromJSON()`). */
+export interface MessageJSON extends Omit<MessageInit, 'toolCalls' | 'attempts'> {
+  toolCalls?: FunctionCallJSON[];
+  attempts?: FailedAttemptJSON[];
+}
+
+export interface FailedAttemptJSON {
+  kind: FailedAttempt['kind'];
+  error: string;
+  message?: MessageJSON;
+  statusCode?: number;
+  at: number;
+}
+
+/** One immutable dialog message. Create variants with `with()`. */
+export class Message {
+  readonly role: Role;
+  readonly content: string;
+  readonly creator: string;
+  readonly modality: Modality;
+  readonly mediaType: string | undefined;
+  readonly caption: string | undefined;
+  readonly toolCalls: readonly FunctionCall[];
+  readonly toolCallId: string | undefined;
+  readonly parsed: unknown;
+  readonly usage: Usage | undefined;
+  readonly model: string | undefined;
+  readonly logprobs: readonly TokenLogprob[] | undefined;
+  readonly raw: unknown;
+  readonly attempts: readonly FailedAttempt[];
+  readonly promptPath: string | undefined;
+  readonly finishReason: string | undefined;
+  readonly extra: Readonly<Record<string, unknown>>;
+  readonly createdAt: number;
+
+  constructor(init: MessageInit) {
+    this.role = init.role;
+    this.content = init.content;
+    this.creator = init.creator;
+    this.modality = init.modality ?? 'text';
+    this.mediaType = init.mediaType;
+    this.caption = init.caption;
+    this.toolCalls = Object.freeze([...(init.toolCalls ?? [])]);
+    this.toolCallId = init.toolCallId;
+    this.parsed = init.parsed === undefined ? undefined : deepFreeze(init.parsed);
+    this.usage = init.usage === undefined ? undefined : Object.freeze({ ...init.usage });
+    this.model = init.model;
+    this.logprobs = init.logprobs === undefined ? undefined : deepFreeze([...init.logprobs]);
+    this.raw = init.raw === undefined ? undefined : deepFreeze(init.raw);
+    this.attempts = Object.freeze([...(init.attempts ?? [])].map((attempt) => Object.freeze({ ...attempt })));
+    this.promptPath = init.promptPath;
+    this.finishReason = init.finishReason;
+    this.extra = deepFreeze({ ...(init.extra ?? {}) });
+    this.createdAt = init.createdAt ?? Date.now();
+    Object.freeze(this);
+  }
+
+  /** A copy with some fields replaced. */
+  with(patch: Partial<MessageInit>): Message {
+    return new Message({ ...this.toInit(), ...patch });
+  }
+
+  /** The price of this message under its model card; `known: false` when the model or usage is unknown. */
+  get cost(): Cost {
+    return costOf(this.model, this.usage);
+  }
+
+  toInit(): MessageInit {
+    const init: MessageInit = {
+      role: this.role,
+      content: this.content,
+      creator: this.creator,
+      modality: this.modality,
+      toolCalls: this.toolCalls,
+      attempts: this.attempts,
+      extra: { ...this.extra },
+      createdAt: this.createdAt,
+    };
+    assignDefined(init, {
+      mediaType: this.mediaType,
+      caption: this.caption,
+      toolCallId: this.toolCallId,
+      parsed: this.parsed,
+      usage: this.usage,
+      model: this.model,
+      logprobs: this.logprobs,
+      raw: this.raw,
+      promptPath: this.promptPath,
+      finishReason: this.finishReason,
+    });
+    return init;
+  }
+
+  toJSON(): MessageJSON {
+    const { toolCalls, attempts, ...rest } = this.toInit();
+    const json: MessageJSON = structuredClone(rest) as MessageJSON;
+    if (toolCalls && toolCalls.length > 0) json.toolCalls = toolCalls.map((call) => call.toJSON());
+    else delete json.toolCalls;
+    if (attempts && attempts.length > 0) json.attempts = attempts.map(attemptToJSON);
+    else delete json.attempts;
+    if (Object.keys(json.extra ?? {}).length === 0) delete json.extra;
+    return json;
+  }
+
+  static fromJSON(json: MessageJSON): Message {
+    const { toolCalls, attempts, ...rest } = json;
+    return new Message({
+      ...rest,
+      toolCalls: (toolCalls ?? []).map((call) => FunctionCall.fromJSON(call)),
+      attempts: (attempts ?? []).map(attemptFromJSON),
+    });
+  }
+}
+
+function attemptToJSON(attempt: FailedAttempt): FailedAttemptJSON {
+  const json: FailedAttemptJSON = { kind: attempt.kind, error: attempt.error, at: attempt.at };
+  if (attempt.message) json.message = attempt.message.toJSON();
+  if (attempt.statusCode !== undefined) json.statusCode = attempt.statusCode;
+  return json;
+}
+
+function attemptFromJSON(json: FailedAttemptJSON): FailedAttempt {
+  return {
+    kind: json.kind,
+    error: json.error,
+    at: json.at,
+    ...(json.message ? { message: Message.fromJSON(json.message) } : {}),
+    ...(json.statusCode === undefined ? {} : { statusCode: json.statusCode }),
+  };
+}
+
+function assignDefined<T extends object>(target: T, values: Partial<T>): void {
+  for (const [key, value] of Object.entries(values)) {
+    if (value !== undefined) (target as Record<string, unknown>)[key] = value;
+  }
+}
+
+/** Deep structural equality for JSON-like values: same key sets, equal values. */
+export function deepEqual(left: unknown, right: unknown): boolean {
+  if (Object.is(left, right)) return true;
+  if (typeof left !== 'object' || typeof right !== 'object' || left === null || right === null) return false;
+  if (Array.isArray(left) !== Array.isArray(right)) return false;
+  if (Array.isArray(left) && Array.isArray(right)) {
+    return left.length === right.length && left.every((item, index) => deepEqual(item, right[index]));
+  }
+  const leftKeys = Object.keys(left);
+  const rightKeys = Object.keys(right);
+  if (leftKeys.length !== rightKeys.length) return false;
+  return leftKeys.every(
+    (key) => Object.hasOwn(right, key) && deepEqual((left as Record<string, unknown>)[key], (right as Record<string, unknown>)[key]),
+  );
+}
+
+/** Freeze a value and everything reachable from it (plain objects and arrays). */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  if (ArrayBuffer.isView(value)) return value;
+  Object.freeze(value);
+  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  return value;
+}

@@ -1,0 +1,229 @@
+import { InvalidArgumentError, NotFoundError } from './errors.js';
+import type { Usage } from './message.js';
+import { closestMatches } from './strings.js';
+
+/** What a model can do. Invokers consult these before sending a feature the model lacks. */
+export interface ModelFeatures {
+  /** Function calling. */
+  readonly tools?: boolean;
+  /** JSON-schema structured output. */
+  readonly structuredOutput?: boolean;
+  /** Image input. */
+  readonly vision?: boolean;
+  /** `logprobs` / `top_logprobs`. */
+  readonly logprobs?: boolean;
+  /** A reasoning model (no forced temperature; reasoning tokens billed as output). */
+  readonly reasoning?: boolean;
+  /** Streaming responses. */
+  readonly streaming?: boolean;
+  /** Hosted web search (Responses API). */
+  readonly webSearch?: boolean;
+  /** Hosted computer use (Responses API). */
+  readonly computerUse?: boolean;
+  /** Hosted remote MCP servers (Responses API). */
+  readonly mcp?: boolean;
+  /** Provider-side prompt caching. */
+  readonly promptCaching?: boolean;
+}
+
+/** Prices in US dollars per one million tokens. */
+export interface ModelPricing {
+  readonly input: number;
+  readonly output: number;
+  /** Price of prompt tokens read from cache; defaults to `input`. */
+  readonly cachedInput?: number;
+  /** Price of prompt tokens written to cache (Anthropic); defaults to `input`. */
+  readonly cacheWrite?: number;
+}
+
+/** Constraints on model arguments, checked before a request is sent. */
+export interface ModelArgumentRules {
+  /** Arguments the model rejects (e.g. `temperature` on reasoning models). */
+  readonly unsupported?: readonly string[];
+  /** Numeric ranges, inclusive. */
+  readonly ranges?: Readonly<Record<string, readonly [number, number]>>;
+}
+
+/** Everything LLLM knows about one model. */
+export interface ModelCard {
+  /** The canonical name, as sent to the API. */
+  readonly name: string;
+  /** `openai`, `anthropic`, `together`, … */
+  readonly provider: string;
+  /** Dated snapshots and aliases that resolve to this card. */
+  readonly snapshots?: readonly string[];
+  readonly features: ModelFeatures;
+  /** Context window in tokens. */
+  readonly contextWindow?: number;
+  /** Largest completion in tokens (used as the default `max_tokens` where an API requires one). */
+  readonly maxOutputTokens?: number;
+  readonly pricing?: ModelPricing;
+  /** An OpenAI-compatible endpoint serving this model (Together, Fireworks, …). */
+  readonly baseURL?: string;
+  /** The environment variable holding the key for `baseURL`. */
+  readonly apiKeyEnv?: string;
+  readonly argumentRules?: ModelArgumentRules;
+  /** The training-data cutoff, `YYYY-MM` or `YYYY-MM-DD`. */
+  readonly knowledgeCutoff?: string;
+}
+
+const cards = new Map<string, ModelCard>();
+const aliases = new Map<string, string>();
+
+/** Add (or replace) a model card; its snapshots resolve to it too. */
+export function registerModelCard(card: ModelCard): void {
+  cards.set(card.name, Object.freeze({ ...card }));
+  for (const snapshot of card.snapshots ?? []) aliases.set(snapshot, card.name);
+}
+
+/** Register several cards at once. */
+export function registerModelCards(list: readonly ModelCard[]): void {
+  for (const card of list) registerModelCard(card);
+}
+
+/**
+ * Find a card by name or snapshot. A dated snapshot that was not registered (`gpt-4o-2025-01-01`)
+ * falls back to its undated base name. Returns `undefined` for unknown models.
+ */
+export function findModelCard(name: string | undefined): ModelCard | undefined {
+  if (!name) return undefined;
+  const direct = cards.get(name) ?? cards.get(aliases.get(name) ?? '');
+  if (direct) return direct;
+  const undated = name.replace(/-\d{4}-\d{2}-\d{2}$/, '').replace(/-\d{8}$/, '');
+  if (undated !== name) return cards.get(undated) ?? cards.get(aliases.get(undated) ?? '');
+  return undefined;
+}
+
+/** Like `findModelCard`, but an unknown model is an error listing the closest known names. */
+export function getModelCard(name: string): ModelCard {
+  const card = findModelCard(name);
+  if (card) return card;
+  const known = [...cards.keys(), ...aliases.keys()];
+  const suggestions = closestMatches(name, known);
+  throw new NotFoundError(
+    `No model card for "${name}".${suggestions.length ? ` Did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}?` : ''} Register one with registerModelCard({ name: "${name}", … }).`,
+    { what: 'model card', key: name, suggestions },
+  );
+}
+
+/** All registered cards. */
+export function listModelCards(): ModelCard[] {
+  return [...cards.values()];
+}
+
+/** A price breakdown in US dollars. `known` is false when the model or its usage is unknown. */
+export interface Cost {
+  readonly known: boolean;
+  readonly inputUsd: number;
+  readonly cachedInputUsd: number;
+  readonly cacheWriteUsd: number;
+  readonly outputUsd: number;
+  readonly totalUsd: number;
+  /** The exact total in pico-dollars (10⁻¹² USD), so sums do not drift. */
+  readonly totalPicoUsd: number;
+}
+
+export const ZERO_COST: Cost = Object.freeze({
+  known: true,
+  inputUsd: 0,
+  cachedInputUsd: 0,
+  cacheWriteUsd: 0,
+  outputUsd: 0,
+  totalUsd: 0,
+  totalPicoUsd: 0,
+});
+
+const UNKNOWN_COST: Cost = Object.freeze({ ...ZERO_COST, known: false });
+
+// Prices have at most six decimals per million tokens, so one token costs an integer number of
+// pico-dollars: price × 10⁶. Integer sums are exact where floating-point sums drift.
+function picoPerToken(pricePerMillion: number): number {
+  return Math.round(pricePerMillion * 1_000_000);
+}
+
+/** The cost of `usage` under `card`. */
+export function priceUsage(card: ModelCard | undefined, usage: Usage | undefined): Cost {
+  if (!usage) return ZERO_COST;
+  if (!card?.pricing) return UNKNOWN_COST;
+  const { pricing } = card;
+  const input = usage.inputTokens * picoPerToken(pricing.input);
+  const cached = (usage.cachedInputTokens ?? 0) * picoPerToken(pricing.cachedInput ?? pricing.input);
+  const cacheWrite = (usage.cacheWriteInputTokens ?? 0) * picoPerToken(pricing.cacheWrite ?? pricing.input);
+  const output = usage.outputTokens * picoPerToken(pricing.output);
+  const total = input + cached + cacheWrite + output;
+  return Object.freeze({
+    known: true,
+    inputUsd: input / 1e12,
+    cachedInputUsd: cached / 1e12,
+    cacheWriteUsd: cacheWrite / 1e12,
+    outputUsd: output / 1e12,
+    totalUsd: total / 1e12,
+    totalPicoUsd: total,
+  });
+}
+
+/** The cost of `usage` for a model looked up by name. Unknown models give `known: false`, never a throw. */
+export function costOf(model: string | undefined, usage: Usage | undefined): Cost {
+  return priceUsage(findModelCard(model), usage);
+}
+
+/** Add costs exactly; the sum is `known` only if every part was. */
+export function sumCosts(costs: Iterable<Cost>): Cost {
+  let known = true;
+  let input = 0;
+  let cached = 0;
+  let cacheWrite = 0;
+  let output = 0;
+  let total = 0;
+  for (const cost of costs) {
+    known &&= cost.known;
+    input += Math.round(cost.inputUsd * 1e12);
+    cached += Math.round(cost.cachedInputUsd * 1e12);
+    cacheWrite += Math.round(cost.cacheWriteUsd * 1e12);
+    output += Math.round(cost.outputUsd * 1e12);
+    total += cost.totalPicoUsd;
+  }
+  return Object.freeze({
+    known,
+    inputUsd: input / 1e12,
+    cachedInputUsd: cached / 1e12,
+    cacheWriteUsd: cacheWrite / 1e12,
+    outputUsd: output / 1e12,
+    totalUsd: total / 1e12,
+    totalPicoUsd: total,
+  });
+}
+
+/**
+ * Check model arguments against a card: arguments the model does not support and values out of
+ * range. Returns one line per problem (empty when fine).
+ */
+export function checkModelArguments(card: ModelCard, args: Readonly<Record<string, unknown>>): string[] {
+  const problems: string[] = [];
+  const rules = card.argumentRules;
+  for (const key of rules?.unsupported ?? []) {
+    if (args[key] !== undefined) problems.push(`${key}: "${card.name}" does not accept ${key}; remove it.`);
+  }
+  for (const [key, [min, max]] of Object.entries(rules?.ranges ?? {})) {
+    const value = args[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max) {
+      problems.push(`${key}: expected a number from ${min} to ${max} for "${card.name}", got ${JSON.stringify(value)}.`);
+    }
+  }
+  const maxTokens = args.max_completion_tokens ?? args.max_tokens ?? args.max_output_tokens;
+  if (typeof maxTokens === 'number' && card.maxOutputTokens !== undefined && maxTokens > card.maxOutputTokens) {
+    problems.push(`max tokens: ${maxTokens} exceeds the ${card.maxOutputTokens}-token output limit of "${card.name}".`);
+  }
+  return problems;
+}
+
+/** Like `checkModelArguments`, but throws an `InvalidArgumentError` listing every problem. */
+export function assertModelArguments(card: ModelCard, args: Readonly<Record<string, unknown>>): void {
+  const problems = checkModelArguments(card, args);
+  if (problems.length > 0) {
+    throw new InvalidArgumentError(`Invalid arguments for model "${card.name}":\n${problems.map((p) => `- ${p}`).join('\n')}`, {
+      argument: 'modelArgs',
+    });
+  }
+}

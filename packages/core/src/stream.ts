@@ -1,0 +1,226 @@
+import type { LogSession } from './log-store.js';
+
+/** A frontend event: what a `Stream` shows and what lands in the session's `frontend` log. */
+export type StreamEvent =
+  | { readonly type: 'write'; readonly text: string }
+  | { readonly type: 'text-delta'; readonly text: string }
+  | { readonly type: 'markdown'; readonly text: string }
+  | { readonly type: 'code'; readonly code: string; readonly language?: string }
+  | { readonly type: 'spinner-start'; readonly id: number; readonly label: string }
+  | { readonly type: 'spinner-stop'; readonly id: number; readonly label: string; readonly outcome: 'success' | 'failure' | 'cancelled' }
+  | { readonly type: 'progress'; readonly id: number; readonly label: string; readonly current: number; readonly total: number }
+  | { readonly type: 'divider'; readonly title?: string }
+  | { readonly type: 'expander'; readonly title: string; readonly body: string }
+  | { readonly type: 'error'; readonly message: string };
+
+/** A running spinner. */
+export interface SpinnerHandle {
+  /** Change the label while it spins. */
+  update(label: string): void;
+  /** Stop it; `outcome` is shown (✓ / ✗). */
+  stop(outcome?: 'success' | 'failure' | 'cancelled', label?: string): void;
+}
+
+/** A progress bar. */
+export interface ProgressHandle {
+  /** Move forward by `step` (default 1). */
+  advance(step?: number): void;
+  /** Jump to a value. */
+  set(current: number): void;
+  /** Complete it. */
+  done(): void;
+}
+
+/**
+ * The frontend of an agent run. Every method both shows something (or not, when silent) and logs
+ * the event to the session's `frontend` collection.
+ */
+export interface Stream {
+  /** Plain text. */
+  write(text: string): void;
+  /** A piece of a streaming model reply. */
+  textDelta(text: string): void;
+  /** Markdown text. */
+  markdown(text: string): void;
+  /** A code block. */
+  code(code: string, language?: string): void;
+  /** Start a spinner. */
+  spinner(label: string): SpinnerHandle;
+  /** Start a progress bar over `total` steps. */
+  progress(label: string, total: number): ProgressHandle;
+  /** A horizontal rule, optionally titled. */
+  divider(title?: string): void;
+  /** A collapsible section (shown collapsed in a terminal: its title and first line). */
+  expander(title: string, body: string): void;
+  /** An error. */
+  error(error: unknown): void;
+  /** Every event emitted so far, in order. */
+  readonly events: readonly StreamEvent[];
+}
+
+/** Where a console stream writes: anything with `write(string)` and optionally `isTTY`. */
+export interface StreamOutput {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+}
+
+export interface ConsoleStreamOptions {
+  /** Default: `process.stdout`. */
+  readonly output?: StreamOutput;
+  /** Show nothing; events are still recorded and logged. */
+  readonly silent?: boolean;
+  /** Log events to this session's `frontend` collection. */
+  readonly log?: LogSession;
+  /** Use ANSI colours (default: when the output is a TTY and `NO_COLOR` is unset). */
+  readonly color?: boolean;
+}
+
+const SPINNER_FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/** A `Stream` for terminals: colours and animated spinners on a TTY, plain lines otherwise. */
+export class ConsoleStream implements Stream {
+  readonly #output: StreamOutput | undefined;
+  readonly #silent: boolean;
+  readonly #log: LogSession | undefined;
+  readonly #color: boolean;
+  readonly #events: StreamEvent[] = [];
+  #nextId = 1;
+  #midLine = false;
+
+  constructor(options: ConsoleStreamOptions = {}) {
+    this.#silent = options.silent ?? false;
+    this.#output = options.output ?? (typeof process === 'undefined' ? undefined : process.stdout);
+    this.#log = options.log;
+    this.#color = options.color ?? (Boolean(this.#output?.isTTY) && !process.env.NO_COLOR);
+  }
+
+  get events(): readonly StreamEvent[] {
+    return this.#events;
+  }
+
+  #emit(event: StreamEvent): void {
+    this.#events.push(event);
+    this.#log?.store.write('frontend', this.#log.session, { ...event });
+  }
+
+  #print(text: string): void {
+    if (this.#silent || !this.#output) return;
+    if (this.#midLine) {
+      this.#output.write('\n');
+      this.#midLine = false;
+    }
+    this.#output.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  #paint(code: number, text: string): string {
+    return this.#color ? `\u001b[${code}m${text}\u001b[0m` : text;
+  }
+
+  write(text: string): void {
+    this.#emit({ type: 'write', text });
+    this.#print(text);
+  }
+
+  textDelta(text: string): void {
+    this.#emit({ type: 'text-delta', text });
+    if (this.#silent || !this.#output || text.length === 0) return;
+    this.#output.write(text);
+    this.#midLine = !text.endsWith('\n');
+  }
+
+  markdown(text: string): void {
+    this.#emit({ type: 'markdown', text });
+    this.#print(text.replace(/^(#{1,6}) (.*)$/gm, (_, hashes: string, title: string) => this.#paint(1, `${hashes} ${title}`)));
+  }
+
+  code(code: string, language?: string): void {
+    this.#emit(language === undefined ? { type: 'code', code } : { type: 'code', code, language });
+    this.#print(`${this.#paint(2, `\`\`\`${language ?? ''}`)}\n${code}\n${this.#paint(2, '```')}`);
+  }
+
+  spinner(label: string): SpinnerHandle {
+    const id = this.#nextId++;
+    let current = label;
+    let stopped = false;
+    this.#emit({ type: 'spinner-start', id, label });
+    const animate = !this.#silent && Boolean(this.#output?.isTTY);
+    let frame = 0;
+    const timer = animate
+      ? setInterval(() => {
+          frame = (frame + 1) % SPINNER_FRAMES.length;
+          this.#output?.write(`\r${this.#paint(36, SPINNER_FRAMES[frame] ?? '')} ${current}\u001b[K`);
+        }, 80)
+      : undefined;
+    timer?.unref?.();
+    if (animate) {
+      this.#output?.write(`${this.#paint(36, SPINNER_FRAMES[0] ?? '')} ${current}`);
+      this.#midLine = true;
+    } else this.#print(`… ${label}`);
+    return {
+      update: (next) => {
+        current = next;
+      },
+      stop: (outcome = 'success', finalLabel) => {
+        if (stopped) return;
+        stopped = true;
+        if (timer) clearInterval(timer);
+        const text = finalLabel ?? current;
+        this.#emit({ type: 'spinner-stop', id, label: text, outcome });
+        const mark = outcome === 'success' ? this.#paint(32, '✓') : outcome === 'failure' ? this.#paint(31, '✗') : '-';
+        if (animate) {
+          this.#output?.write(`\r${mark} ${text}\u001b[K\n`);
+          this.#midLine = false;
+        } else this.#print(`${mark} ${text}`);
+      },
+    };
+  }
+
+  progress(label: string, total: number): ProgressHandle {
+    const id = this.#nextId++;
+    let current = 0;
+    const show = () => {
+      this.#emit({ type: 'progress', id, label, current, total });
+      const width = 20;
+      const filled = total > 0 ? Math.round((current / total) * width) : width;
+      this.#print(`${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${current}/${total}`);
+    };
+    show();
+    return {
+      advance: (step = 1) => {
+        current = Math.min(total, current + step);
+        show();
+      },
+      set: (value) => {
+        current = Math.max(0, Math.min(total, value));
+        show();
+      },
+      done: () => {
+        current = total;
+        show();
+      },
+    };
+  }
+
+  divider(title?: string): void {
+    this.#emit(title === undefined ? { type: 'divider' } : { type: 'divider', title });
+    this.#print(this.#paint(2, title ? `── ${title} ${'─'.repeat(Math.max(3, 60 - title.length))}` : '─'.repeat(64)));
+  }
+
+  expander(title: string, body: string): void {
+    this.#emit({ type: 'expander', title, body });
+    const lines = body.split('\n');
+    const more = lines.length > 1 ? this.#paint(2, ` (+${lines.length - 1} lines)`) : '';
+    this.#print(`▸ ${title}: ${lines[0] ?? ''}${more}`);
+  }
+
+  error(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.#emit({ type: 'error', message });
+    this.#print(this.#paint(31, `✗ ${message}`));
+  }
+}
+
+/** A stream that shows nothing and records events (tests, libraries). */
+export function createSilentStream(log?: LogSession): ConsoleStream {
+  return new ConsoleStream(log ? { silent: true, log } : { silent: true });
+}

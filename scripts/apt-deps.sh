@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Debian packages the integration tests need (real Chromium, a real Jupyter server).
+# Installs only what is missing; needs root (or sudo).
+set -euo pipefail
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v jupyter-server >/dev/null 2>&1 || [ -x /usr/bin/jupyter-server ] || need+=(jupyter-server)
+python3 -c 'import ipykernel' >/dev/null 2>&1 || [ -d /usr/lib/python3/dist-packages/ipykernel ] || need+=(python3-ipykernel)
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+echo "» installing Debian packages: ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
