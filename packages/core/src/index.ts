@@ -2,6 +2,8 @@ export type { AgentCallOptions, AgentCallResult, AgentOptions, RateLimitBudget }
 export { Agent } from './agent.js';
 export type { DialogBranch, DialogJSON, DialogOptions, PromptLookup, SendMessageOptions } from './dialog.js';
 export { Dialog } from './dialog.js';
+export type { DiscoveredModuleInfo, DiscoverySectionHandler } from './discovery-sections.js';
+export { getDiscoverySection, listDiscoverySections, registerDiscoverySection } from './discovery-sections.js';
 export type { AgentCallErrorKind, ProviderErrorKind } from './errors.js';
 export {
   AbortError,
