@@ -219,7 +219,10 @@ export class Agent {
     for (let retry = 0; ; retry++) {
       const result = await this.#invoke(work, current, state, attempts);
       const checked = this.#check(result, current, state, finalPromptSent);
-      if (checked.ok) return { message: checked.message, attempts };
+      if (checked.ok) {
+        // The failures that preceded this reply travel with it: pruned from the dialog, never lost.
+        return { message: attempts.length > 0 ? checked.message.with({ attempts }) : checked.message, attempts };
+      }
 
       const failure: FailedAttempt = { kind: checked.kind, error: checked.error, message: checked.message, at: Date.now() };
       attempts.push(failure);
@@ -277,7 +280,8 @@ export class Agent {
       ...(result.extra ? { extra: { ...result.extra } } : {}),
     };
     if (result.toolCalls.length > 0) {
-      const { calls, errors } = checkToolCalls(result.toolCalls, prompt.tools, finalPromptSent);
+      // After the "answer now" prompt no tool is accepted, whatever the prompt offers.
+      const { calls, errors } = checkToolCalls(result.toolCalls, finalPromptSent ? [] : prompt.tools, finalPromptSent);
       const message = new Message({ ...base, role: 'tool_call', toolCalls: calls });
       if (errors.size === 0) return { ok: true, message };
       return { ok: false, kind: 'tool_call', error: [...errors.values()].join('\n'), message, callErrors: errors };

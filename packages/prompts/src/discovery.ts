@@ -1,0 +1,33 @@
+import { type DiscoveredModuleInfo, registerDiscoverySection } from '@lllm/core';
+import { Prompt } from './prompt.js';
+import { registerPrompt } from './registry.js';
+
+/**
+ * The path a discovered prompt is registered under: a path without `/` is namespaced by the
+ * module's folder-relative path (`a/x.ts` exporting path `task` → `a/x/task`), so prompts named alike
+ * in different files never collide; a path with `/` is kept as written.
+ */
+export function discoveredPromptPath(path: string, info: Pick<DiscoveredModuleInfo, 'modulePath'>): string {
+  return path.includes('/') ? path : `${info.modulePath}/${path}`;
+}
+
+/** Handle one discovered module: register every `Prompt` it exports. Returns the registered paths. */
+export function registerPromptsFromModule(exports: Readonly<Record<string, unknown>>, info: DiscoveredModuleInfo): string[] {
+  const registered: string[] = [];
+  const seen = new Set<unknown>();
+  for (const value of Object.values(exports)) {
+    if (!Prompt.isInstance(value) || seen.has(value)) continue;
+    seen.add(value);
+    const path = discoveredPromptPath(value.path, info);
+    registerPrompt(path === value.path ? value : value.withPath(path));
+    registered.push(path);
+  }
+  return registered;
+}
+
+/** Register the `[prompts]` section of `lllm.toml` with core's discovery. Call it before `discover()`. */
+export function registerPromptDiscovery(): void {
+  registerDiscoverySection('prompts', (exports, info) => {
+    registerPromptsFromModule(exports, info);
+  });
+}

@@ -1,0 +1,87 @@
+import { ParseError } from '@lllm/core';
+
+/** What the default parser extracts from a reply. */
+export interface ParsedReply {
+  /** The reply text as received. */
+  readonly raw: string;
+  /** Contents of every `<tag>…</tag>`, per tag, in order (trimmed). */
+  readonly xmlTags: Readonly<Record<string, readonly string[]>>;
+  /** Contents of every fenced block opened with exactly ```` ```tag ````, per tag, in order. */
+  readonly mdTags: Readonly<Record<string, readonly string[]>>;
+  /** Whether `<TAG>` (or `<TAG/>`) appears, per signal tag. */
+  readonly signalTags: Readonly<Record<string, boolean>>;
+}
+
+/** Which tags the default parser looks for. */
+export interface TagSpec {
+  readonly xmlTags?: readonly string[];
+  readonly mdTags?: readonly string[];
+  readonly signalTags?: readonly string[];
+  /** XML tags that must appear (they are extracted even if not in `xmlTags`). */
+  readonly requiredXmlTags?: readonly string[];
+  /** Markdown fences that must appear (extracted even if not in `mdTags`). */
+  readonly requiredMdTags?: readonly string[];
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function unique(...lists: (readonly string[] | undefined)[]): string[] {
+  return [...new Set(lists.flatMap((list) => list ?? []))];
+}
+
+/** Every `<tag>…</tag>` body (tag matched literally), trimmed. */
+export function findXmlTags(text: string, tag: string): string[] {
+  const name = escapeRegExp(tag);
+  const pattern = new RegExp(`<${name}(?:\\s[^>]*)?>([\\s\\S]*?)</${name}\\s*>`, 'g');
+  return [...text.matchAll(pattern)].map((match) => (match[1] ?? '').trim());
+}
+
+/** Every fenced block opened with exactly ```` ```tag ```` (```` ```py ```` never matches ```` ```python ````). */
+export function findMdTags(text: string, tag: string): string[] {
+  const pattern = new RegExp(
+    `(^|\\n)[ \\t]*\`\`\`${escapeRegExp(tag)}[ \\t]*\\r?\\n([\\s\\S]*?)\\r?\\n?[ \\t]*\`\`\`(?=[ \\t]*(\\r?\\n|$))`,
+    'g',
+  );
+  return [...text.matchAll(pattern)].map((match) => match[2] ?? '');
+}
+
+/** Whether `<tag>` or `<tag/>` appears. */
+export function hasSignalTag(text: string, tag: string): boolean {
+  return new RegExp(`<${escapeRegExp(tag)}\\s*/?>`).test(text);
+}
+
+/** The default parser: extract tags, and fail with every missing required tag listed. */
+export function defaultParse(text: string, spec: TagSpec): ParsedReply {
+  const xmlTags: Record<string, string[]> = {};
+  const mdTags: Record<string, string[]> = {};
+  const signalTags: Record<string, boolean> = {};
+  for (const tag of unique(spec.xmlTags, spec.requiredXmlTags)) xmlTags[tag] = findXmlTags(text, tag);
+  for (const tag of unique(spec.mdTags, spec.requiredMdTags)) mdTags[tag] = findMdTags(text, tag);
+  for (const tag of unique(spec.signalTags)) signalTags[tag] = hasSignalTag(text, tag);
+  const problems: string[] = [];
+  for (const tag of unique(spec.requiredXmlTags)) {
+    if ((xmlTags[tag] ?? []).length === 0) problems.push(`Missing the required <${tag}>…</${tag}> block.`);
+  }
+  for (const tag of unique(spec.requiredMdTags)) {
+    if ((mdTags[tag] ?? []).length === 0) problems.push(`Missing the required \`\`\`${tag} fenced block.`);
+  }
+  if (problems.length > 0) throw new ParseError(problems);
+  return { raw: text, xmlTags, mdTags, signalTags };
+}
+
+/** Decode a JSON reply, tolerating one surrounding ```` ```json ```` fence. */
+export function decodeJsonReply(text: string): unknown {
+  const trimmed = text.trim();
+  const fenced = /^```(?:json)?[ \t]*\r?\n([\s\S]*?)\r?\n?```$/.exec(trimmed);
+  const body = fenced?.[1] ?? trimmed;
+  try {
+    return JSON.parse(body);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new ParseError(`The reply is not valid JSON (${detail}). Reply with one JSON object that matches the schema, and nothing else.`, {
+      cause: error,
+    });
+  }
+}

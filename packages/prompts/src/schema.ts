@@ -1,0 +1,70 @@
+import type { JsonSchema, ValidationResult } from '@lllm/core';
+import { InvalidArgumentError } from '@lllm/core';
+import { type ZodType, z } from 'zod';
+
+/** Whether a value is a zod schema. */
+export function isZodSchema(value: unknown): value is ZodType {
+  return (
+    typeof value === 'object' && value !== null && '_zod' in value && typeof (value as { safeParse?: unknown }).safeParse === 'function'
+  );
+}
+
+/**
+ * The JSON schema of a zod schema, as providers want it: no `$schema` key and no safe-integer
+ * bounds zod adds to every `.int()`.
+ */
+export function zodToJsonSchema(schema: ZodType, io: 'input' | 'output'): JsonSchema {
+  const json = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  delete json.$schema;
+  return stripSafeIntegerBounds(json) as JsonSchema;
+}
+
+function stripSafeIntegerBounds(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripSafeIntegerBounds);
+  if (typeof value !== 'object' || value === null) return value;
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if ((key === 'minimum' && item === Number.MIN_SAFE_INTEGER) || (key === 'maximum' && item === Number.MAX_SAFE_INTEGER)) continue;
+    copy[key] = stripSafeIntegerBounds(item);
+  }
+  return copy;
+}
+
+/**
+ * Whether a schema meets OpenAI's strict-mode rules: every object lists all its properties as
+ * required and forbids additional ones.
+ */
+export function isStrictCompatible(schema: unknown): boolean {
+  if (Array.isArray(schema)) return schema.every(isStrictCompatible);
+  if (typeof schema !== 'object' || schema === null) return true;
+  const record = schema as Record<string, unknown>;
+  if (record.type === 'object' || record.properties !== undefined) {
+    const properties = Object.keys((record.properties as Record<string, unknown> | undefined) ?? {});
+    const required = new Set((record.required as string[] | undefined) ?? []);
+    if (record.additionalProperties !== false) return false;
+    if (!properties.every((name) => required.has(name))) return false;
+  }
+  return Object.entries(record).every(([key, value]) => key === 'default' || key === 'examples' || isStrictCompatible(value));
+}
+
+/** Validate with zod, reporting every issue with its path. */
+export function validateWithZod(schema: ZodType, value: unknown): ValidationResult {
+  const result = schema.safeParse(value);
+  if (result.success) return { success: true, data: result.data };
+  return {
+    success: false,
+    error: result.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`).join('; '),
+  };
+}
+
+/** Require a JSON schema (or a zod schema) describing an object. */
+export function assertObjectSchema(schema: JsonSchema, what: string): void {
+  if (schema.type !== 'object') {
+    throw new InvalidArgumentError(
+      `${what} must describe an object (type "object"), got ${JSON.stringify(schema.type ?? schema)}. Wrap the fields in z.object({ … }).`,
+      {
+        argument: 'parameters',
+      },
+    );
+  }
+}
