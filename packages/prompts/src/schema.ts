@@ -16,18 +16,28 @@ export function isZodSchema(value: unknown): value is ZodType {
 export function zodToJsonSchema(schema: ZodType, io: 'input' | 'output'): JsonSchema {
   const json = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
   delete json.$schema;
-  return stripSafeIntegerBounds(json) as JsonSchema;
+  return stripSafeIntegerBounds(json, io === 'input') as JsonSchema;
 }
 
-function stripSafeIntegerBounds(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(stripSafeIntegerBounds);
+// zod's input schemas leave objects open because zod strips unknown keys; the model should be told
+// plainly that no other keys are expected.
+function stripSafeIntegerBounds(value: unknown, closeObjects: boolean): unknown {
+  if (Array.isArray(value)) return value.map((item) => stripSafeIntegerBounds(item, closeObjects));
   if (typeof value !== 'object' || value === null) return value;
   const copy: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     if ((key === 'minimum' && item === Number.MIN_SAFE_INTEGER) || (key === 'maximum' && item === Number.MAX_SAFE_INTEGER)) continue;
-    copy[key] = stripSafeIntegerBounds(item);
+    copy[key] = key === 'properties' ? mapValues(item, closeObjects) : stripSafeIntegerBounds(item, closeObjects);
+  }
+  if (closeObjects && copy.type === 'object' && copy.properties !== undefined && copy.additionalProperties === undefined) {
+    copy.additionalProperties = false;
   }
   return copy;
+}
+
+function mapValues(value: unknown, closeObjects: boolean): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, stripSafeIntegerBounds(item, closeObjects)]));
 }
 
 /**
