@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryLogStore } from './log-store.js';
+import { ConsoleStream } from './stream.js';
+
+function capture() {
+  let text = '';
+  return {
+    output: {
+      write: (chunk: string) => {
+        text += chunk;
+        return true;
+      },
+    },
+    get text() {
+      return text;
+    },
+  };
+}
+
+describe('ConsoleStream', () => {
+  it('shows every kind of event and logs each to the frontend collection', async () => {
+    const out = capture();
+    const store = new MemoryLogStore();
+    const stream = new ConsoleStream({ output: out.output, log: { store, session: 's' }, color: false });
+    stream.write('hello');
+    stream.markdown('# Title');
+    stream.code('print(1)', 'python');
+    const spinner = stream.spinner('thinking');
+    spinner.stop('success', 'thought');
+    const progress = stream.progress('steps', 2);
+    progress.advance();
+    progress.done();
+    stream.divider('next');
+    stream.expander('details', 'line 1\nline 2');
+    stream.error(new Error('bad thing'));
+    stream.textDelta('str');
+    stream.textDelta('eamed');
+    stream.write('after');
+    expect(out.text).toContain('hello\n# Title\n```python\nprint(1)\n```\n… thinking\n✓ thought\n');
+    expect(out.text).toContain('steps [##########..........] 1/2');
+    expect(out.text).toContain('▸ details: line 1 (+1 lines)');
+    expect(out.text).toContain('✗ bad thing');
+    expect(out.text).toContain('streamed\nafter\n');
+    const logged = await store.read('frontend', 's');
+    expect(logged.map((entry) => entry.data.type)).toEqual([
+      'write',
+      'markdown',
+      'code',
+      'spinner-start',
+      'spinner-stop',
+      'progress',
+      'progress',
+      'progress',
+      'divider',
+      'expander',
+      'error',
+      'text-delta',
+      'text-delta',
+      'write',
+    ]);
+  });
+
+  it('in silent mode shows nothing but still records and logs', async () => {
+    const out = capture();
+    const store = new MemoryLogStore();
+    const stream = new ConsoleStream({ output: out.output, silent: true, log: { store, session: 's' } });
+    stream.write('quiet');
+    stream.spinner('x').stop();
+    expect(out.text).toBe('');
+    expect(stream.events).toHaveLength(3);
+    expect(await store.read('frontend', 's')).toHaveLength(3);
+  });
+});
