@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { sourceResolution } from './vitest.shared.ts';
 
 export default defineConfig({
-  resolve: { conditions: ['lllm-source'] },
-  ssr: { resolve: { conditions: ['lllm-source'] } },
+  ...sourceResolution,
   test: {
     projects: ['packages/*', 'examples/*', 'templates/*'],
     testTimeout: 30_000,

@@ -1,5 +1,7 @@
 import { defineProject } from 'vitest/config';
+import { sourceResolution } from '../../vitest.shared.ts';
 
 export default defineProject({
+  ...sourceResolution,
   test: { name: 'prompts', include: ['src/**/*.test.ts'] },
 });
