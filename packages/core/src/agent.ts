@@ -86,6 +86,8 @@ interface CallState {
   readonly modelArgs: Readonly<Record<string, unknown>>;
   readonly parserArgs: Readonly<Record<string, unknown>> | undefined;
   readonly calls: FunctionCall[];
+  /** `FunctionCall.key` of every call made, to answer repeats without re-running them. */
+  readonly callKeys: Set<string>;
   readonly attempts: FailedAttempt[];
   readonly costs: Cost[];
   rateLimitWaits: number;
@@ -174,6 +176,7 @@ export class Agent {
       modelArgs: { ...this.modelArgs, ...(options.args ?? {}) },
       parserArgs: options.parserArgs,
       calls: [],
+      callKeys: new Set(),
       attempts: [],
       costs: [],
       rateLimitWaits: 0,
@@ -406,7 +409,7 @@ export class Agent {
   async #runTools(dialog: Dialog, prompt: PromptLike, toolCalls: readonly FunctionCall[], state: CallState): Promise<void> {
     // A call identical to an earlier one (in this agent call, or earlier in this reply) is not re-run.
     const repeats = toolCalls.map(
-      (call, index) => call.isRepeatedIn(state.calls) || toolCalls.slice(0, index).some((other) => other.equals(call)),
+      (call, index) => state.callKeys.has(call.key) || toolCalls.slice(0, index).some((other) => other.equals(call)),
     );
     const run = async (call: FunctionCall, index: number): Promise<FunctionCall> => {
       if (repeats[index]) {
@@ -442,6 +445,7 @@ export class Agent {
     else for (const [index, call] of toolCalls.entries()) results.push(await run(call, index));
     for (const result of results) {
       state.calls.push(result);
+      state.callKeys.add(result.key);
       dialog.sendMessage(
         prompt.interruptHandler,
         { call_results: result.result ?? '' },

@@ -81,6 +81,14 @@ export class FunctionCall {
     return this.name === other.name && deepEqual(this.arguments, other.arguments);
   }
 
+  /**
+   * A canonical key: equal for two calls exactly when `equals()` says they are equal (JSON values,
+   * keys sorted). Lets callers find repeats in constant time.
+   */
+  get key(): string {
+    return `${this.name}\u0000${canonicalJson(this.arguments)}`;
+  }
+
   /** Whether an identical call is among `calls`. */
   isRepeatedIn(calls: readonly FunctionCall[]): boolean {
     return calls.some((call) => call !== this && this.equals(call));
@@ -269,6 +277,18 @@ function assignDefined<T extends object>(target: T, values: Partial<T>): void {
   for (const [key, value] of Object.entries(values)) {
     if (value !== undefined) (target as Record<string, unknown>)[key] = value;
   }
+}
+
+/** JSON with object keys sorted, so equal values always give equal text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item === undefined ? null : item)).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key] ?? null)}`);
+    return `{${entries.join(',')}}`;
+  }
+  return value === undefined ? 'null' : JSON.stringify(value);
 }
 
 /** Deep structural equality for JSON-like values: same key sets, equal values. */

@@ -1,0 +1,122 @@
+// Core benchmarks: the state machine's own overhead per round, fork+append cost as dialogs grow,
+// and a 1,000-round tool loop. Every figure is a ratio against a baseline measured in this run.
+import { Agent, createScriptedInvoker, Dialog, type InvokeRequest, type Invoker, Message } from '@lllm/core';
+import { Prompt, tool } from '@lllm/prompts';
+import { z } from 'zod';
+
+function now(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+const system = new Prompt({ path: 'bench/system', prompt: 'You are a benchmark.' });
+const task = new Prompt({ path: 'bench/task', prompt: 'Answer {q}.', requiredXmlTags: ['answer'] });
+
+// 1. One agent-call round vs calling the invoker directly (same scripted reply).
+async function roundOverhead(rounds: number): Promise<void> {
+  const reply = { content: '<answer>42</answer>', usage: { inputTokens: 10, outputTokens: 5 } };
+  const invoker = createScriptedInvoker();
+  const direct = createScriptedInvoker();
+  const agent = new Agent({ name: 'bench', systemPrompt: system, model: 'scripted', invoker });
+  const seed = agent.initDialog();
+  seed.sendMessage(task, { q: 'x' });
+  const request: InvokeRequest = { model: 'scripted', messages: seed.messages, tools: [], modelArgs: {} };
+  const signal = new AbortController().signal;
+  const samples = { direct: [] as number[], agent: [] as number[] };
+  for (let repeat = 0; repeat < 5; repeat++) {
+    for (let i = 0; i < rounds; i++) direct.push(reply);
+    let start = now();
+    for (let i = 0; i < rounds; i++) await direct.invoke(request, signal);
+    samples.direct.push((now() - start) / rounds);
+    for (let i = 0; i < rounds; i++) invoker.push(reply);
+    start = now();
+    for (let i = 0; i < rounds; i++) {
+      const dialog = seed.fork();
+      await agent.call(dialog);
+    }
+    samples.agent.push((now() - start) / rounds);
+  }
+  const directMs = median(samples.direct);
+  const agentMs = median(samples.agent);
+  console.log(`agent-call round: ${(agentMs * 1000).toFixed(1)} µs; invoker alone: ${(directMs * 1000).toFixed(1)} µs`);
+  console.log(
+    `  ratio agent/invoker ${(agentMs / directMs).toFixed(2)}x; our code adds ${((agentMs - directMs) * 1000).toFixed(1)} µs per round`,
+  );
+}
+
+// 2. fork() + append at 10, 1,000 and 10,000 messages: should be flat.
+function forkAppend(): void {
+  // Warm the JIT up first so the 10-message baseline is not measuring compilation.
+  const warm = Dialog.create({ system: 'sys' });
+  const warmMessage = new Message({ role: 'user', content: 'w', creator: 'bench' });
+  for (let i = 0; i < 100_000; i++) warm.fork().append(warmMessage);
+  const results: { size: number; micros: number }[] = [];
+  for (const size of [10, 1_000, 10_000]) {
+    const dialog = Dialog.create({ system: 'sys' });
+    for (let i = 0; i < size - 1; i++)
+      dialog.append(new Message({ role: i % 2 ? 'assistant' : 'user', content: `m${i}`, creator: 'bench' }));
+    const extra = new Message({ role: 'user', content: 'next', creator: 'bench' });
+    const iterations = 20_000;
+    const samples: number[] = [];
+    for (let repeat = 0; repeat < 5; repeat++) {
+      const start = now();
+      for (let i = 0; i < iterations; i++) dialog.fork().append(extra);
+      samples.push(((now() - start) / iterations) * 1000);
+    }
+    results.push({ size, micros: median(samples) });
+  }
+  const base = results[0]?.micros ?? 1;
+  for (const { size, micros } of results) {
+    console.log(
+      `fork()+append at ${String(size).padStart(6)} messages: ${micros.toFixed(3)} µs  (${(micros / base).toFixed(2)}x the 10-message cost)`,
+    );
+  }
+}
+
+// 3. A 1,000-round tool loop in one agent call: time per round early vs late should be flat (linear total).
+async function toolLoop(rounds: number): Promise<void> {
+  const marks: number[] = [];
+  const ping = tool({ name: 'ping', description: 'ping', parameters: z.object({ n: z.number() }), execute: ({ n }) => `pong ${n}` });
+  const loopTask = new Prompt({ path: 'bench/loop', prompt: 'Loop {q}.', functions: [ping], requiredXmlTags: ['answer'] });
+  let n = 0;
+  // A minimal invoker that keeps no history (the scripted one records every request, which would
+  // make the benchmark measure its own memory growth).
+  const invoker: Invoker = {
+    name: 'loop-bench',
+    async invoke() {
+      marks.push(now());
+      n += 1;
+      return n <= rounds
+        ? { content: '', toolCalls: [{ id: `c${n}`, name: 'ping', arguments: JSON.stringify({ n }) }], finishReason: 'tool_calls' }
+        : { content: '<answer>done</answer>', toolCalls: [], finishReason: 'stop' };
+    },
+  };
+  const agent = new Agent({
+    name: 'loop',
+    systemPrompt: system,
+    model: 'scripted',
+    invoker,
+    maxInterruptTimes: 0,
+    interruptHardCap: rounds + 10,
+  });
+  const dialog = agent.initDialog();
+  dialog.sendMessage(loopTask, { q: 'x' });
+  const start = now();
+  const result = await agent.call(dialog);
+  const total = now() - start;
+  const per = (from: number, to: number) => ((marks[to] ?? 0) - (marks[from] ?? 0)) / (to - from);
+  const early = per(1, 101);
+  const late = per(rounds - 100, rounds);
+  console.log(`${rounds}-round tool loop: ${total.toFixed(0)} ms total, ${result.calls.length} calls, dialog of ${dialog.length} messages`);
+  console.log(
+    `  per round: rounds 1-100 ${(early * 1000).toFixed(0)} µs, rounds ${rounds - 99}-${rounds} ${(late * 1000).toFixed(0)} µs (late/early ${(late / early).toFixed(2)}x)`,
+  );
+}
+
+await roundOverhead(2_000);
+forkAppend();
+await toolLoop(1_000);
