@@ -5,6 +5,8 @@
 set -euo pipefail
 LLLM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$LLLM_ROOT/.tools"
+# No tool may phone home: this machine has no network beyond the package registries.
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 
 node_major() { node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/' || echo 0; }
 
