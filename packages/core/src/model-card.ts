@@ -141,25 +141,40 @@ function picoPerToken(pricePerMillion: number): number {
   return Math.round(pricePerMillion * 1_000_000);
 }
 
+interface PicoParts {
+  input: number;
+  cached: number;
+  cacheWrite: number;
+  output: number;
+}
+
+function costFromPico(parts: PicoParts, known: boolean): Cost {
+  const total = parts.input + parts.cached + parts.cacheWrite + parts.output;
+  return Object.freeze({
+    known,
+    inputUsd: parts.input / 1e12,
+    cachedInputUsd: parts.cached / 1e12,
+    cacheWriteUsd: parts.cacheWrite / 1e12,
+    outputUsd: parts.output / 1e12,
+    totalUsd: total / 1e12,
+    totalPicoUsd: total,
+  });
+}
+
 /** The cost of `usage` under `card`. */
 export function priceUsage(card: ModelCard | undefined, usage: Usage | undefined): Cost {
   if (!usage) return ZERO_COST;
   if (!card?.pricing) return UNKNOWN_COST;
   const { pricing } = card;
-  const input = usage.inputTokens * picoPerToken(pricing.input);
-  const cached = (usage.cachedInputTokens ?? 0) * picoPerToken(pricing.cachedInput ?? pricing.input);
-  const cacheWrite = (usage.cacheWriteInputTokens ?? 0) * picoPerToken(pricing.cacheWrite ?? pricing.input);
-  const output = usage.outputTokens * picoPerToken(pricing.output);
-  const total = input + cached + cacheWrite + output;
-  return Object.freeze({
-    known: true,
-    inputUsd: input / 1e12,
-    cachedInputUsd: cached / 1e12,
-    cacheWriteUsd: cacheWrite / 1e12,
-    outputUsd: output / 1e12,
-    totalUsd: total / 1e12,
-    totalPicoUsd: total,
-  });
+  return costFromPico(
+    {
+      input: usage.inputTokens * picoPerToken(pricing.input),
+      cached: (usage.cachedInputTokens ?? 0) * picoPerToken(pricing.cachedInput ?? pricing.input),
+      cacheWrite: (usage.cacheWriteInputTokens ?? 0) * picoPerToken(pricing.cacheWrite ?? pricing.input),
+      output: usage.outputTokens * picoPerToken(pricing.output),
+    },
+    true,
+  );
 }
 
 /** The cost of `usage` for a model looked up by name. Unknown models give `known: false`, never a throw. */
@@ -170,28 +185,16 @@ export function costOf(model: string | undefined, usage: Usage | undefined): Cos
 /** Add costs exactly; the sum is `known` only if every part was. */
 export function sumCosts(costs: Iterable<Cost>): Cost {
   let known = true;
-  let input = 0;
-  let cached = 0;
-  let cacheWrite = 0;
-  let output = 0;
-  let total = 0;
+  const parts: PicoParts = { input: 0, cached: 0, cacheWrite: 0, output: 0 };
   for (const cost of costs) {
     known &&= cost.known;
-    input += Math.round(cost.inputUsd * 1e12);
-    cached += Math.round(cost.cachedInputUsd * 1e12);
-    cacheWrite += Math.round(cost.cacheWriteUsd * 1e12);
-    output += Math.round(cost.outputUsd * 1e12);
-    total += cost.totalPicoUsd;
+    // Every part is an integer number of pico-dollars; rounding only undoes the division.
+    parts.input += Math.round(cost.inputUsd * 1e12);
+    parts.cached += Math.round(cost.cachedInputUsd * 1e12);
+    parts.cacheWrite += Math.round(cost.cacheWriteUsd * 1e12);
+    parts.output += Math.round(cost.outputUsd * 1e12);
   }
-  return Object.freeze({
-    known,
-    inputUsd: input / 1e12,
-    cachedInputUsd: cached / 1e12,
-    cacheWriteUsd: cacheWrite / 1e12,
-    outputUsd: output / 1e12,
-    totalUsd: total / 1e12,
-    totalPicoUsd: total,
-  });
+  return costFromPico(parts, known);
 }
 
 /**
