@@ -4,7 +4,7 @@ export { Function, tool } from './function.js';
 export type { ParsedReply, TagSpec } from './parser.js';
 export { decodeJsonReply, defaultParse, findMdTags, findXmlTags, hasSignalTag } from './parser.js';
 export type { ParserContext, PromptDefinition } from './prompt.js';
-export { DEFAULT_EXCEPTION_PROMPT, DEFAULT_FINAL_PROMPT, DEFAULT_INTERRUPT_PROMPT, Prompt } from './prompt.js';
+export { DEFAULT_EXCEPTION_PROMPT, DEFAULT_FINAL_PROMPT, DEFAULT_INTERRUPT_PROMPT, definePrompt, Prompt } from './prompt.js';
 export { findPrompt, getPrompt, listPrompts, prompts, registerPrompt, unregisterPrompt } from './registry.js';
 export { isStrictCompatible, isZodSchema, zodToJsonSchema } from './schema.js';
 export type { CompiledTemplate } from './template.js';

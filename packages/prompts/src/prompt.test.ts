@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { registerPromptsFromModule } from './discovery.js';
 import { tool } from './function.js';
 import { defaultParse, findMdTags, findXmlTags, hasSignalTag } from './parser.js';
-import { Prompt } from './prompt.js';
+import { definePrompt, Prompt } from './prompt.js';
 import { getPrompt, listPrompts, prompts, registerPrompt, unregisterPrompt } from './registry.js';
 
 afterEach(() => unregisterPrompt());
@@ -236,5 +236,18 @@ describe('with the agent-call state machine', () => {
     expect(invoker.requests[0]?.format?.name).toBe('math_task');
     expect(invoker.requests[1]?.messages.at(-1)?.content).toContain('Invalid arguments for "add": a: Invalid input: expected number');
     expect(dialog.messages.map((m) => m.role)).toEqual(['system', 'user', 'tool_call', 'tool', 'assistant']);
+  });
+});
+
+describe('definePrompt', () => {
+  it('infers the parsed type from the format or the parser', () => {
+    const weather = definePrompt({ path: 'w', prompt: 'x', format: z.object({ celsius: z.number() }) });
+    const celsius: number = weather.parse('{"celsius": 3}').celsius;
+    expect(celsius).toBe(3);
+    const counted = definePrompt({ path: 'c', prompt: 'x', parser: (content) => content.length });
+    const length: number = counted.parse('four');
+    expect(length).toBe(4);
+    const tags = definePrompt({ path: 't', prompt: 'x', xmlTags: ['a'] });
+    expect(tags.parse('<a>1</a>').xmlTags.a).toEqual(['1']);
   });
 });

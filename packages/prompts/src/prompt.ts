@@ -271,3 +271,18 @@ function buildFormat(schema: ZodType, name: string): OutputFormat {
     validate: (value) => validateWithZod(schema, value),
   };
 }
+
+/**
+ * Define a prompt with its parsed type inferred: from `format` (the zod output type), from a custom
+ * `parser`'s return type, or the default `ParsedReply`.
+ */
+export function definePrompt<S extends ZodType>(
+  definition: Omit<PromptDefinition<z.output<S>, S>, 'parser'> & { format: S },
+): Prompt<z.output<S>>;
+export function definePrompt<T, S extends ZodType | undefined = undefined>(
+  definition: PromptDefinition<T, S> & { parser: NonNullable<PromptDefinition<T, S>['parser']> },
+): Prompt<T>;
+export function definePrompt(definition: PromptDefinition<ParsedReply, undefined>): Prompt<ParsedReply>;
+export function definePrompt(definition: PromptDefinition<unknown, ZodType | undefined>): Prompt<unknown> {
+  return new Prompt(definition);
+}
