@@ -1,0 +1,88 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ScriptedResponse, SseEvent } from './wire-server.js';
+
+/**
+ * The folder of genuine recorded provider payloads: `$LLLM_FIXTURES_DIR`, else
+ * `<repo>/../shared/fixtures/real-api` (the repository's `shared/` sibling). They are read at test
+ * time and never copied into the repository.
+ */
+export function fixturesDir(): string {
+  if (process.env.LLLM_FIXTURES_DIR) return process.env.LLLM_FIXTURES_DIR;
+  let folder = dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 8; depth++) {
+    if (existsSync(join(folder, 'pnpm-workspace.yaml'))) {
+      const candidate = resolve(folder, '..', 'shared', 'fixtures', 'real-api');
+      if (existsSync(candidate)) return candidate;
+      break;
+    }
+    folder = dirname(folder);
+  }
+  throw new Error(
+    'The recorded provider fixtures were not found: expected ../shared/fixtures/real-api beside the repository, or set LLLM_FIXTURES_DIR.',
+  );
+}
+
+/** Names of every fixture file. */
+export function listFixtures(): string[] {
+  return readdirSync(fixturesDir()).sort();
+}
+
+/** A fixture's text. */
+export function readFixture(name: string): string {
+  return readFileSync(join(fixturesDir(), name), 'utf8');
+}
+
+/** A JSON fixture, parsed. */
+export function readJsonFixture<T = unknown>(name: string): T {
+  return JSON.parse(readFixture(name)) as T;
+}
+
+const DROPPED_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'content-encoding', 'keep-alive']);
+
+/** The status and headers recorded beside a fixture (`<base>.headers.json`), when there are some. */
+export function recordedStatus(base: string): { status: number; headers: Record<string, string> } | undefined {
+  const file = `${base}.headers.json`;
+  if (!existsSync(join(fixturesDir(), file))) return undefined;
+  const recorded = readJsonFixture<{ status: { code: number }; headers: Record<string, string[] | string> }>(file);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(recorded.headers ?? {})) {
+    if (DROPPED_HEADERS.has(name.toLowerCase())) continue;
+    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return { status: recorded.status.code, headers };
+}
+
+/** Which wire format a `.chunks.jsonl` file belongs to (decides the SSE framing). */
+export type ChunkFormat = 'openai-chat' | 'openai-responses' | 'anthropic';
+
+/**
+ * A scripted response serving a fixture: `.json` (with the recorded status and headers when a
+ * `.headers.json` sits beside it), `.sse` verbatim, or `.chunks.jsonl` framed as the API does.
+ */
+export function fixtureResponse(name: string, overrides: { status?: number; headers?: Record<string, string> } = {}): ScriptedResponse {
+  if (name.endsWith('.sse')) return { sse: readFixture(name), ...overrides };
+  if (name.endsWith('.chunks.jsonl')) {
+    const payloads = readFixture(name)
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const format: ChunkFormat = name.startsWith('anthropic')
+      ? 'anthropic'
+      : name.includes('responses')
+        ? 'openai-responses'
+        : 'openai-chat';
+    const events: SseEvent[] = payloads.map((data) =>
+      format === 'openai-chat' ? { data } : { event: typeof data.type === 'string' ? data.type : 'message', data },
+    );
+    return { events, done: format === 'openai-chat', ...overrides };
+  }
+  const base = name.replace(/\.json$/, '');
+  const recorded = recordedStatus(base);
+  return {
+    json: readJsonFixture(name),
+    status: overrides.status ?? recorded?.status ?? 200,
+    headers: { ...(recorded?.headers ?? {}), ...(overrides.headers ?? {}) },
+  };
+}
