@@ -1,0 +1,40 @@
+export type { SandboxErrorKind } from './errors.js';
+export { SandboxError } from './errors.js';
+export type { InitCellConfig } from './jupyter/init-cell.js';
+export { BRIDGE_TOKEN_ENV, pythonJsonLiteral, renderInitCell } from './jupyter/init-cell.js';
+export type {
+  CellOutput,
+  CodeCell,
+  DisplayDataOutput,
+  ErrorOutput,
+  ExecuteResultOutput,
+  MarkdownCell,
+  MimeBundle,
+  NotebookCell,
+  NotebookDocument,
+  RawCell,
+  StreamOutput,
+} from './jupyter/notebook.js';
+export { parseNotebook, readNotebookFile, serializeNotebook } from './jupyter/notebook.js';
+export { formatOutputs } from './jupyter/outputs.js';
+export type { CreateSessionOptions, JupyterSandboxOptions, SandboxServer, SessionInfo } from './jupyter/sandbox.js';
+export { JupyterSandbox } from './jupyter/sandbox.js';
+export type { JupyterConnectOptions, JupyterServer, JupyterServerOptions } from './jupyter/server.js';
+export { connectJupyterServer, defaultJupyterCommand, makeServerSettings, startJupyterServer } from './jupyter/server.js';
+export type {
+  CellRunResult,
+  CellRunStatus,
+  CellType,
+  RunAllOptions,
+  RunAllResult,
+  RunOptions,
+  SandboxBridge,
+  SessionSettings,
+} from './jupyter/session.js';
+export { JupyterSession } from './jupyter/session.js';
+export type { SessionMetadataJSON } from './jupyter/session-metadata.js';
+export { SessionMetadata } from './jupyter/session-metadata.js';
+export type { NotebookToolsOptions } from './jupyter/tools.js';
+export { createNotebookTools } from './jupyter/tools.js';
+export type { DirectoryTreeOptions } from './jupyter/tree.js';
+export { directoryTree } from './jupyter/tree.js';
