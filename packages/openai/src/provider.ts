@@ -1,0 +1,88 @@
+import { ConfigError, findModelCard, type Invoker, registerSecret } from '@lllm/core';
+import OpenAI from 'openai';
+import { type ChatInvokerOptions, createChatInvoker } from './chat-invoker.js';
+import { registerOpenAIModelCards } from './model-cards.js';
+import { createResponsesInvoker, type ResponsesInvokerOptions } from './responses-invoker.js';
+
+/** How to reach OpenAI (or an OpenAI-compatible endpoint). */
+export interface OpenAIProviderOptions {
+  /** Default: `$OPENAI_API_KEY`, read when the first request is made. */
+  readonly apiKey?: string;
+  /** Default: `$OPENAI_BASE_URL`, else OpenAI's. Set it for any OpenAI-compatible server. */
+  readonly baseURL?: string;
+  readonly organization?: string;
+  readonly project?: string;
+  /** Extra headers on every request. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** A `fetch` to use instead of the global one. */
+  readonly fetch?: typeof fetch;
+  /** Per-request timeout in ms (default 600,000, the SDK's). */
+  readonly timeout?: number;
+  /** Ignore model cards' `baseURL` (send every model to this provider's endpoint). */
+  readonly ignoreCardBaseURL?: boolean;
+}
+
+/** Makes invokers that share one configuration and its clients. */
+export interface OpenAIProvider {
+  /** A Chat Completions invoker. */
+  chat(options?: ChatInvokerOptions): Invoker;
+  /** A Responses API invoker. */
+  responses(options?: ResponsesInvokerOptions): Invoker;
+  /** The `openai` client used for `model` (models whose card names another endpoint get their own client). */
+  client(model?: string): OpenAI;
+}
+
+/**
+ * Create an OpenAI provider. Nothing is read or connected until the first request: a missing key
+ * is a `ConfigError` naming the variable to set. The SDK's own retries are off (`maxRetries: 0`):
+ * the agent-call state machine owns the retry policy.
+ */
+export function createOpenAI(options: OpenAIProviderOptions = {}): OpenAIProvider {
+  registerOpenAIModelCards();
+  const clients = new Map<string, OpenAI>();
+
+  const clientFor = (model?: string): OpenAI => {
+    const card = options.ignoreCardBaseURL ? undefined : findModelCard(model);
+    const cardEndpoint = card?.baseURL !== undefined && options.baseURL === undefined ? card : undefined;
+    const baseURL = cardEndpoint?.baseURL ?? options.baseURL ?? process.env.OPENAI_BASE_URL ?? undefined;
+    const keyEnv = cardEndpoint?.apiKeyEnv ?? 'OPENAI_API_KEY';
+    const apiKey = cardEndpoint ? process.env[keyEnv] : (options.apiKey ?? process.env.OPENAI_API_KEY);
+    const cacheKey = `${baseURL ?? 'default'}\u0000${keyEnv}`;
+    const existing = clients.get(cacheKey);
+    if (existing) return existing;
+    if (!apiKey) {
+      throw new ConfigError(
+        `No API key for ${cardEndpoint ? `"${model}" at ${baseURL}` : 'OpenAI'}: set ${keyEnv}${cardEndpoint ? '' : ', or pass apiKey to createOpenAI()'}${
+          baseURL || cardEndpoint ? '' : ' (for a local OpenAI-compatible server, also set OPENAI_BASE_URL; any non-empty key works)'
+        }.`,
+      );
+    }
+    registerSecret(apiKey);
+    const client = new OpenAI({
+      apiKey,
+      baseURL: baseURL ?? null,
+      organization: options.organization ?? null,
+      project: options.project ?? null,
+      maxRetries: 0,
+      ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+      ...(options.headers ? { defaultHeaders: { ...options.headers } } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    clients.set(cacheKey, client);
+    return client;
+  };
+
+  return {
+    chat: (invokerOptions) => createChatInvoker(clientFor, invokerOptions),
+    responses: (invokerOptions) => createResponsesInvoker(clientFor, invokerOptions),
+    client: clientFor,
+  };
+}
+
+let defaultProvider: OpenAIProvider | undefined;
+
+/** The default provider: `OPENAI_API_KEY` / `OPENAI_BASE_URL` from the environment, created on first use. */
+export function openai(): OpenAIProvider {
+  defaultProvider ??= createOpenAI();
+  return defaultProvider;
+}
