@@ -59,7 +59,7 @@ export function toChatMessages(messages: readonly Message[], systemRole: 'system
             function: { name: call.name, arguments: call.rawArguments ?? JSON.stringify(call.arguments) },
           })),
         };
-      case 'tool':
+      default:
         return { role: 'tool', tool_call_id: message.toolCallId ?? '', content: message.content };
     }
   });
