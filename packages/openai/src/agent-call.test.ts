@@ -82,6 +82,8 @@ function agent(options: Partial<AgentOptions> = {}, api: 'chat' | 'responses' = 
   return { agent: built, dialog, waits };
 }
 
+type WireMessage = { role: string; content: unknown; tool_call_id?: string };
+const messagesOf = (body: Record<string, unknown> | undefined): WireMessage[] => (body?.messages ?? []) as WireMessage[];
 const bodies = (path = CHAT) => server.requestsTo(path).map((request: CapturedRequest) => request.body as Record<string, unknown>);
 
 describe('agent calls through the Chat Completions invoker', () => {
@@ -95,7 +97,7 @@ describe('agent calls through the Chat Completions invoker', () => {
       { role: 'system', content: 'You are a weather bot.' },
       { role: 'user', content: 'Weather in Paris? Answer in <answer></answer>.' },
     ]);
-    expect((second?.messages as unknown[]).slice(2)).toEqual([
+    expect(messagesOf(second).slice(2)).toEqual([
       { role: 'assistant', content: 'Sunny!' },
       { role: 'user', content: expect.stringContaining('Missing the required <answer>…</answer> block.') },
     ]);
@@ -126,7 +128,7 @@ describe('agent calls through the Chat Completions invoker', () => {
         },
       },
     ]);
-    expect((second?.messages as unknown[]).slice(2)).toEqual([
+    expect(messagesOf(second).slice(2)).toEqual([
       {
         role: 'assistant',
         content: null,
@@ -134,7 +136,7 @@ describe('agent calls through the Chat Completions invoker', () => {
       },
       { role: 'tool', tool_call_id: 'call_a', content: '{"city":"Paris","celsius":21}' },
     ]);
-    const lastTool = (third?.messages as { role: string; tool_call_id?: string; content: string }[]).at(-1);
+    const lastTool = messagesOf(third).at(-1);
     expect(lastTool).toMatchObject({ role: 'tool', tool_call_id: 'call_b' });
     expect(lastTool?.content).toContain('already called with identical arguments');
   });
@@ -145,7 +147,7 @@ describe('agent calls through the Chat Completions invoker', () => {
     await weatherAgent.call(dialog);
     const last = bodies().at(-1);
     expect(last?.tools).toBeUndefined();
-    expect((last?.messages as { content: string }[]).at(-1)?.content).toContain('Do not call any more functions');
+    expect(messagesOf(last).at(-1)?.content).toContain('Do not call any more functions');
   });
 
   it('structured output: response_format json_schema, the reply validated by zod', async () => {
@@ -181,7 +183,7 @@ describe('agent calls through the Chat Completions invoker', () => {
     const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]).toString('base64');
     dialog.sendImage(png, 'What is this?');
     await weatherAgent.call(dialog);
-    expect((bodies()[0]?.messages as unknown[]).at(-1)).toEqual({
+    expect(messagesOf(bodies()[0]).at(-1)).toEqual({
       role: 'user',
       content: [
         { type: 'text', text: 'What is this?' },
@@ -320,7 +322,7 @@ describe('agent calls through the Responses invoker', () => {
         strict: false,
       },
     ]);
-    const input = second?.input as { type?: string; call_id?: string; output?: string; encrypted_content?: string }[];
+    const input = (second?.input ?? []) as { type?: string; call_id?: string; output?: string; encrypted_content?: string }[];
     const reasoning = input.find((item) => item.type === 'reasoning');
     expect(reasoning?.encrypted_content).toMatch(/^gAAAA/);
     const call = input.find((item) => item.type === 'function_call');
