@@ -1,5 +1,7 @@
 export type { ChatInvokerOptions, ClientResolver } from './chat-invoker.js';
 export { createChatInvoker, fromChatCompletion, toChatMessages, toChatRequest, toChatUsage } from './chat-invoker.js';
+export type { Classification, ClassifyOptions, TokenEncoding } from './classify.js';
+export { binaryClassify, classify, classTokens, encodingForModel } from './classify.js';
 export { toProviderError } from './errors.js';
 export { OPENAI_MODEL_CARDS, registerOpenAIModelCards, TOGETHER_MODEL_CARDS } from './model-cards.js';
 export type { OpenAIProvider, OpenAIProviderOptions } from './provider.js';
