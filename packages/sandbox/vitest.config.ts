@@ -3,5 +3,6 @@ import { sourceResolution } from '../../vitest.shared.ts';
 
 export default defineProject({
   ...sourceResolution,
-  test: { name: 'sandbox', include: ['src/**/*.test.ts'] },
+  // Real Jupyter kernels and Chromium: starting them takes seconds, not milliseconds.
+  test: { name: 'sandbox', include: ['src/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 90_000 },
 });

@@ -1,3 +1,20 @@
+export type { ComputerAction, MouseButton, Point } from './computer/actions.js';
+export { COMPUTER_ACTION_TYPES, describeAction, parseComputerAction } from './computer/actions.js';
+export type {
+  ActionRecord,
+  ComputerUseAgentOptions,
+  ComputerUseResult,
+  ComputerUseStatus,
+  PendingSafetyCheck,
+  ResponsesClient,
+  SafetyCheckContext,
+  SafetyCheckDecision,
+} from './computer/agent.js';
+export { ComputerUseAgent } from './computer/agent.js';
+export type { ActionResult, BlockedRequest, BrowserComputerOptions, Computer, ControlSignal, Screenshot } from './computer/browser.js';
+export { BrowserComputer, CHROMIUM_FLAGS, DEFAULT_CONTROL_KEYS, defaultChromiumPath } from './computer/browser.js';
+export type { KeyCombo } from './computer/keys.js';
+export { normaliseKeyCombo } from './computer/keys.js';
 export type { SandboxErrorKind } from './errors.js';
 export { SandboxError } from './errors.js';
 export type { InitCellConfig } from './jupyter/init-cell.js';

@@ -44,6 +44,8 @@ export interface JupyterSandboxOptions {
   readonly cellTimeoutMs?: number;
   /** Stream output kept per cell before it is cut. Default 500,000 characters. */
   readonly maxOutputChars?: number;
+  /** How long a cell interrupted at its timeout may take to stop before the kernel is restarted. Default 5 s. */
+  readonly interruptGraceMs?: number;
 }
 
 /** Options for a new session. */
@@ -155,6 +157,7 @@ export class JupyterSandbox implements AsyncDisposable {
       sessionManager: this.managers.sessions,
       serverRoot,
       maxOutputChars: this.options.maxOutputChars ?? 500_000,
+      interruptGraceMs: this.options.interruptGraceMs ?? 5_000,
       saveMetadata: (metadata) => this.writeMetadata(metadata),
       onShutdown: (session) => {
         if (this.open.get(session.id) === session) this.open.delete(session.id);

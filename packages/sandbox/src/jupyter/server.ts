@@ -9,6 +9,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import { InvalidArgumentError, raceAbort, redactString, registerSecret, sleep, throwIfAborted } from '@lllm/core';
 import WebSocket from 'ws';
 import { SandboxError } from '../errors.js';
+import { TIMED_OUT, withTimeout } from '../timing.js';
 
 /** How to start a local Jupyter server. */
 export interface JupyterServerOptions {
@@ -214,7 +215,7 @@ class StartedServer implements JupyterServer {
       if (this.child.exitCode !== null || this.child.signalCode !== null) resolveExit();
       else this.child.once('exit', () => resolveExit());
     });
-    const within = (ms: number) => Promise.race([exited.then(() => true), sleep(ms).then(() => false)]);
+    const within = async (ms: number) => (await withTimeout(exited, ms)) !== TIMED_OUT;
     if (this.child.exitCode === null && this.child.signalCode === null) {
       // Ask politely first: /api/shutdown stops every kernel, then the server.
       try {

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { relative, sep } from 'node:path';
 import type { Kernel, KernelMessage, Session, SessionManager } from '@jupyterlab/services';
-import { InvalidArgumentError, raceAbort, sleep, throwIfAborted, toAbortError } from '@lllm/core';
+import { InvalidArgumentError, sleep, throwIfAborted, toAbortError } from '@lllm/core';
 import { SandboxError } from '../errors.js';
+import { TIMED_OUT, withTimeout } from '../timing.js';
 import { BRIDGE_TOKEN_ENV, INIT_CELL_MARKER, renderInitCell, renderTokenInjection } from './init-cell.js';
 import {
   type CellOutput,
@@ -95,13 +96,14 @@ export interface SessionHost {
   /** The folder the Jupyter server serves (server paths are relative to it). */
   readonly serverRoot: string;
   readonly maxOutputChars: number;
+  /** How long an interrupted cell may take to stop before the kernel is restarted. */
+  readonly interruptGraceMs: number;
   /** Persist the metadata file. */
   saveMetadata(metadata: SessionMetadata): Promise<void>;
   /** Called when the session shuts down. */
   onShutdown(session: JupyterSession): void;
 }
 
-const INTERRUPT_GRACE_MS = 5_000;
 const KERNEL_READY_MS = 60_000;
 
 function toServerPath(root: string, path: string): string {
@@ -553,8 +555,8 @@ export class JupyterSession {
     while (Date.now() < deadline) {
       if (kernel.isDisposed || kernel.status === 'dead') break;
       try {
-        const reply = await Promise.race([kernel.requestKernelInfo(), sleep(5_000).then(() => undefined)]);
-        if (reply) return;
+        const reply = await withTimeout(kernel.requestKernelInfo(), 5_000);
+        if (reply !== TIMED_OUT && reply) return;
       } catch (error) {
         lastError = error;
       }
@@ -619,8 +621,8 @@ export class JupyterSession {
     const kernel = this.kernel;
     if (!kernel) return;
     const future = kernel.requestExecute({ code, silent: true, store_history: false, allow_stdin: false, stop_on_error: false });
-    const reply = await Promise.race([future.done, sleep(30_000).then(() => undefined)]);
-    const content = reply?.content as { status?: string } | undefined;
+    const reply = await withTimeout(future.done, 30_000);
+    const content = reply === TIMED_OUT ? undefined : (reply.content as { status?: string });
     if (content?.status !== 'ok') {
       throw new SandboxError(`Session "${this.id}": handing the bridge token (${BRIDGE_TOKEN_ENV}) to the kernel failed.`, {
         kind: 'kernel',
@@ -719,7 +721,11 @@ export class JupyterSession {
     const timedOut = new Promise<Event>((resolveTimeout) => {
       timer = setTimeout(() => resolveTimeout({ kind: 'timeout' }), timeoutMs);
     });
-    const aborted = raceAbort(new Promise<Event>(() => undefined), signal).catch((): Event => ({ kind: 'abort' }));
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<Event>((resolveAbort) => {
+      onAbort = () => resolveAbort({ kind: 'abort' });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
 
     try {
       let event = await Promise.race([replied, died, timedOut, aborted]);
@@ -731,7 +737,8 @@ export class JupyterSession {
         } catch {
           // a dead kernel cannot be interrupted; the restart below handles it
         }
-        event = await Promise.race([replied, died, sleep(INTERRUPT_GRACE_MS).then((): Event => ({ kind: 'stuck' }))]);
+        const settled = await withTimeout(Promise.race([replied, died]), this.host.interruptGraceMs);
+        event = settled === TIMED_OUT ? { kind: 'stuck' } : settled;
       }
       const executionCount =
         event.kind === 'reply' && typeof event.reply.content.execution_count === 'number'
@@ -770,6 +777,7 @@ export class JupyterSession {
     } finally {
       if (timer) clearTimeout(timer);
       if (onStatus) kernel.statusChanged.disconnect(onStatus);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
       if (!future.isDisposed) future.dispose();
     }
   }

@@ -1,0 +1,555 @@
+import { existsSync } from 'node:fs';
+import { InvalidArgumentError, sleep } from '@lllm/core';
+import type { Browser, BrowserContext, Page, Request, Route } from 'playwright-core';
+import { SandboxError } from '../errors.js';
+import { type ComputerAction, describeAction, type Point, parseComputerAction } from './actions.js';
+import { type KeyCombo, normaliseKeyCombo } from './keys.js';
+
+/** What a key combination can mean besides typing: browser controls the page cannot see. */
+export type ControlSignal = 'end_session' | 'back' | 'forward' | 'reload';
+
+/** A request or navigation the origin allowlist stopped. */
+export interface BlockedRequest {
+  readonly url: string;
+  /** Playwright's resource type (`document`, `image`, `script`, …). */
+  readonly resourceType: string;
+  /** True for a top-level navigation (the page was kept where it was). */
+  readonly navigation: boolean;
+  readonly at: string;
+}
+
+/** A PNG screenshot. */
+export interface Screenshot {
+  readonly png: Buffer;
+  /** True when capturing failed and the last good screenshot was reused. */
+  readonly stale: boolean;
+  /** Why the capture failed, when it did. */
+  readonly error: string | undefined;
+}
+
+/** What one action did. */
+export interface ActionResult {
+  readonly action: ComputerAction;
+  readonly description: string;
+  /** The screen after the action. */
+  readonly screenshot: Screenshot;
+  /** The page URL after the action. */
+  readonly url: string;
+  /** A control signal the keys meant (e.g. Ctrl+W ends the session). */
+  readonly signal: ControlSignal | undefined;
+  /** Requests blocked during the action. */
+  readonly blocked: readonly BlockedRequest[];
+  /** The session ended (a control signal, or the last page closed). */
+  readonly ended: boolean;
+}
+
+/** A screen an agent can drive; `BrowserComputer` implements it, other environments can too. */
+export interface Computer {
+  readonly environment: 'browser' | 'mac' | 'windows' | 'linux' | 'ubuntu';
+  readonly display: { readonly width: number; readonly height: number };
+  /** True once the session ended (Ctrl+W, closed). */
+  readonly ended: boolean;
+  /** The current URL (browsers), for checkpoints and safety checks. */
+  currentUrl(): string;
+  /** Navigate (used when resuming a checkpoint). */
+  goto?(url: string): Promise<void>;
+  /** Run one action and capture the screen. Invalid coordinates or keys throw an `InvalidArgumentError`. */
+  execute(action: ComputerAction | unknown): Promise<ActionResult>;
+  /** Capture the screen. */
+  screenshot(): Promise<Screenshot>;
+}
+
+/** Options for `BrowserComputer.launch`. */
+export interface BrowserComputerOptions {
+  /** Display (viewport) width. Default 1024. */
+  readonly width?: number;
+  /** Display (viewport) height. Default 768. */
+  readonly height?: number;
+  /** Chromium binary. Default `$LLLM_CHROMIUM_PATH`, else `/usr/bin/chromium`. */
+  readonly executablePath?: string;
+  /**
+   * Origins the browser may load, e.g. `http://127.0.0.1:8080` or `https://*.example.com`
+   * (`*` matches within a host name or port). Everything else is blocked and reported. Default: the
+   * origin of `startUrl` only. `about:blank` is always allowed.
+   */
+  readonly allowedOrigins?: readonly string[];
+  /** The first page. Default `about:blank`. */
+  readonly startUrl?: string;
+  /** Default true. */
+  readonly headless?: boolean;
+  /** How long a `wait` action without `ms` waits. Default 1,000 ms. */
+  readonly waitMs?: number;
+  /** Pause after an action before the screenshot, for the page to react. Default 150 ms. */
+  readonly settleMs?: number;
+  /** Screenshot timeout; past it the last good screenshot is reused. Default 5,000 ms. */
+  readonly screenshotTimeoutMs?: number;
+  /** Key combinations that are browser controls (canonical form, e.g. `Control+w`). Default: Ctrl+W ends the session, Alt+Left/Right go back/forward, F5 and Ctrl+R reload. */
+  readonly controlKeys?: Readonly<Record<string, ControlSignal>>;
+  /** Extra Chromium flags. */
+  readonly args?: readonly string[];
+  /** Called for each blocked request. */
+  readonly onBlocked?: (blocked: BlockedRequest) => void;
+}
+
+/** The default control keys. */
+export const DEFAULT_CONTROL_KEYS: Readonly<Record<string, ControlSignal>> = {
+  'Control+w': 'end_session',
+  'Meta+w': 'end_session',
+  'Alt+ArrowLeft': 'back',
+  'Alt+ArrowRight': 'forward',
+  F5: 'reload',
+  'Control+r': 'reload',
+};
+
+/** The Chromium flags every launch uses. */
+export const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-default-apps',
+  '--disable-sync',
+  '--metrics-recording-only',
+  '--no-default-browser-check',
+] as const;
+
+/** The Chromium binary to use: `$LLLM_CHROMIUM_PATH`, else `/usr/bin/chromium`. */
+export function defaultChromiumPath(): string {
+  return process.env.LLLM_CHROMIUM_PATH || '/usr/bin/chromium';
+}
+
+type OriginRule = { readonly exact: string } | { readonly pattern: RegExp; readonly text: string };
+
+function compileOrigin(origin: string): OriginRule {
+  if (origin.includes('*')) {
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(origin)) {
+      throw new InvalidArgumentError(`Allowed origin "${origin}" needs a scheme, e.g. "https://*.example.com".`, {
+        argument: 'allowedOrigins',
+      });
+    }
+    const escaped = origin.replace(/\/+$/, '').replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+    return { pattern: new RegExp(`^${escaped.replace(/\*/g, '[^/]*')}$`, 'i'), text: origin };
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(origin);
+  } catch (error) {
+    throw new InvalidArgumentError(`Allowed origin "${origin}" is not a URL; write it like "http://127.0.0.1:8080".`, {
+      argument: 'allowedOrigins',
+      cause: error,
+    });
+  }
+  if (parsed.origin === 'null') {
+    throw new InvalidArgumentError(`"${origin}" has no origin (data:, file: and about: URLs have none); list http(s) origins.`, {
+      argument: 'allowedOrigins',
+    });
+  }
+  return { exact: parsed.origin };
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'null';
+  }
+}
+
+/**
+ * A headless Chromium page driven by computer-use actions, through `playwright-core` (no browser
+ * download: it runs the system's Chromium). Coordinates are checked against the display, key
+ * combinations are normalised, browser controls (Ctrl+W, Alt+Left, …) are signals, every request
+ * outside the origin allowlist is blocked and reported, and a failed screenshot reuses the last good one.
+ */
+export class BrowserComputer implements Computer, AsyncDisposable {
+  readonly environment = 'browser' as const;
+  readonly display: { readonly width: number; readonly height: number };
+  private page: Page;
+  private lastGood: Buffer | undefined;
+  private lastAllowedUrl = 'about:blank';
+  private blockedLog: BlockedRequest[] = [];
+  private pendingBlocked: BlockedRequest[] = [];
+  private endedFlag = false;
+  /** Pages opened during the current action (popups), being adopted. */
+  private pendingPages: Promise<void>[] = [];
+  private closed = false;
+  private readonly rules: readonly OriginRule[];
+  private readonly controlKeys: Readonly<Record<string, ControlSignal>>;
+
+  private constructor(
+    private readonly browser: Browser,
+    private readonly context: BrowserContext,
+    page: Page,
+    private readonly options: BrowserComputerOptions,
+    rules: readonly OriginRule[],
+  ) {
+    this.page = page;
+    this.display = { width: options.width ?? 1024, height: options.height ?? 768 };
+    this.rules = rules;
+    this.controlKeys = options.controlKeys ?? DEFAULT_CONTROL_KEYS;
+  }
+
+  /** Launch Chromium with a fixed viewport and open `startUrl`. */
+  static async launch(options: BrowserComputerOptions = {}): Promise<BrowserComputer> {
+    const width = options.width ?? 1024;
+    const height = options.height ?? 768;
+    for (const [name, value] of [
+      ['width', width],
+      ['height', height],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 100 || value > 4096) {
+        throw new InvalidArgumentError(`Display ${name} must be a whole number of pixels from 100 to 4096, got ${value}.`, {
+          argument: name,
+        });
+      }
+    }
+    const startUrl = options.startUrl ?? 'about:blank';
+    const origins = options.allowedOrigins ?? (startUrl === 'about:blank' ? [] : [originOf(startUrl)]);
+    const rules = origins.map(compileOrigin);
+    const executablePath = options.executablePath ?? defaultChromiumPath();
+    if (!existsSync(executablePath)) {
+      throw new SandboxError(
+        `Chromium was not found at ${executablePath}; install it (Debian: apt-get install chromium) or set LLLM_CHROMIUM_PATH.`,
+        { kind: 'browser' },
+      );
+    }
+    const { chromium } = await import('playwright-core');
+    let browser: Browser;
+    try {
+      browser = await chromium.launch({
+        executablePath,
+        headless: options.headless ?? true,
+        args: [...CHROMIUM_FLAGS, ...(options.args ?? [])],
+        timeout: 60_000,
+      });
+    } catch (error) {
+      throw new SandboxError(`Chromium (${executablePath}) failed to start: ${(error as Error).message}`, {
+        kind: 'browser',
+        cause: error,
+      });
+    }
+    try {
+      const context = await browser.newContext({
+        viewport: { width, height },
+        screen: { width, height },
+        deviceScaleFactor: 1,
+        acceptDownloads: false,
+        serviceWorkers: 'block',
+      });
+      const page = await context.newPage();
+      const computer = new BrowserComputer(browser, context, page, { ...options, width, height }, rules);
+      await context.route('**/*', (route, request) => computer.routeRequest(route, request));
+      computer.watchClose(page);
+      context.on('page', (newPage) => computer.pendingPages.push(computer.adoptPage(newPage)));
+      if (startUrl !== 'about:blank') await computer.goto(startUrl);
+      return computer;
+    } catch (error) {
+      await browser.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** True once the session ended (a control signal such as Ctrl+W, or `close()`). */
+  get ended(): boolean {
+    return this.endedFlag || this.closed;
+  }
+
+  /** The active Playwright page: an escape hatch for setup and checks (actions should go through `execute`). */
+  get activePage(): Page {
+    return this.page;
+  }
+
+  /** The active page's URL. */
+  currentUrl(): string {
+    return this.page.url();
+  }
+
+  /** Every request blocked so far. */
+  blockedRequests(): readonly BlockedRequest[] {
+    return [...this.blockedLog];
+  }
+
+  /** Whether the allowlist admits a URL. */
+  isAllowed(url: string): boolean {
+    if (url === 'about:blank') return true;
+    const origin = originOf(url);
+    if (origin === 'null') return false;
+    return this.rules.some((rule) => ('exact' in rule ? rule.exact === origin : rule.pattern.test(origin)));
+  }
+
+  /** Open a URL in the active page; a URL outside the allowlist is an `InvalidArgumentError`. */
+  async goto(url: string): Promise<void> {
+    this.assertOpen();
+    if (!this.isAllowed(url)) {
+      throw new InvalidArgumentError(
+        `Navigation to "${url}" is blocked: its origin is not in the allowlist (${this.rules.map((r) => ('exact' in r ? r.exact : r.text)).join(', ') || 'empty'}).`,
+        { argument: 'url' },
+      );
+    }
+    await this.page.goto(url, { waitUntil: 'load', timeout: 30_000 });
+    this.lastAllowedUrl = this.page.url();
+  }
+
+  /** Run one action (validated), then capture the screen. */
+  async execute(input: ComputerAction | unknown): Promise<ActionResult> {
+    this.assertOpen();
+    const action = parseComputerAction(input);
+    this.pendingBlocked = [];
+    let signal: ControlSignal | undefined;
+    switch (action.type) {
+      case 'click':
+        await this.click(action.x, action.y, action.button ?? 'left', action.keys ?? undefined);
+        break;
+      case 'double_click':
+        this.checkPoint(action.x, action.y);
+        await this.withKeys(action.keys ?? undefined, () => this.page.mouse.dblclick(action.x, action.y));
+        break;
+      case 'scroll':
+        this.checkPoint(action.x, action.y);
+        await this.page.mouse.move(action.x, action.y);
+        await this.withKeys(action.keys ?? undefined, () => this.page.mouse.wheel(action.scroll_x, action.scroll_y));
+        break;
+      case 'type':
+        await this.page.keyboard.type(action.text);
+        break;
+      case 'keypress':
+        signal = await this.keypress(action.keys);
+        break;
+      case 'move':
+        this.checkPoint(action.x, action.y);
+        await this.withKeys(action.keys ?? undefined, () => this.page.mouse.move(action.x, action.y));
+        break;
+      case 'drag':
+        await this.drag(action.path, action.keys ?? undefined);
+        break;
+      case 'wait':
+        await sleep(action.ms ?? this.options.waitMs ?? 1_000);
+        break;
+      case 'screenshot':
+        break;
+    }
+    if (signal === 'end_session') {
+      this.endedFlag = true;
+      const screenshot = this.lastGood ? { png: this.lastGood, stale: true, error: undefined } : await this.screenshot();
+      return {
+        action,
+        description: describeAction(action),
+        screenshot,
+        url: this.currentUrl(),
+        signal,
+        blocked: this.takeBlocked(),
+        ended: true,
+      };
+    }
+    await this.settle();
+    await this.returnFromBlockedNavigation();
+    const screenshot = await this.screenshot();
+    return {
+      action,
+      description: describeAction(action),
+      screenshot,
+      url: this.currentUrl(),
+      signal,
+      blocked: this.takeBlocked(),
+      ended: this.ended,
+    };
+  }
+
+  /** Capture the viewport as PNG; on failure the last good screenshot is returned with `stale: true`. */
+  async screenshot(): Promise<Screenshot> {
+    try {
+      const png = await this.page.screenshot({ type: 'png', timeout: this.options.screenshotTimeoutMs ?? 5_000, animations: 'disabled' });
+      this.lastGood = png;
+      return { png, stale: false, error: undefined };
+    } catch (error) {
+      const message = (error as Error).message.split('\n')[0] ?? 'unknown error';
+      if (this.lastGood) return { png: this.lastGood, stale: true, error: message };
+      throw new SandboxError(`Could not take a screenshot and there is no earlier one to reuse: ${message}`, {
+        kind: 'browser',
+        cause: error,
+      });
+    }
+  }
+
+  /** Click; `back` and `forward` buttons navigate. */
+  async click(
+    x: number,
+    y: number,
+    button: 'left' | 'right' | 'wheel' | 'back' | 'forward' = 'left',
+    keys?: readonly string[],
+  ): Promise<void> {
+    this.checkPoint(x, y);
+    if (button === 'back' || button === 'forward') {
+      await this.history(button);
+      return;
+    }
+    const playwrightButton = button === 'wheel' ? 'middle' : button;
+    await this.withKeys(keys, () => this.page.mouse.click(x, y, { button: playwrightButton }));
+  }
+
+  /** Press a key combination; returns the control signal it meant, if any (which is acted on, not typed). */
+  async keypress(keys: string | readonly string[]): Promise<ControlSignal | undefined> {
+    const combo = normaliseKeyCombo(keys);
+    const signal = this.controlKeys[combo.combo];
+    switch (signal) {
+      case 'end_session':
+        return signal;
+      case 'back':
+      case 'forward':
+        await this.history(signal);
+        return signal;
+      case 'reload':
+        await this.page.reload({ timeout: 30_000 }).catch(() => undefined);
+        return signal;
+      default:
+        await this.page.keyboard.press(combo.combo);
+        return undefined;
+    }
+  }
+
+  /** Close the browser. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.context.close().catch(() => undefined);
+    await this.browser.close().catch(() => undefined);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ——— internals ———
+
+  private assertOpen(): void {
+    if (this.closed) throw new SandboxError('The browser is closed; launch a new BrowserComputer.', { kind: 'closed' });
+    if (this.endedFlag)
+      throw new SandboxError('The computer-use session has ended (Ctrl+W); launch a new one to go on.', { kind: 'closed' });
+  }
+
+  private checkPoint(x: number, y: number): void {
+    const { width, height } = this.display;
+    if (!Number.isFinite(x) || !Number.isFinite(y) || x < 0 || y < 0 || x >= width || y >= height) {
+      throw new InvalidArgumentError(
+        `Point (${x}, ${y}) is outside the ${width}×${height} display; coordinates must satisfy 0 ≤ x < ${width} and 0 ≤ y < ${height}.`,
+        { argument: x < 0 || x >= width || !Number.isFinite(x) ? 'x' : 'y' },
+      );
+    }
+  }
+
+  private async withKeys(keys: readonly string[] | undefined, operation: () => Promise<void>): Promise<void> {
+    if (!keys || keys.length === 0) {
+      await operation();
+      return;
+    }
+    const combo: KeyCombo = normaliseKeyCombo(keys);
+    const held = combo.key === undefined ? [...combo.modifiers] : [...combo.modifiers, combo.key];
+    for (const key of held) await this.page.keyboard.down(key);
+    try {
+      await operation();
+    } finally {
+      for (const key of held.reverse()) await this.page.keyboard.up(key);
+    }
+  }
+
+  private async drag(path: readonly Point[], keys: readonly string[] | undefined): Promise<void> {
+    for (const point of path) this.checkPoint(point.x, point.y);
+    const [first, ...rest] = path;
+    if (!first) return;
+    await this.withKeys(keys, async () => {
+      await this.page.mouse.move(first.x, first.y);
+      await this.page.mouse.down();
+      for (const point of rest) await this.page.mouse.move(point.x, point.y, { steps: 5 });
+      await this.page.mouse.up();
+    });
+  }
+
+  private async history(direction: 'back' | 'forward'): Promise<void> {
+    const options = { timeout: 10_000 } as const;
+    await (direction === 'back' ? this.page.goBack(options) : this.page.goForward(options)).catch(() => undefined);
+  }
+
+  private async settle(): Promise<void> {
+    await sleep(this.options.settleMs ?? 150);
+    while (this.pendingPages.length > 0) {
+      const pages = this.pendingPages;
+      this.pendingPages = [];
+      await Promise.all(pages);
+    }
+    await this.page.waitForLoadState('load', { timeout: 5_000 }).catch(() => undefined);
+  }
+
+  private async routeRequest(route: Route, request: Request): Promise<void> {
+    const url = request.url();
+    const navigation = request.isNavigationRequest();
+    // data: and blob: subresources come from an allowed page; a data: navigation is checked like any URL.
+    if (this.isAllowed(url) || (!navigation && (url.startsWith('data:') || url.startsWith('blob:')))) {
+      await route.continue().catch(() => undefined);
+      return;
+    }
+    const frame = request.frame();
+    const page = frame.page();
+    const topLevel = navigation && frame === page.mainFrame();
+    const blocked: BlockedRequest = {
+      url: url.length > 300 ? `${url.slice(0, 300)}…` : url,
+      resourceType: request.resourceType(),
+      navigation: topLevel,
+      at: new Date().toISOString(),
+    };
+    this.blockedLog.push(blocked);
+    this.pendingBlocked.push(blocked);
+    this.options.onBlocked?.(blocked);
+    if (topLevel && page === this.page) {
+      // "204 No Content" makes the browser stay on the current page instead of showing an error page.
+      await route.fulfill({ status: 204, body: '' }).catch(() => undefined);
+      return;
+    }
+    await route.abort('blockedbyclient').catch(() => undefined);
+    if (topLevel) await page.close().catch(() => undefined);
+  }
+
+  private takeBlocked(): BlockedRequest[] {
+    const taken = this.pendingBlocked;
+    this.pendingBlocked = [];
+    return taken;
+  }
+
+  /** A blocked top-level navigation leaves Chromium's error page: go back to the last allowed page. */
+  private async returnFromBlockedNavigation(): Promise<void> {
+    const url = this.page.url();
+    if (this.isAllowed(url) && !url.startsWith('chrome-error:')) {
+      this.lastAllowedUrl = url;
+      return;
+    }
+    await this.page.goBack({ timeout: 5_000 }).catch(() => undefined);
+    if (!this.isAllowed(this.page.url()) || this.page.url().startsWith('chrome-error:')) {
+      await this.page.goto(this.lastAllowedUrl, { timeout: 10_000 }).catch(() => undefined);
+    }
+  }
+
+  private async adoptPage(page: Page): Promise<void> {
+    // A popup or target=_blank link: follow it like a user would, unless the allowlist refuses it.
+    await page.waitForLoadState('domcontentloaded', { timeout: 5_000 }).catch(() => undefined);
+    if (this.closed || page.isClosed()) return;
+    const url = page.url();
+    if (url.startsWith('chrome-error:') || (!this.isAllowed(url) && url !== '')) {
+      await page.close().catch(() => undefined);
+      return;
+    }
+    this.page = page;
+    this.watchClose(page);
+    await page.bringToFront().catch(() => undefined);
+  }
+
+  /** When the active page closes (window.close()), the newest other page takes over; with none left the session ends. */
+  private watchClose(page: Page): void {
+    page.once('close', () => {
+      if (this.page !== page || this.closed) return;
+      const others = this.context.pages().filter((other) => other !== page);
+      const next = others[others.length - 1];
+      if (next) this.page = next;
+      else this.endedFlag = true;
+    });
+  }
+}
