@@ -43,15 +43,20 @@ const DROPPED_HEADERS = new Set(['content-length', 'transfer-encoding', 'connect
 
 /** The status and headers recorded beside a fixture (`<base>.headers.json`), when there are some. */
 export function recordedStatus(base: string): { status: number; headers: Record<string, string> } | undefined {
+  // A flat header dump records no status: callers pass the status they know (e.g. 429).
   const file = `${base}.headers.json`;
   if (!existsSync(join(fixturesDir(), file))) return undefined;
-  const recorded = readJsonFixture<{ status: { code: number }; headers: Record<string, string[] | string> }>(file);
+  const recorded = readJsonFixture<{ status?: { code: number }; headers?: Record<string, string[] | string> } & Record<string, unknown>>(
+    file,
+  );
+  // Two recorder formats: { status, headers } (VCR cassettes) and a flat header dump (no status).
+  const raw = (recorded.status && recorded.headers ? recorded.headers : recorded) as Record<string, string[] | string>;
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(recorded.headers ?? {})) {
+  for (const [name, value] of Object.entries(raw)) {
     if (DROPPED_HEADERS.has(name.toLowerCase())) continue;
     headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
-  return { status: recorded.status.code, headers };
+  return { status: recorded.status?.code ?? 200, headers };
 }
 
 /** Which wire format a `.chunks.jsonl` file belongs to (decides the SSE framing). */
