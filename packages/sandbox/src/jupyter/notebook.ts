@@ -90,8 +90,14 @@ export function pythonNotebookMetadata(kernelName = 'python3', displayName = 'Py
 
 // nbformat stores multi-line strings as lists of lines; Jupyter splits these MIME types.
 function splitLines(text: string): string[] {
-  const lines = text.split(/(?<=\n)/);
-  return lines.length === 1 && lines[0] === '' ? [] : lines;
+  const lines: string[] = [];
+  let start = 0;
+  for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+    lines.push(text.slice(start, end + 1));
+    start = end + 1;
+  }
+  if (start < text.length) lines.push(text.slice(start));
+  return lines;
 }
 
 function joinText(value: unknown): string {
