@@ -99,6 +99,9 @@ interface AcceptedReply {
   readonly attempts: FailedAttempt[];
 }
 
+/** A signal that never fires, for calls without one (allocating and aborting controllers is not free). */
+const NEVER_ABORTED = new AbortController().signal;
+
 const DEFAULTS = {
   maxExceptionRetry: 3,
   maxInterruptTimes: 5,
@@ -328,8 +331,7 @@ export class Agent {
       throwIfAborted(state.signal);
       const timeout = this.#options.timeoutMs === undefined ? undefined : AbortSignal.timeout(this.#options.timeoutMs);
       const signals = [state.signal, timeout].filter((signal): signal is AbortSignal => signal !== undefined);
-      const signal =
-        signals.length === 0 ? new AbortController().signal : signals.length === 1 ? (signals[0] as AbortSignal) : AbortSignal.any(signals);
+      const signal = signals.length === 0 ? NEVER_ABORTED : signals.length === 1 ? (signals[0] as AbortSignal) : AbortSignal.any(signals);
       let error: ProviderError;
       try {
         return await raceAbort(this.invoker.invoke(request, signal), signal);
@@ -424,8 +426,7 @@ export class Agent {
           { kind: 'tool', attempts: state.attempts, dialog },
         );
       }
-      const controller = new AbortController();
-      const signal = state.signal ? AbortSignal.any([state.signal, controller.signal]) : controller.signal;
+      const signal = state.signal ?? NEVER_ABORTED;
       try {
         const value = await raceAbort(
           Promise.resolve().then(() => tool.execute({ ...call.arguments }, { signal, callId: call.id, agentName: this.name })),
@@ -436,8 +437,6 @@ export class Agent {
         if (state.signal?.aborted) throw toAbortError(state.signal.reason);
         const message = error instanceof Error ? error.message : String(error);
         return call.withResult(`Error: the function ${call.name} failed: ${message}`, message);
-      } finally {
-        controller.abort();
       }
     };
     const results: FunctionCall[] = [];

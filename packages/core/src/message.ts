@@ -69,7 +69,8 @@ export class FunctionCall {
   constructor(init: FunctionCallJSON) {
     this.id = init.id;
     this.name = init.name;
-    this.arguments = deepFreeze(structuredClone(init.arguments));
+    // Arguments already frozen (e.g. from another FunctionCall) are immutable and can be shared.
+    this.arguments = Object.isFrozen(init.arguments) ? init.arguments : deepFreeze(structuredClone(init.arguments));
     this.rawArguments = init.rawArguments;
     this.result = init.result;
     this.error = init.error;
@@ -95,7 +96,14 @@ export class FunctionCall {
   }
 
   withResult(result: string, error?: string): FunctionCall {
-    return new FunctionCall({ ...this.toJSON(), result, ...(error === undefined ? {} : { error }) });
+    return new FunctionCall({
+      id: this.id,
+      name: this.name,
+      arguments: this.arguments as Record<string, unknown>,
+      ...(this.rawArguments === undefined ? {} : { rawArguments: this.rawArguments }),
+      result,
+      ...(error === undefined ? {} : { error }),
+    });
   }
 
   toJSON(): FunctionCallJSON {

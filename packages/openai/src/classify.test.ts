@@ -93,8 +93,8 @@ describe('logprob classification', () => {
     expect(result.probability).toBeCloseTo(0.2, 10);
   });
 
-  it('a class that is not one token is a clear error, before any request', () => {
-    expect(() => classTokens(['positive sentiment', 'negative'], 'o200k_base')).toThrow(
+  it('a class that is not one token is a clear error, before any request', async () => {
+    await expect(classTokens(['positive sentiment', 'negative'], 'o200k_base')).rejects.toThrow(
       '"positive sentiment" is 2 tokens under o200k_base',
     );
     expect(encodingForModel('gpt-4o-mini')).toBe('o200k_base');

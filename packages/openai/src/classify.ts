@@ -8,8 +8,6 @@ import {
   ParseError,
   type PromptLike,
 } from '@lllm/core';
-import { encode as encodeCl100k } from 'gpt-tokenizer/encoding/cl100k_base';
-import { encode as encodeO200k } from 'gpt-tokenizer/encoding/o200k_base';
 
 /** The tokenizer encodings OpenAI models use. */
 export type TokenEncoding = 'o200k_base' | 'cl100k_base';
@@ -20,17 +18,29 @@ export function encodingForModel(model: string): TokenEncoding {
   return /^(gpt-4(?!o|\.1)|gpt-3\.5)/.test(name) ? 'cl100k_base' : 'o200k_base';
 }
 
-function encode(text: string, encoding: TokenEncoding): number[] {
-  return encoding === 'cl100k_base' ? encodeCl100k(text) : encodeO200k(text);
+type Encoder = (text: string) => number[];
+const encoders = new Map<TokenEncoding, Encoder>();
+
+// The BPE tables are megabytes: load them on the first classification, not when the package is imported.
+async function encoder(encoding: TokenEncoding): Promise<Encoder> {
+  const cached = encoders.get(encoding);
+  if (cached) return cached;
+  const loaded: Encoder =
+    encoding === 'cl100k_base'
+      ? (await import('gpt-tokenizer/encoding/cl100k_base')).encode
+      : (await import('gpt-tokenizer/encoding/o200k_base')).encode;
+  encoders.set(encoding, loaded);
+  return loaded;
 }
 
 /** The single token of each class; a class that is not exactly one token is an error naming it. */
-export function classTokens(classes: readonly string[], encoding: TokenEncoding): Map<string, number> {
+export async function classTokens(classes: readonly string[], encoding: TokenEncoding): Promise<Map<string, number>> {
+  const encode = await encoder(encoding);
   if (classes.length < 2)
     throw new InvalidArgumentError(`Classification needs at least two classes, got ${JSON.stringify(classes)}.`, { argument: 'classes' });
   const tokens = new Map<string, number>();
   for (const label of classes) {
-    const ids = encode(label, encoding);
+    const ids = encode(label);
     if (ids.length !== 1 || ids[0] === undefined) {
       throw new InvalidArgumentError(
         `Class ${JSON.stringify(label)} is ${ids.length} tokens under ${encoding}, but logprob classification needs each class to be exactly one token. Use a shorter label (e.g. "A", "B", "Yes", "No") and map it back yourself.`,
@@ -112,7 +122,7 @@ export async function classify<C extends string>(
   options: ClassifyOptions = {},
 ): Promise<Classification<C>> {
   const encoding = options.encoding ?? encodingForModel(agent.model);
-  const tokens = classTokens(classes, encoding);
+  const tokens = await classTokens(classes, encoding);
   const instruction = options.instruction ?? `Answer with exactly one of: ${classes.join(', ')}.`;
   const work = dialog.fork();
   work.sendMessage(classificationPrompt(classes, instruction), {}, { creator: 'classifier' });

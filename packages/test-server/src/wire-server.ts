@@ -76,6 +76,8 @@ export interface WireServer extends AsyncDisposable {
   requestsTo(path: string): CapturedRequest[];
   /** Queue responses for `path` (e.g. `/v1/chat/completions`), served in order. */
   enqueue(path: string, ...responses: ResponseStep[]): void;
+  /** Answer every request to `path` with `step` once its queue is empty (benchmarks, load tests). */
+  respondAlways(path: string, step: ResponseStep): void;
   /** Responses still queued for `path`. */
   pending(path: string): number;
   /** Forget captured requests and queued responses. */
@@ -85,8 +87,11 @@ export interface WireServer extends AsyncDisposable {
 }
 
 /** Start a wire server on 127.0.0.1 and a random free port. */
-export async function startWireServer(options: { port?: number } = {}): Promise<WireServer> {
+export async function startWireServer(
+  options: { port?: number /** Keep captured requests (default true; off for load tests). */; capture?: boolean } = {},
+): Promise<WireServer> {
   const queues = new Map<string, ResponseStep[]>();
+  const fallbacks = new Map<string, ResponseStep>();
   const requests: CapturedRequest[] = [];
   const sockets = new Set<Socket>();
   let disconnects = 0;
@@ -128,8 +133,8 @@ export async function startWireServer(options: { port?: number } = {}): Promise<
       rawBody,
       receivedAt: Date.now(),
     };
-    requests.push(captured);
-    const step = queues.get(url.pathname)?.shift();
+    if (options.capture !== false) requests.push(captured);
+    const step = queues.get(url.pathname)?.shift() ?? fallbacks.get(url.pathname);
     if (!step) {
       response.writeHead(500, { 'content-type': 'application/json' });
       response.end(
@@ -228,9 +233,13 @@ export async function startWireServer(options: { port?: number } = {}): Promise<
       queues.set(path, queue);
     },
     pending: (path) => queues.get(path)?.length ?? 0,
+    respondAlways: (path, step) => {
+      fallbacks.set(path, step);
+    },
     reset: () => {
       requests.length = 0;
       queues.clear();
+      fallbacks.clear();
     },
     close,
     [Symbol.asyncDispose]: close,
