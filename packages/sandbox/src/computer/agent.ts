@@ -564,11 +564,16 @@ export class ComputerUseAgent {
         }
         if (result) {
           screenshot = result.screenshot;
-          for (const blocked of result.blocked) {
+          for (const blocked of result.blocked.filter((item) => item.navigation)) {
             state.notes.push(
-              blocked.navigation
-                ? `Navigation to ${blocked.url} was blocked: that site is not allowed in this session. The browser stayed on ${result.url}.`
-                : `A request to ${blocked.url} (${blocked.resourceType}) was blocked: that origin is not allowed.`,
+              `Navigation to ${blocked.url} was blocked: that site is not allowed in this session. The browser stayed on ${result.url}.`,
+            );
+          }
+          const resources = result.blocked.filter((item) => !item.navigation);
+          if (resources.length > 0) {
+            const examples = resources.slice(0, 3).map((item) => item.url);
+            state.notes.push(
+              `${resources.length} request${resources.length === 1 ? '' : 's'} to origins outside the allowlist ${resources.length === 1 ? 'was' : 'were'} blocked (${examples.join(', ')}${resources.length > 3 ? ', …' : ''}); parts of the page may be missing.`,
             );
           }
           if (result.ended) {

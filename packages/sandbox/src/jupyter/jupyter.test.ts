@@ -427,6 +427,20 @@ describe('sessions', () => {
     expect((await sandbox.listSessions()).some((info) => info.metadata.id === 'persist')).toBe(false);
   });
 
+  test('shutting a session down while a cell runs ends the cell at once', async () => {
+    const session = await sandbox.createSession({ id: 'busy' });
+    const index = await session.appendCode('import time\ntime.sleep(60)');
+    const running = session.runCell(index);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const started = Date.now();
+    await sandbox.shutdownSession('busy');
+    const result = await running;
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(result.status).toBe('error');
+    expect(result.notice).toBe('The session was shut down while this cell was running.');
+    expect(session.kernelId).toBeUndefined();
+  });
+
   test('sessionsDir outside the root is a ConfigError', () => {
     expect(() => new JupyterSandbox({ root, sessionsDir: '/elsewhere' })).toThrow(ConfigError);
   });
@@ -434,7 +448,7 @@ describe('sessions', () => {
   test('two sessions run at the same time without interfering', async () => {
     const [left, right] = await Promise.all([sandbox.createSession({ id: 'left' }), sandbox.createSession({ id: 'right' })]);
     const code = (name: string) =>
-      `import os, time\nstart = time.time()\nwho = "${name}"\ntime.sleep(1.5)\nprint(who, os.path.basename(os.getcwd()), start, time.time())`;
+      `import os, time\nstart = time.time()\nwho = "${name}"\ntime.sleep(2)\nprint(who, os.path.basename(os.getcwd()), start, time.time())`;
     const [leftIndex, rightIndex] = await Promise.all([left.appendCode(code('L')), right.appendCode(code('R'))]);
     const [l, r] = await Promise.all([left.runCell(leftIndex), right.runCell(rightIndex)]);
     const [lWho, lDir, lStart, lEnd] = stdout(l).trim().split(' ');

@@ -151,6 +151,7 @@ export class JupyterSession {
   /** True while the init cell runs after a kernel start (a death then is not recovered again). */
   private initializing = false;
   private closed = false;
+  private shutdownPromise: Promise<void> | undefined;
 
   constructor(
     private readonly host: SessionHost,
@@ -404,14 +405,16 @@ export class JupyterSession {
 
   /** Shut the kernel down; the notebook and metadata stay on disk. */
   shutdown(): Promise<void> {
-    if (this.closed) return Promise.resolve();
+    if (this.shutdownPromise) return this.shutdownPromise;
     this.closed = true;
-    const done = this.chain.then(
-      () => this.stopKernel(),
-      () => this.stopKernel(),
-    );
-    this.chain = done;
-    return done.finally(() => this.host.onShutdown(this));
+    this.shutdownPromise = (async () => {
+      // Stop the kernel at once: a cell still running ends with an error instead of holding the queue.
+      await this.stopKernel();
+      await this.chain.catch(() => undefined);
+      await this.stopKernel();
+      this.host.onShutdown(this);
+    })();
+    return this.shutdownPromise;
   }
 
   // ——— internals ———
@@ -519,6 +522,7 @@ export class JupyterSession {
   }
 
   private async replaceKernel(): Promise<void> {
+    if (this.closed) throw new SandboxError(`Session "${this.id}" was shut down; no new kernel is started.`, { kind: 'closed' });
     const old = this.connection;
     this.connection = undefined;
     if (old) {
@@ -662,7 +666,7 @@ export class JupyterSession {
     const updated: CodeCell = { ...cell, outputs: outcome.outputs, execution_count: outcome.executionCount };
     this.cellList[index] = updated;
     this.markRun(index, updated, outcome.status);
-    if (outcome.kernelRestarted && !this.initializing) await this.afterKernelStart();
+    if (outcome.kernelRestarted && !this.initializing && !this.closed) await this.afterKernelStart();
     await this.save();
     if (abortError) throw abortError;
     const error = [...outcome.outputs].reverse().find((output): output is ErrorOutput => output.output_type === 'error');
@@ -752,7 +756,12 @@ export class JupyterSession {
           outputs: collector.outputs,
           executionCount,
           kernelRestarted: false,
-          notice: interrupted === 'timeout' ? timeoutNotice(timeoutMs, false) : undefined,
+          notice:
+            interrupted === 'timeout'
+              ? timeoutNotice(timeoutMs, false)
+              : this.closed
+                ? 'The session was shut down while this cell was running.'
+                : undefined,
         };
       } else if (event.kind === 'stuck') {
         // The interrupt did not stop it: restart the kernel.
@@ -765,6 +774,10 @@ export class JupyterSession {
           kernelRestarted: true,
           notice: timeoutNotice(timeoutMs, true),
         };
+      } else if (this.closed) {
+        const notice = 'The session was shut down while this cell was running.';
+        collector.push(deadKernelOutput('SessionShutdown', notice));
+        outcome = { status: 'error', outputs: collector.outputs, executionCount, kernelRestarted: false, notice };
       } else {
         await this.recoverFromDeath();
         const notice =
