@@ -113,8 +113,8 @@ describe('BrowserComputer', () => {
         ],
       }),
     ).rejects.toThrow(/\(1, 9999\)/);
-    await expect(computer.execute({ type: 'teleport' })).rejects.toThrow(/Unknown computer action type "teleport"/);
-    await expect(computer.execute({ type: 'click', x: '10', y: 3 })).rejects.toThrow(/numeric "x"/);
+    await expect(computer.execute({ type: 'teleport' } as never)).rejects.toThrow(/Unknown computer action type "teleport"/);
+    await expect(computer.execute({ type: 'click', x: '10', y: 3 } as never)).rejects.toThrow(/numeric "x"/);
     expect((await state()).count).toBe(1);
   });
 

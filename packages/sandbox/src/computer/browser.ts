@@ -54,7 +54,7 @@ export interface Computer {
   /** Navigate (used when resuming a checkpoint). */
   goto?(url: string): Promise<void>;
   /** Run one action and capture the screen. Invalid coordinates or keys throw an `InvalidArgumentError`. */
-  execute(action: ComputerAction | unknown): Promise<ActionResult>;
+  execute(action: ComputerAction): Promise<ActionResult>;
   /** Capture the screen. */
   screenshot(): Promise<Screenshot>;
 }
@@ -292,7 +292,7 @@ export class BrowserComputer implements Computer, AsyncDisposable {
   }
 
   /** Run one action (validated), then capture the screen. */
-  async execute(input: ComputerAction | unknown): Promise<ActionResult> {
+  async execute(input: ComputerAction): Promise<ActionResult> {
     this.assertOpen();
     const action = parseComputerAction(input);
     this.pendingBlocked = [];
