@@ -67,7 +67,12 @@ describe('Agent.call: parsing', () => {
   });
 
   it('gives up after maxExceptionRetry with every attempt and the dialog so far', async () => {
-    const { agent, dialog, invoker } = setup([{ content: 'a' }, { content: 'b' }, { content: 'c' }], { maxExceptionRetry: 2 });
+    const log = new MemoryLogStore();
+    const { agent, dialog, invoker } = setup([{ content: 'a' }, { content: 'b' }, { content: 'c' }], {
+      maxExceptionRetry: 2,
+      log,
+      session: 'gave-up',
+    });
     const error = await agent.call(dialog).catch((caught: unknown) => caught);
     expect(AgentCallError.isInstance(error)).toBe(true);
     const callError = error as AgentCallError;
@@ -77,6 +82,11 @@ describe('Agent.call: parsing', () => {
     expect(dialog.length).toBe(2);
     expect(invoker.requests).toHaveLength(3);
     expect(callError.message).toContain('after 3 attempts');
+    // Every failed reply is in the log, the last one of the exhausted budget included.
+    const pruned = (await log.read('messages', 'gave-up')).filter(
+      (entry) => entry.data.pruned === true && (entry.data.message as { role: string }).role === 'assistant',
+    );
+    expect(pruned.map((entry) => (entry.data.message as { content: string }).content)).toEqual(['a', 'b', 'c']);
   });
 });
 

@@ -234,6 +234,10 @@ export class Agent {
       attempts.push(failure);
       state.attempts.push(failure);
       state.costs.push(checked.message.cost);
+      // The failed reply goes on the working fork (logged as pruned) before any budget check, so
+      // even the last one of an exhausted budget is in the log.
+      if (work === dialog) work = dialog.fork({ branch: 'exception' });
+      work.append(checked.message);
       if (retry >= this.maxExceptionRetry) {
         const limit = finalPromptSent && checked.kind === 'tool_call';
         throw new AgentCallError(
@@ -243,8 +247,6 @@ export class Agent {
           { kind: limit ? 'interrupt_limit' : 'parse', attempts: state.attempts, dialog },
         );
       }
-      if (work === dialog) work = dialog.fork({ branch: 'exception' });
-      work.append(checked.message);
       const handler = current.exceptionHandler;
       if (checked.message.toolCalls.length > 0) {
         // Every tool call must be answered by a tool message, or providers reject the next request.

@@ -151,6 +151,10 @@ export class Dialog {
 
   /** Append a message (and log it). Returns it. */
   append(message: Message): Message {
+    return this.#append(message, false);
+  }
+
+  #append(message: Message, copied: boolean): Message {
     if (!(message instanceof Message)) {
       throw new InvalidArgumentError('Dialog.append takes a Message; build one with new Message({ role, content, creator }).', {
         argument: 'message',
@@ -163,6 +167,8 @@ export class Dialog {
       dialogId: this.id,
       index,
       pruned: this.branch === 'exception',
+      // A copy of a message logged elsewhere (contextCopy, restore): replays must not count it twice.
+      ...(copied ? { copied: true } : {}),
       message: message.toJSON() as unknown as Record<string, unknown>,
     });
     return message;
@@ -230,8 +236,8 @@ export class Dialog {
       { log: this.log, topPrompt: this.#topPrompt },
       { parent: this, base: undefined, forkIndex: 0, branch: 'context_copy' },
     );
-    if (system) copy.append(system);
-    for (const message of n === 0 ? [] : body.slice(start)) copy.append(message);
+    if (system) copy.#append(system, true);
+    for (const message of n === 0 ? [] : body.slice(start)) copy.#append(message, true);
     return copy;
   }
 
@@ -292,7 +298,7 @@ export class Dialog {
       }
     }
     const dialog = new Dialog({ id: json.id, log: options.log, topPrompt });
-    for (const message of json.messages) dialog.append(Message.fromJSON(message));
+    for (const message of json.messages) dialog.#append(Message.fromJSON(message), true);
     return dialog;
   }
 
