@@ -245,7 +245,8 @@ export class Message {
 
   toJSON(): MessageJSON {
     const { toolCalls, attempts, ...rest } = this.toInit();
-    const json: MessageJSON = structuredClone(rest) as MessageJSON;
+    // Every field is deep-frozen, so the JSON form can share them instead of cloning.
+    const json: MessageJSON = rest as MessageJSON;
     if (toolCalls && toolCalls.length > 0) json.toolCalls = toolCalls.map((call) => call.toJSON());
     else delete json.toolCalls;
     if (attempts && attempts.length > 0) json.attempts = attempts.map(attemptToJSON);

@@ -33,6 +33,8 @@ function environmentSecrets(): string[] {
 
 /** Replace secrets inside one string: known secret values and key-shaped patterns. */
 export function redactString(text: string, secrets: readonly string[] = knownSecrets()): string {
+  // Most strings are short and innocent: skip the patterns when nothing could match.
+  if (text.length < 8) return text;
   let result = text;
   for (const secret of secrets) {
     if (result.includes(secret)) result = result.split(secret).join(REDACTED);
@@ -49,9 +51,19 @@ export function redactString(text: string, secrets: readonly string[] = knownSec
   return result;
 }
 
-/** Every secret value known right now: registered ones and `*_API_KEY`/`*_TOKEN`/`*_SECRET` env values. */
+let cached: { at: number; registered: number; list: string[] } | undefined;
+
+/**
+ * Every secret value known right now: registered ones and `*_API_KEY`/`*_TOKEN`/`*_SECRET` env
+ * values. Reading the environment is slow, so the list is reused for up to a second (and rebuilt at
+ * once when a secret is registered).
+ */
 export function knownSecrets(): string[] {
-  return [...extraSecrets, ...environmentSecrets()].sort((a, b) => b.length - a.length);
+  const at = Date.now();
+  if (cached && cached.registered === extraSecrets.size && at - cached.at < 1000) return cached.list;
+  const list = [...new Set([...extraSecrets, ...environmentSecrets()])].sort((a, b) => b.length - a.length);
+  cached = { at, registered: extraSecrets.size, list };
+  return list;
 }
 
 /**

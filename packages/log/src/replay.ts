@@ -1,0 +1,343 @@
+import {
+  type Cost,
+  costOf,
+  type DialogBranch,
+  type LogStore,
+  Message,
+  type MessageJSON,
+  NotFoundError,
+  sumCosts,
+  truncate,
+} from '@lllm/core';
+
+/** One logged message of a dialog. */
+export interface ReplayMessage {
+  readonly dialogId: string;
+  /** Position in its dialog (forks continue their parent's numbering). */
+  readonly index: number;
+  /** Part of a pruned exception branch. */
+  readonly pruned: boolean;
+  /** A copy of a message logged elsewhere (contextCopy): not counted twice. */
+  readonly copied: boolean;
+  readonly time: number;
+  readonly message: Message;
+}
+
+/** One logged dialog with its lineage. */
+export interface ReplayDialog {
+  readonly id: string;
+  readonly parentId: string | null;
+  readonly forkIndex: number;
+  readonly branch: DialogBranch;
+  readonly topPrompt: string | null;
+  readonly createdAt: number;
+  readonly messages: readonly ReplayMessage[];
+  /** Dialogs forked from this one. */
+  readonly children: readonly ReplayDialog[];
+}
+
+/** Anything that happened, in time order. */
+export type ReplayActivity =
+  | { readonly kind: 'dialog'; readonly time: number; readonly sequence: number; readonly dialog: ReplayDialog }
+  | { readonly kind: 'message'; readonly time: number; readonly sequence: number; readonly message: ReplayMessage }
+  | { readonly kind: 'frontend'; readonly time: number; readonly sequence: number; readonly event: Readonly<Record<string, unknown>> };
+
+/** Token totals. */
+export interface TokenTotals {
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  cacheWriteInputTokens: number;
+  reasoningTokens: number;
+}
+
+/** What one agent (a reply `creator`) did and cost. */
+export interface AgentSummary {
+  readonly agent: string;
+  /** Accepted replies. */
+  readonly replies: number;
+  /** Failed replies that were pruned (parse failures, bad tool calls). */
+  readonly retries: number;
+  /** Tool calls in accepted replies. */
+  readonly toolCalls: number;
+  readonly tokens: TokenTotals;
+  readonly cost: Cost;
+}
+
+const REPLY_ROLES = new Set(['assistant', 'tool_call']);
+
+function emptyTokens(): TokenTotals {
+  return { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteInputTokens: 0, reasoningTokens: 0 };
+}
+
+function addTokens(totals: TokenTotals, message: Message): void {
+  const usage = message.usage;
+  if (!usage) return;
+  totals.inputTokens += usage.inputTokens;
+  totals.outputTokens += usage.outputTokens;
+  totals.cachedInputTokens += usage.cachedInputTokens ?? 0;
+  totals.cacheWriteInputTokens += usage.cacheWriteInputTokens ?? 0;
+  totals.reasoningTokens += usage.reasoningTokens ?? 0;
+}
+
+/**
+ * A logged session, rebuilt for auditing and replay: its dialogs with their lineage, each dialog's
+ * messages, frontend events, every activity in time order, and tokens, cost, retries and tool calls
+ * per agent. Every model reply is counted once: accepted replies in their dialogs, failed ones in
+ * their pruned branches.
+ */
+export class ReplaySession {
+  readonly session: string;
+  readonly dialogs: readonly ReplayDialog[];
+  readonly frontend: readonly Readonly<Record<string, unknown>>[];
+  readonly activities: readonly ReplayActivity[];
+  readonly tokens: TokenTotals;
+  readonly cost: Cost;
+  readonly agents: readonly AgentSummary[];
+
+  private constructor(
+    session: string,
+    dialogs: ReplayDialog[],
+    frontend: Readonly<Record<string, unknown>>[],
+    activities: ReplayActivity[],
+  ) {
+    this.session = session;
+    this.dialogs = dialogs;
+    this.frontend = frontend;
+    this.activities = activities;
+    const tokens = emptyTokens();
+    const costs: Cost[] = [];
+    const perAgent = new Map<string, { replies: number; retries: number; toolCalls: number; tokens: TokenTotals; costs: Cost[] }>();
+    for (const dialog of dialogs) {
+      for (const entry of dialog.messages) {
+        const { message } = entry;
+        if (entry.copied || !REPLY_ROLES.has(message.role)) continue;
+        const agent = perAgent.get(message.creator) ?? { replies: 0, retries: 0, toolCalls: 0, tokens: emptyTokens(), costs: [] };
+        const cost = costOf(message.model, message.usage);
+        addTokens(tokens, message);
+        addTokens(agent.tokens, message);
+        costs.push(cost);
+        agent.costs.push(cost);
+        if (entry.pruned) agent.retries += 1;
+        else {
+          agent.replies += 1;
+          agent.toolCalls += message.toolCalls.length;
+        }
+        perAgent.set(message.creator, agent);
+      }
+    }
+    this.tokens = tokens;
+    this.cost = sumCosts(costs);
+    this.agents = [...perAgent].map(([agent, summary]) => ({
+      agent,
+      replies: summary.replies,
+      retries: summary.retries,
+      toolCalls: summary.toolCalls,
+      tokens: summary.tokens,
+      cost: sumCosts(summary.costs),
+    }));
+  }
+
+  /** Read a session from a store. An unknown session is a `NotFoundError` listing recent ones. */
+  static async load(store: LogStore, session: string): Promise<ReplaySession> {
+    await store.flush();
+    const [dialogEntries, messageEntries, frontendEntries] = await Promise.all([
+      store.read('dialogs', session),
+      store.read('messages', session),
+      store.read('frontend', session),
+    ]);
+    if (dialogEntries.length + messageEntries.length + frontendEntries.length === 0) {
+      const recent = (await store.sessions({ limit: 5 })).map((info) => info.session);
+      throw new NotFoundError(
+        `No logged session "${session}" in the ${store.type} store.${recent.length ? ` Recent sessions: ${recent.map((name) => `"${name}"`).join(', ')}.` : ' The store is empty.'}`,
+        { what: 'session', key: session, suggestions: recent },
+      );
+    }
+    const byId = new Map<
+      string,
+      { record: Omit<ReplayDialog, 'messages' | 'children'>; messages: ReplayMessage[]; children: ReplayDialog[] }
+    >();
+    const activities: ReplayActivity[] = [];
+    for (const entry of dialogEntries) {
+      const data = entry.data;
+      const id = String(data.dialogId);
+      byId.set(id, {
+        record: {
+          id,
+          parentId: typeof data.parentDialogId === 'string' ? data.parentDialogId : null,
+          forkIndex: Number(data.forkIndex ?? 0),
+          branch: (data.branch as DialogBranch) ?? 'root',
+          topPrompt: typeof data.topPrompt === 'string' ? data.topPrompt : null,
+          createdAt: Number(data.createdAt ?? entry.time),
+        },
+        messages: [],
+        children: [],
+      });
+    }
+    const messageActivities: { time: number; sequence: number; message: ReplayMessage }[] = [];
+    for (const entry of messageEntries) {
+      const data = entry.data;
+      const dialogId = String(data.dialogId);
+      const replay: ReplayMessage = {
+        dialogId,
+        index: Number(data.index ?? 0),
+        pruned: data.pruned === true,
+        copied: data.copied === true,
+        time: entry.time,
+        message: Message.fromJSON(data.message as unknown as MessageJSON),
+      };
+      // A dialog whose record was not logged (logging started mid-way) still appears, as a root.
+      if (!byId.has(dialogId)) {
+        byId.set(dialogId, {
+          record: {
+            id: dialogId,
+            parentId: null,
+            forkIndex: 0,
+            branch: replay.pruned ? 'exception' : 'root',
+            topPrompt: null,
+            createdAt: entry.time,
+          },
+          messages: [],
+          children: [],
+        });
+      }
+      byId.get(dialogId)?.messages.push(replay);
+      messageActivities.push({ time: entry.time, sequence: entry.sequence, message: replay });
+    }
+    const built = new Map<string, ReplayDialog>();
+    for (const [id, { record, messages, children }] of byId) built.set(id, { ...record, messages, children });
+    const roots: ReplayDialog[] = [];
+    for (const dialog of built.values()) {
+      const parent = dialog.parentId ? byId.get(dialog.parentId) : undefined;
+      if (parent) parent.children.push(dialog);
+      else roots.push(dialog);
+    }
+    for (const entry of dialogEntries) {
+      const dialog = built.get(String(entry.data.dialogId));
+      if (dialog) activities.push({ kind: 'dialog', time: entry.time, sequence: entry.sequence, dialog });
+    }
+    for (const item of messageActivities) activities.push({ kind: 'message', ...item });
+    for (const entry of frontendEntries)
+      activities.push({ kind: 'frontend', time: entry.time, sequence: entry.sequence, event: entry.data });
+    activities.sort((a, b) => a.time - b.time || a.sequence - b.sequence);
+    return new ReplaySession(
+      session,
+      [...built.values()].sort((a, b) => a.createdAt - b.createdAt),
+      frontendEntries.map((entry) => entry.data),
+      activities,
+    );
+  }
+
+  /** Dialogs that were not forked from another logged dialog, oldest first. */
+  get roots(): ReplayDialog[] {
+    const ids = new Set(this.dialogs.map((dialog) => dialog.id));
+    return this.dialogs.filter((dialog) => !dialog.parentId || !ids.has(dialog.parentId));
+  }
+
+  /** A dialog by id. */
+  dialog(id: string): ReplayDialog | undefined {
+    return this.dialogs.find((dialog) => dialog.id === id);
+  }
+
+  /** A JSON summary (what the replay viewer serves). */
+  toJSON(): Record<string, unknown> {
+    const dialog = (item: ReplayDialog): Record<string, unknown> => ({
+      id: item.id,
+      parentId: item.parentId,
+      forkIndex: item.forkIndex,
+      branch: item.branch,
+      topPrompt: item.topPrompt,
+      createdAt: item.createdAt,
+      messages: item.messages.map((entry) => ({
+        index: entry.index,
+        pruned: entry.pruned,
+        copied: entry.copied,
+        time: entry.time,
+        cost: costOf(entry.message.model, entry.message.usage),
+        message: entry.message.toJSON(),
+      })),
+      children: item.children.map((child) => child.id),
+    });
+    return {
+      session: this.session,
+      dialogs: this.dialogs.map(dialog),
+      roots: this.roots.map((root) => root.id),
+      frontend: this.frontend,
+      tokens: this.tokens,
+      cost: this.cost,
+      agents: this.agents,
+    };
+  }
+}
+
+/** Options of `renderTranscript`. */
+export interface TranscriptOptions {
+  /** ANSI colours (default false). */
+  readonly color?: boolean;
+  /** Longest text shown per message before it is cut (default 600 characters). */
+  readonly width?: number;
+}
+
+function money(cost: Cost): string {
+  return `${cost.known ? '' : '≥ '}$${cost.totalUsd.toFixed(6)}`;
+}
+
+/**
+ * A readable terminal transcript of a session: who said what and through which prompt, tool calls
+ * and their results, pruned retries marked, forks, and the cost per agent.
+ */
+export function renderTranscript(replay: ReplaySession, options: TranscriptOptions = {}): string {
+  const paint = (code: number, text: string) => (options.color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const width = options.width ?? 600;
+  const lines: string[] = [];
+  const tokens = replay.tokens;
+  lines.push(paint(1, `Session ${replay.session}`));
+  lines.push(
+    `${replay.dialogs.length} dialogs · ${tokens.inputTokens + tokens.cachedInputTokens + tokens.cacheWriteInputTokens} input tokens (${tokens.cachedInputTokens} cached) · ${tokens.outputTokens} output tokens · ${money(replay.cost)}`,
+  );
+  const renderDialog = (dialog: ReplayDialog, depth: number) => {
+    const indent = '  '.repeat(depth);
+    const label =
+      dialog.branch === 'exception'
+        ? paint(33, `✂ pruned retry branch ${dialog.id.slice(0, 8)} (forked at message ${dialog.forkIndex})`)
+        : dialog.branch === 'root'
+          ? `dialog ${dialog.id.slice(0, 8)}`
+          : `${dialog.branch} ${dialog.id.slice(0, 8)} of ${dialog.parentId?.slice(0, 8) ?? '?'} at message ${dialog.forkIndex}`;
+    lines.push('');
+    lines.push(`${indent}${paint(2, '──')} ${label} ${paint(2, '──')}`);
+    for (const entry of dialog.messages) {
+      const { message } = entry;
+      const time = new Date(entry.time).toISOString().slice(11, 19);
+      const prompt = message.promptPath ? paint(2, ` [${message.promptPath}]`) : '';
+      const who = message.role === message.creator ? message.role : `${message.role} · ${message.creator}`;
+      const mark = entry.pruned ? paint(33, ' ✂ pruned') : '';
+      const cost =
+        REPLY_ROLES.has(message.role) && message.usage
+          ? paint(2, ` (${message.usage.inputTokens}+${message.usage.outputTokens} tok, ${money(costOf(message.model, message.usage))})`)
+          : '';
+      lines.push(`${indent}${paint(2, time)} ${paint(36, who)}${prompt}${mark}${cost}`);
+      const body =
+        message.modality === 'image'
+          ? `<image ${message.mediaType ?? ''}${message.caption ? `: ${message.caption}` : ''}>`
+          : truncate(message.content, width);
+      if (body) lines.push(`${indent}  ${body}`);
+      for (const call of message.toolCalls)
+        lines.push(`${indent}  ${paint(35, '→')} ${call.name}(${truncate(JSON.stringify(call.arguments), 200)})`);
+      for (const attempt of message.attempts) {
+        lines.push(`${indent}  ${paint(33, `⟲ retry (${attempt.kind})`)}: ${truncate(attempt.error, 200)}`);
+      }
+    }
+    for (const child of dialog.children) renderDialog(child, depth + 1);
+  };
+  for (const root of replay.roots) renderDialog(root, 0);
+  if (replay.agents.length > 0) {
+    lines.push('');
+    lines.push(paint(1, 'By agent'));
+    for (const agent of replay.agents) {
+      lines.push(
+        `  ${agent.agent}: ${agent.replies} replies, ${agent.retries} pruned retries, ${agent.toolCalls} tool calls, ${agent.tokens.inputTokens + agent.tokens.cachedInputTokens}+${agent.tokens.outputTokens} tokens, ${money(agent.cost)}`,
+      );
+    }
+  }
+  return lines.join('\n');
+}

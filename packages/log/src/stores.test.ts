@@ -1,0 +1,240 @@
+import { spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  Agent,
+  createLogStore,
+  createScriptedInvoker,
+  type JsonObject,
+  type LogCollection,
+  type LogEntry,
+  type LogStore,
+  MemoryLogStore,
+  registerLogBackend,
+} from '@lllm/core';
+import { Prompt, tool } from '@lllm/prompts';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { registerLogBackends } from './backends.js';
+import { JsonlLogStore } from './jsonl-store.js';
+import { SqliteLogStore } from './sqlite-store.js';
+
+const folders: string[] = [];
+function tempDir(): string {
+  const folder = mkdtempSync(join(tmpdir(), 'lllm-log-'));
+  folders.push(folder);
+  return folder;
+}
+afterAll(() => {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
+
+const stores: Record<string, (directory: string) => LogStore> = {
+  sqlite: (directory) => new SqliteLogStore({ directory }),
+  jsonl: (directory) => new JsonlLogStore({ directory, onWarning: () => {} }),
+};
+
+for (const [name, make] of Object.entries(stores)) {
+  describe(`${name} store`, () => {
+    let store: LogStore;
+    let directory: string;
+    beforeEach(() => {
+      directory = tempDir();
+      store = make(directory);
+    });
+    afterEach(() => store.close());
+
+    it('keeps write order within the same millisecond, per collection and session', async () => {
+      for (let i = 0; i < 500; i++) store.write('messages', 's1', { i });
+      store.write('frontend', 's1', { type: 'write', text: 'hi' });
+      const entries = await store.read('messages', 's1');
+      expect(entries.map((entry) => entry.data.i)).toEqual(Array.from({ length: 500 }, (_, i) => i));
+      expect(new Set(entries.map((entry) => entry.time)).size).toBeLessThan(500);
+      const sequences = entries.map((entry) => entry.sequence);
+      expect([...sequences].sort((a, b) => a - b)).toEqual(sequences);
+      expect(await store.read('frontend', 's1')).toHaveLength(1);
+      expect(await store.read('dialogs', 's1')).toEqual([]);
+      expect(await store.read('messages', 's1', { limit: 3 })).toHaveLength(3);
+    });
+
+    it('lists sessions newest first, then limits; filters by prefix and time; deletes', async () => {
+      store.write('messages', 'run-a', { n: 1 });
+      await store.flush();
+      await new Promise((resolve) => setTimeout(resolve, 15));
+      const middle = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 15));
+      store.write('messages', 'run-b', { n: 2 });
+      store.write('dialogs', 'other/x y', { n: 3 });
+      const all = (await store.sessions()).map((info) => info.session);
+      expect(all.at(-1)).toBe('run-a');
+      expect([...all].sort()).toEqual(['other/x y', 'run-a', 'run-b']);
+      expect((await store.sessions({ limit: 1 })).map((info) => info.session)).toEqual([all[0]]);
+      expect((await store.sessions({ prefix: 'run-' })).map((info) => info.session)).toEqual(['run-b', 'run-a']);
+      expect((await store.sessions({ prefix: 'run-', since: middle })).map((info) => info.session)).toEqual(['run-b']);
+      expect((await store.sessions({ until: middle })).map((info) => info.session)).toEqual(['run-a']);
+      const info = (await store.sessions({ prefix: 'run-a' }))[0];
+      expect(info?.entries).toBe(1);
+      await store.deleteSession('run-a');
+      expect((await store.sessions({ prefix: 'run-' })).map((item) => item.session)).toEqual(['run-b']);
+      expect(await store.read('messages', 'run-a')).toEqual([]);
+    });
+
+    it('persists across reopening', async () => {
+      store.write('messages', 'kept', { value: 'x' });
+      await store.close();
+      store = make(directory);
+      expect((await store.read('messages', 'kept'))[0]?.data).toEqual({ value: 'x' });
+    });
+  });
+}
+
+describe('secrets never reach the bytes on disk', () => {
+  const planted = 'sk-proj-PLANTEDsecretKEY1234567890abcdef';
+  const saved = process.env.OPENAI_API_KEY;
+  beforeEach(() => {
+    process.env.OPENAI_API_KEY = planted;
+  });
+  afterEach(() => {
+    if (saved === undefined) delete process.env.OPENAI_API_KEY;
+    else process.env.OPENAI_API_KEY = saved;
+  });
+
+  for (const [name, make] of Object.entries(stores)) {
+    it(`${name}: a real logged agent call with the key in messages, raw payloads and frontend events`, async () => {
+      const directory = tempDir();
+      const store = make(directory);
+      const system = new Prompt({ path: 'secret/system', prompt: 'Key: {key}' });
+      const invoker = createScriptedInvoker([{ content: `Using ${planted} as asked.` }]);
+      const agent = new Agent({ name: 'leaky', systemPrompt: system, model: 'm', invoker, log: store, session: 'secrets' });
+      const dialog = agent.initDialog({ key: planted });
+      dialog.sendMessage(`my key is ${planted}`);
+      await agent.call(dialog);
+      store.write('frontend', 'secrets', { type: 'write', text: `Authorization: Bearer ${planted}`, headers: { 'x-api-key': planted } });
+      await store.close();
+      const bytes = readdirSync(directory, { recursive: true })
+        .map((file) => join(directory, String(file)))
+        .filter((file) => statSync(file).isFile())
+        .map((file) => readFileSync(file).toString('latin1'))
+        .join('');
+      expect(bytes.length).toBeGreaterThan(100);
+      expect(bytes).not.toContain(planted);
+      expect(bytes).not.toContain('PLANTEDsecret');
+      expect(bytes).toContain('[REDACTED]');
+    });
+  }
+});
+
+describe('jsonl specifics', () => {
+  it('skips a torn last line with a warning, never failing', async () => {
+    const directory = tempDir();
+    const warnings: string[] = [];
+    const store = new JsonlLogStore({ directory, onWarning: (message) => warnings.push(message) });
+    store.write('messages', 'torn', { ok: 1 });
+    store.write('messages', 'torn', { ok: 2 });
+    await store.flush();
+    appendFileSync(join(store.root, 'messages', 'torn.jsonl'), '{"time": 1, "sequence": 9, "data": {"ok": 3');
+    const entries = await store.read('messages', 'torn');
+    expect(entries.map((entry) => entry.data.ok)).toEqual([1, 2]);
+    expect(warnings[0]).toContain('skipped a torn last line');
+    await store.close();
+  });
+
+  it('keeps odd session names safe and reversible as file names', async () => {
+    const directory = tempDir();
+    const store = new JsonlLogStore({ directory });
+    store.write('messages', '../escape', { a: 1 });
+    store.write('messages', '..', { a: 2 });
+    await store.flush();
+    expect(readdirSync(join(store.root, 'messages')).sort()).toEqual(['%2E%2E%2Fescape.jsonl', '%2E%2E.jsonl']);
+    expect((await store.sessions()).map((info) => info.session).sort()).toEqual(['..', '../escape']);
+    await store.close();
+  });
+});
+
+describe('sqlite with several processes', () => {
+  it('four processes writing one file at once lose nothing and keep each writer in order', async () => {
+    const path = join(tempDir(), 'shared.sqlite');
+    const here = fileURLToPath(new URL('.', import.meta.url));
+    const run = (writer: number) =>
+      new Promise<number>((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          [
+            '--conditions=lllm-source',
+            '--import',
+            join(here, '../test/register-ts.mjs'),
+            '--disable-warning=ExperimentalWarning',
+            join(here, '../test/writer-child.ts'),
+            path,
+            String(writer),
+            '400',
+          ],
+          { stdio: ['ignore', 'ignore', 'pipe'] },
+        );
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+        });
+        child.on('exit', (code) => (code === 0 ? resolve(code) : reject(new Error(`writer ${writer} exited ${code}: ${stderr}`))));
+      });
+    await Promise.all([1, 2, 3, 4].map(run));
+    const store = new SqliteLogStore({ path });
+    const entries = await store.read('messages', 'shared');
+    expect(entries).toHaveLength(1600);
+    for (const writer of [1, 2, 3, 4]) {
+      const mine = entries.filter((entry) => entry.data.writer === writer).map((entry) => entry.data.i);
+      expect(mine).toEqual(Array.from({ length: 400 }, (_, i) => i));
+    }
+    await store.close();
+  }, 60_000);
+});
+
+describe('backends by name', () => {
+  it('sqlite and jsonl are created from a config by name once registered', async () => {
+    registerLogBackends();
+    const directory = tempDir();
+    const sqlite = await createLogStore({ type: 'sqlite', directory });
+    const jsonl = await createLogStore({ type: 'jsonl', directory, options: { base: 'research' } });
+    expect(sqlite.type).toBe('sqlite');
+    expect((jsonl as JsonlLogStore).root).toBe(join(directory, 'research'));
+    await sqlite.close();
+    await jsonl.close();
+  });
+
+  it('a store defined only in this test plugs in by name, with no change to core', async () => {
+    const seen: string[] = [];
+    class CountingStore extends MemoryLogStore {
+      override write(collection: LogCollection, session: string, data: JsonObject): void {
+        seen.push(`${collection}/${session}`);
+        super.write(collection, session, data);
+      }
+    }
+    registerLogBackend('counting-test', () => new CountingStore());
+    // What a system config's `log_type: counting-test` turns into.
+    const store = await createLogStore({ type: 'counting-test', directory: '/unused' });
+    const add = tool({ name: 'add', description: 'add', parameters: z.object({ a: z.number() }), execute: ({ a }) => a + 1 });
+    const task = new Prompt({ path: 'custom/task', prompt: 'go', functions: [add] });
+    const agent = new Agent({
+      name: 'a',
+      systemPrompt: new Prompt({ path: 'custom/system', prompt: 'sys' }),
+      model: 'm',
+      invoker: createScriptedInvoker([{ toolCalls: [{ name: 'add', arguments: { a: 1 } }] }, { content: 'done' }]),
+      log: store,
+      session: 'custom',
+    });
+    const dialog = agent.initDialog();
+    dialog.sendMessage(task);
+    await agent.call(dialog);
+    expect(seen.filter((key) => key === 'messages/custom')).toHaveLength(5);
+    const entries: LogEntry[] = await store.read('messages', 'custom');
+    expect(entries.map((entry) => (entry.data.message as { role: string }).role)).toEqual([
+      'system',
+      'user',
+      'tool_call',
+      'tool',
+      'assistant',
+    ]);
+  });
+});
