@@ -122,10 +122,10 @@ describe('replay viewer in Chromium', () => {
       await page.locator('.session', { hasText: 'weather-run' }).click();
       await page.locator('#timeline').waitFor();
       expect(await page.locator('#total-cost').textContent()).toBe('$0.000480');
-      const timeline = await page.locator('#timeline').innerText();
+      const timeline = (await page.locator('#timeline').textContent()) ?? '';
       expect(timeline).toContain('Weather in Oslo?');
       expect(timeline).toContain('→ lookup({"city":"Oslo"})');
-      expect(await page.locator('.tree').innerText()).toContain('exception');
+      expect(await page.locator('.tree').textContent()).toContain('exception');
       const attempt = page.locator('details.attempt').first();
       const failedReply = attempt.locator('.attempt-reply');
       expect(await failedReply.isVisible()).toBe(false);
