@@ -1,5 +1,39 @@
 export type { AgentCallOptions, AgentCallResult, AgentOptions, RateLimitBudget } from './agent.js';
 export { Agent } from './agent.js';
+export type {
+  AgentConfig,
+  AgentSystem,
+  AgentSystemContext,
+  AgentSystemRun,
+  AgentTypeDefinition,
+  ApiType,
+  BuildAgentOptions,
+  DiscoveredSection,
+  DiscoverOptions,
+  DiscoveryReport,
+  InvokerFactory,
+  LllmToml,
+  ModuleImporter,
+  SystemConfig,
+} from './config/index.js';
+export {
+  API_TYPES,
+  autoDiscoverDisabled,
+  buildAgent,
+  defineAgent,
+  discover,
+  findLllmToml,
+  getAgentType,
+  LLLM_TOML,
+  listAgentTypes,
+  loadSystemConfig,
+  modelArguments,
+  moduleFiles,
+  newSessionName,
+  readLllmToml,
+  registerInvokerFactory,
+  resolveSystemConfigPath,
+} from './config/index.js';
 export type { DialogBranch, DialogJSON, DialogOptions, PromptLookup, SendMessageOptions } from './dialog.js';
 export { Dialog } from './dialog.js';
 export type { DiscoveredModuleInfo, DiscoverySectionHandler } from './discovery-sections.js';

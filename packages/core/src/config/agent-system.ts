@@ -1,0 +1,196 @@
+import { randomBytes } from 'node:crypto';
+import { Agent, type AgentCallOptions, type AgentCallResult, type AgentOptions } from '../agent.js';
+import type { Dialog } from '../dialog.js';
+import { ConfigError, NotFoundError } from '../errors.js';
+import type { Invoker } from '../invoker.js';
+import { createLogStore, type LogStore } from '../log-store.js';
+import { type Cost, sumCosts } from '../model-card.js';
+import type { PromptLike } from '../prompt-like.js';
+import type { ScriptStep } from '../scripted-invoker.js';
+import type { Stream } from '../stream.js';
+import { closestMatches, safeName } from '../strings.js';
+import { type AgentConfig, modelArguments, type SystemConfig } from './system-config.js';
+
+/** What an agent system's `run` receives. */
+export interface AgentSystemContext {
+  readonly config: SystemConfig;
+  /** One configured agent per member of the group, by name. */
+  readonly agents: Readonly<Record<string, Agent>>;
+  readonly stream: Stream | undefined;
+  readonly log: LogStore;
+  /** The session every dialog of this run is logged to. */
+  readonly session: string;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** An agent system type, registered by `agent_type`. */
+export interface AgentTypeDefinition<R = unknown> {
+  /** The `agent_type` a system config names. */
+  readonly agentType: string;
+  /** The agents it needs: each must be a key of `agent_configs`. */
+  readonly agentGroup: readonly string[];
+  readonly description?: string;
+  /** Run one task. */
+  run(task: string, context: AgentSystemContext): Promise<R>;
+  /**
+   * Scripted replies per agent for offline runs (no provider configured), so the system can be
+   * shown working end to end without a key. Runs using them are labelled as scripted.
+   */
+  offline?(task: string): Readonly<Record<string, readonly ScriptStep[]>>;
+}
+
+const agentTypes = new Map<string, AgentTypeDefinition>();
+
+/** Register an agent system type by its `agent_type`. Registering the same definition twice is harmless. */
+export function defineAgent<R>(definition: AgentTypeDefinition<R>): AgentTypeDefinition<R> {
+  const existing = agentTypes.get(definition.agentType);
+  if (existing && existing !== definition && existing.run !== definition.run) {
+    throw new ConfigError(`agent_type "${definition.agentType}" is already registered by another definition; give this one another name.`);
+  }
+  agentTypes.set(definition.agentType, definition as AgentTypeDefinition);
+  return definition;
+}
+
+/** The definition of an `agent_type`; unknown types list the registered ones. */
+export function getAgentType(agentType: string): AgentTypeDefinition {
+  const definition = agentTypes.get(agentType);
+  if (definition) return definition;
+  const known = [...agentTypes.keys()];
+  const suggestions = closestMatches(agentType, known);
+  throw new NotFoundError(
+    `Unknown agent_type "${agentType}". Registered: ${known.length ? known.map((k) => `"${k}"`).join(', ') : 'none (define one with defineAgent and make sure discovery imports it)'}.${suggestions.length ? ` Did you mean "${suggestions[0]}"?` : ''}`,
+    { what: 'agent_type', key: agentType, suggestions },
+  );
+}
+
+/** Registered agent types. */
+export function listAgentTypes(): string[] {
+  return [...agentTypes.keys()].sort();
+}
+
+/** Makes the invoker for one agent of a system (`api_type` → provider). */
+export type InvokerFactory = (agent: AgentConfig, system: SystemConfig) => Invoker;
+
+const invokerFactories = new Map<string, InvokerFactory>();
+
+/** Say which invoker serves an `api_type` (`completion`, `response`, `anthropic`). Provider packages or the CLI call it. */
+export function registerInvokerFactory(apiType: string, factory: InvokerFactory): void {
+  invokerFactories.set(apiType, factory);
+}
+
+/** Options of `buildAgent`. */
+export interface BuildAgentOptions {
+  /** Resolves `system_prompt_path` (e.g. `@lllm/prompts`' `getPrompt`). */
+  readonly promptLookup: (path: string) => PromptLike;
+  readonly stream?: Stream;
+  /** Default: `createLogStore({ type: log_type, directory: log_dir })`. */
+  readonly log?: LogStore;
+  /** Override the invoker of every agent (e.g. a scripted one for offline runs). */
+  readonly invokerFor?: (name: string, agent: AgentConfig) => Invoker;
+  /** Extra agent options (tests inject `sleep`). */
+  readonly agentOptions?: Partial<AgentOptions>;
+}
+
+/** The result of one run. */
+export interface AgentSystemRun<R> {
+  readonly result: R;
+  readonly session: string;
+  /** Exact cost of every agent call of the run. */
+  readonly cost: Cost;
+}
+
+/** A built system: its configured agents and a `run(task)`. */
+export interface AgentSystem<R = unknown> {
+  readonly config: SystemConfig;
+  readonly definition: AgentTypeDefinition<R>;
+  readonly agents: Readonly<Record<string, Agent>>;
+  readonly log: LogStore;
+  run(task: string, options?: { session?: string; signal?: AbortSignal }): Promise<AgentSystemRun<R>>;
+}
+
+/** A session name for a run: safe as a file name, never the raw task text. */
+export function newSessionName(systemName: string, given?: string): string {
+  if (given) return safeName(given);
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return `${safeName(systemName, 'system')}-${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+class TrackedAgent extends Agent {
+  readonly costs: Cost[] = [];
+
+  override async call<T = unknown>(dialog: Dialog, options: AgentCallOptions = {}): Promise<AgentCallResult<T>> {
+    const result = await super.call<T>(dialog, options);
+    this.costs.push(result.cost);
+    return result;
+  }
+}
+
+/**
+ * Build the system a config names: its `agent_type` definition, one `Agent` per group member with
+ * its system prompt, invoker (by `api_type`) and budgets from the config, and the log store.
+ */
+export async function buildAgent<R = unknown>(config: SystemConfig, options: BuildAgentOptions): Promise<AgentSystem<R>> {
+  const definition = getAgentType(config.agent_type) as AgentTypeDefinition<R>;
+  const missing = definition.agentGroup.filter((name) => !config.agent_configs[name]);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `${config.file}: agent_type "${config.agent_type}" needs agent_configs for ${missing.map((m) => `"${m}"`).join(', ')}; it has ${
+        Object.keys(config.agent_configs)
+          .map((k) => `"${k}"`)
+          .join(', ') || 'none'
+      }.`,
+      { file: config.file, problems: missing.map((name) => `agent_configs.${name}: missing`) },
+    );
+  }
+  const log = options.log ?? (await createLogStore({ type: config.log_type, directory: config.log_dir }));
+  const agentOptions: Record<string, AgentOptions> = {};
+  for (const name of definition.agentGroup) {
+    const agentConfig = config.agent_configs[name] as AgentConfig;
+    let invoker: Invoker;
+    if (options.invokerFor) invoker = options.invokerFor(name, agentConfig);
+    else {
+      const factory = invokerFactories.get(agentConfig.api_type);
+      if (!factory) {
+        throw new ConfigError(
+          `agent_configs.${name}.api_type is "${agentConfig.api_type}", but no invoker is registered for it. Register one with registerInvokerFactory("${agentConfig.api_type}", …) (the lllm CLI registers completion, response and anthropic).`,
+          { file: config.file },
+        );
+      }
+      invoker = factory(agentConfig, config);
+    }
+    agentOptions[name] = {
+      name,
+      systemPrompt: options.promptLookup(agentConfig.system_prompt_path),
+      model: agentConfig.model_name,
+      invoker,
+      modelArgs: modelArguments(agentConfig),
+      maxExceptionRetry: config.max_exception_retry,
+      maxInterruptTimes: config.max_interrupt_times,
+      maxLlmRecall: config.max_llm_recall,
+      log,
+      ...(options.stream ? { stream: options.stream } : {}),
+      ...(options.agentOptions ?? {}),
+    };
+  }
+  // Agents are cheap: each run gets its own, logging to the run's session and counting its cost.
+  const makeAgents = (session?: string) =>
+    Object.fromEntries(
+      Object.entries(agentOptions).map(([name, agentOption]) => [
+        name,
+        new TrackedAgent({ ...agentOption, ...(session ? { session } : {}) }),
+      ]),
+    );
+  return {
+    config,
+    definition,
+    agents: makeAgents(),
+    log,
+    async run(task, runOptions = {}) {
+      const session = newSessionName(config.name, runOptions.session);
+      const agents = makeAgents(session);
+      const result = await definition.run(task, { config, agents, stream: options.stream, log, session, signal: runOptions.signal });
+      await log.flush();
+      return { result, session, cost: sumCosts(Object.values(agents).flatMap((agent) => agent.costs)) };
+    },
+  };
+}

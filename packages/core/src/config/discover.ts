@@ -1,0 +1,147 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, extname, join, relative, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type DiscoveredModuleInfo, getDiscoverySection } from '../discovery-sections.js';
+import { ConfigError } from '../errors.js';
+import { autoDiscoverDisabled, findLllmToml, type LllmToml, readLllmToml } from './lllm-toml.js';
+
+const MODULE_EXTENSIONS = new Set(['.ts', '.mts', '.js', '.mjs']);
+
+/** Imports one discovered module. The CLI passes a TypeScript-capable loader. */
+export type ModuleImporter = (file: string) => Promise<Record<string, unknown>>;
+
+/** Options of `discover()`. */
+export interface DiscoverOptions {
+  /** Where to start looking for `lllm.toml` (default: the working directory). */
+  readonly startPath?: string;
+  /** A specific `lllm.toml` (skips the search). */
+  readonly configFile?: string;
+  /** A module that fails to import is an error instead of a warning. */
+  readonly strict?: boolean;
+  /** Default: native `import()` (Node 22 strips TypeScript types itself). */
+  readonly importModule?: ModuleImporter;
+  /** Told about every warning (default: collected only). */
+  readonly onWarning?: (message: string) => void;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** What one section found. */
+export interface DiscoveredSection {
+  readonly name: string;
+  readonly folders: readonly string[];
+  readonly modules: readonly DiscoveredModuleInfo[];
+  readonly failures: readonly { readonly file: string; readonly error: string }[];
+  /** Whether a handler was registered for the section. */
+  readonly handled: boolean;
+}
+
+/** What `discover()` did. */
+export interface DiscoveryReport {
+  /** `false` when `LLLM_AUTO_DISCOVER` turned discovery off or no `lllm.toml` was found. */
+  readonly ran: boolean;
+  readonly disabled: boolean;
+  readonly config: LllmToml | undefined;
+  readonly sections: readonly DiscoveredSection[];
+  readonly warnings: readonly string[];
+}
+
+/** Every module file under `folder`, recursively, sorted; `_*`, `index.*`, tests and `.d.ts` left out. */
+export function moduleFiles(folder: string): string[] {
+  const found: string[] = [];
+  const walk = (current: string) => {
+    for (const entry of readdirSync(current, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (entry.name.startsWith('_') || entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+      const path = join(current, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (
+        entry.isFile() &&
+        MODULE_EXTENSIONS.has(extname(entry.name)) &&
+        !entry.name.endsWith('.d.ts') &&
+        !/\.(test|spec)\.[mc]?[jt]s$/.test(entry.name) &&
+        basename(entry.name, extname(entry.name)) !== 'index'
+      ) {
+        found.push(path);
+      }
+    }
+  };
+  walk(folder);
+  return found;
+}
+
+/**
+ * Find `lllm.toml` and, for each `[section] folders = [...]`, import every module in those folders
+ * (recursively) and hand its exports to the section's registered handler. Explicit: importing a
+ * package never runs it. A module that fails to import is reported with its path and the error (a
+ * warning, or an error with `strict`); a missing folder is a warning naming it.
+ */
+export async function discover(options: DiscoverOptions = {}): Promise<DiscoveryReport> {
+  const warnings: string[] = [];
+  const warn = (message: string) => {
+    warnings.push(message);
+    options.onWarning?.(message);
+  };
+  const env = options.env ?? process.env;
+  if (autoDiscoverDisabled(env)) return { ran: false, disabled: true, config: undefined, sections: [], warnings };
+  const file = options.configFile ?? findLllmToml({ ...(options.startPath ? { startPath: options.startPath } : {}), env });
+  if (!file) {
+    warn(
+      `No ${'lllm.toml'} found (searched LLLM_CONFIG, ${options.startPath ?? 'the start path'} and the working directory and their parents): nothing to discover.`,
+    );
+    return { ran: false, disabled: false, config: undefined, sections: [], warnings };
+  }
+  const config = readLllmToml(file);
+  const importModule: ModuleImporter =
+    options.importModule ?? ((path) => import(pathToFileURL(path).href) as Promise<Record<string, unknown>>);
+  const sections: DiscoveredSection[] = [];
+  for (const [name, section] of Object.entries(config.sections)) {
+    if (section.folders.length === 0) continue;
+    const handler = getDiscoverySection(name);
+    if (!handler) {
+      warn(
+        `[${name}] in ${config.file} has folders, but no package registered a "${name}" discovery section (for prompts call registerPromptDiscovery(), for proxies registerProxyDiscovery()).`,
+      );
+    }
+    const modules: DiscoveredModuleInfo[] = [];
+    const failures: { file: string; error: string }[] = [];
+    for (const folder of section.folders) {
+      if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+        warn(
+          `[${name}] folder ${relative(config.root, folder) || folder} (${folder}) does not exist; create it or remove it from ${config.file}.`,
+        );
+        continue;
+      }
+      for (const path of moduleFiles(folder)) {
+        const info: DiscoveredModuleInfo = {
+          section: name,
+          file: path,
+          folder,
+          modulePath: relative(folder, path).slice(0, -extname(path).length).split(sep).join('/'),
+        };
+        let exports: Record<string, unknown>;
+        try {
+          exports = await importModule(path);
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          failures.push({ file: path, error: message });
+          if (options.strict) {
+            throw new ConfigError(`[${name}] module ${path} failed to import: ${message}`, { file: path, cause: error });
+          }
+          warn(`[${name}] skipped ${path}: it failed to import: ${message}`);
+          continue;
+        }
+        try {
+          if (handler) await handler(exports, info);
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          failures.push({ file: path, error: message });
+          if (options.strict) throw new ConfigError(`[${name}] module ${path} was rejected: ${message}`, { file: path, cause: error });
+          warn(`[${name}] ${path} was rejected: ${message}`);
+          continue;
+        }
+        modules.push(info);
+      }
+    }
+    sections.push({ name, folders: section.folders, modules, failures, handled: handler !== undefined });
+  }
+  return { ran: true, disabled: false, config, sections, warnings };
+}

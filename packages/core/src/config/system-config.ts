@@ -1,0 +1,130 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { checkModelArguments, findModelCard } from '../model-card.js';
+
+/** How an agent talks to its model. */
+export const API_TYPES = ['completion', 'response', 'anthropic'] as const;
+export type ApiType = (typeof API_TYPES)[number];
+
+const agentConfigSchema = z
+  .object({
+    model_name: z.string().min(1),
+    system_prompt_path: z.string().min(1),
+    api_type: z.enum(API_TYPES).default('completion'),
+    temperature: z.number().optional(),
+    max_completion_tokens: z.number().int().positive().optional(),
+    max_tokens: z.number().int().positive().optional(),
+    top_p: z.number().optional(),
+    base_url: z.string().url().optional(),
+  })
+  .catchall(z.unknown());
+
+const systemConfigSchema = z
+  .object({
+    name: z.string().min(1),
+    log_type: z.string().default('sqlite'),
+    log_dir: z.string().default('logs'),
+    ckpt_dir: z.string().default('ckpt'),
+    agent_type: z.string().min(1),
+    agent_configs: z.record(z.string(), agentConfigSchema),
+    max_exception_retry: z.number().int().min(0).default(3),
+    max_interrupt_times: z.number().int().min(0).default(5),
+    max_llm_recall: z.number().int().min(0).default(3),
+    activate_proxies: z.array(z.string()).default([]),
+  })
+  .strict();
+
+/** One agent's configuration. Keys besides the known ones are model arguments (`temperature`, …). */
+export type AgentConfig = z.output<typeof agentConfigSchema>;
+
+/** A validated system configuration, with `log_dir` and `ckpt_dir` resolved against its project root. */
+export type SystemConfig = z.output<typeof systemConfigSchema> & {
+  /** The YAML file it came from. */
+  readonly file: string;
+  /** The project root (the folder holding `config/`). */
+  readonly root: string;
+};
+
+const AGENT_KEYS = new Set(['model_name', 'system_prompt_path', 'api_type', 'base_url']);
+
+/** The model arguments of an agent config: everything but its known structural keys. */
+export function modelArguments(agent: AgentConfig): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(agent).filter(([key, value]) => !AGENT_KEYS.has(key) && value !== undefined));
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.length ? issue.path.join('.') : '(top level)';
+  if (issue.code === 'invalid_type')
+    return `${path}: expected ${issue.expected}, got ${issue.input === undefined ? 'nothing' : JSON.stringify(issue.input)}`;
+  if (issue.code === 'unrecognized_keys')
+    return `${path === '(top level)' ? '' : `${path}: `}unknown key${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
+  return `${path}: ${issue.message}`;
+}
+
+/**
+ * Find a system config: a YAML path, or a name resolved to `<root>/config/<name>/default.yaml`;
+ * without either, the only config under `<root>/config/` (several is an error listing them).
+ */
+export function resolveSystemConfigPath(root: string, nameOrPath?: string): string {
+  const configDir = join(root, 'config');
+  if (nameOrPath && /\.ya?ml$/i.test(nameOrPath)) return isAbsolute(nameOrPath) ? nameOrPath : resolve(process.cwd(), nameOrPath);
+  if (nameOrPath) return join(configDir, nameOrPath, 'default.yaml');
+  const names = existsSync(configDir)
+    ? readdirSync(configDir, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory() && existsSync(join(configDir, entry.name, 'default.yaml')))
+        .map((entry) => entry.name)
+    : [];
+  if (names.length === 1 && names[0]) return join(configDir, names[0], 'default.yaml');
+  throw new ConfigError(
+    names.length === 0
+      ? `No system config under ${configDir}: create config/<name>/default.yaml, or pass --config path/to/config.yaml.`
+      : `Several system configs under ${configDir} (${names.join(', ')}): pass --config <name> to pick one.`,
+  );
+}
+
+/**
+ * Load and validate a YAML system config. Every problem is reported at once, each with its key path
+ * and the expected type, in one `ConfigError` naming the file. Model arguments are checked against
+ * the model card when there is one.
+ */
+export function loadSystemConfig(file: string, options: { root?: string } = {}): SystemConfig {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new ConfigError(`The system config ${path} does not exist.`, { file: path });
+  const document = parseDocument(readFileSync(path, 'utf8'), { prettyErrors: true });
+  if (document.errors.length > 0) {
+    const problems = document.errors.map((error) => {
+      const [line, column] = error.linePos?.[0] ? [error.linePos[0].line, error.linePos[0].col] : [0, 0];
+      return `line ${line}, column ${column}: ${error.message.split('\n')[0]}`;
+    });
+    throw new ConfigError(`${path}: invalid YAML:\n${problems.map((p) => `- ${p}`).join('\n')}`, { file: path, problems });
+  }
+  const data: unknown = document.toJS();
+  const parsed = systemConfigSchema.safeParse(data ?? {}, { reportInput: true });
+  const problems = parsed.success ? [] : parsed.error.issues.map(describeIssue);
+  if (parsed.success) {
+    for (const [name, agent] of Object.entries(parsed.data.agent_configs)) {
+      const card = findModelCard(agent.model_name);
+      if (card) for (const problem of checkModelArguments(card, modelArguments(agent))) problems.push(`agent_configs.${name}.${problem}`);
+    }
+  }
+  if (!parsed.success || problems.length > 0) {
+    throw new ConfigError(
+      `${path} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `- ${p}`).join('\n')}`,
+      {
+        file: path,
+        problems,
+      },
+    );
+  }
+  const root = options.root ?? dirname(dirname(dirname(path)));
+  return {
+    ...parsed.data,
+    log_dir: resolve(root, parsed.data.log_dir),
+    ckpt_dir: resolve(root, parsed.data.ckpt_dir),
+    file: path,
+    root,
+  };
+}
