@@ -31,6 +31,7 @@ export {
   moduleFiles,
   newSessionName,
   readLllmToml,
+  registerAgentDiscovery,
   registerInvokerFactory,
   resolveSystemConfigPath,
 } from './config/index.js';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, type AgentCallOptions, type AgentCallResult, type AgentOptions } from '../agent.js';
 import type { Dialog } from '../dialog.js';
+import { registerDiscoverySection } from '../discovery-sections.js';
 import { ConfigError, NotFoundError } from '../errors.js';
 import type { Invoker } from '../invoker.js';
 import { createLogStore, type LogStore } from '../log-store.js';
@@ -44,11 +45,31 @@ const agentTypes = new Map<string, AgentTypeDefinition>();
 /** Register an agent system type by its `agent_type`. Registering the same definition twice is harmless. */
 export function defineAgent<R>(definition: AgentTypeDefinition<R>): AgentTypeDefinition<R> {
   const existing = agentTypes.get(definition.agentType);
-  if (existing && existing !== definition && existing.run !== definition.run) {
+  if (existing && existing !== definition) {
     throw new ConfigError(`agent_type "${definition.agentType}" is already registered by another definition; give this one another name.`);
   }
   agentTypes.set(definition.agentType, definition as AgentTypeDefinition);
   return definition;
+}
+
+function isAgentTypeDefinition(value: unknown): value is AgentTypeDefinition {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AgentTypeDefinition).agentType === 'string' &&
+    Array.isArray((value as AgentTypeDefinition).agentGroup) &&
+    typeof (value as AgentTypeDefinition).run === 'function'
+  );
+}
+
+/**
+ * Register the `[agents]` section of `lllm.toml`: every agent system definition a discovered module
+ * exports (a `defineAgent(...)` result) is registered by its `agent_type`.
+ */
+export function registerAgentDiscovery(): void {
+  registerDiscoverySection('agents', (exports) => {
+    for (const value of Object.values(exports)) if (isAgentTypeDefinition(value)) defineAgent(value);
+  });
 }
 
 /** The definition of an `agent_type`; unknown types list the registered ones. */

@@ -6,7 +6,15 @@ export type {
   BuildAgentOptions,
   InvokerFactory,
 } from './agent-system.js';
-export { buildAgent, defineAgent, getAgentType, listAgentTypes, newSessionName, registerInvokerFactory } from './agent-system.js';
+export {
+  buildAgent,
+  defineAgent,
+  getAgentType,
+  listAgentTypes,
+  newSessionName,
+  registerAgentDiscovery,
+  registerInvokerFactory,
+} from './agent-system.js';
 export type { DiscoveredSection, DiscoverOptions, DiscoveryReport, ModuleImporter } from './discover.js';
 export { discover, moduleFiles } from './discover.js';
 export type { LllmToml } from './lllm-toml.js';

@@ -1,0 +1,251 @@
+// The `lllm` command end to end: spawned as a real process (from its TypeScript sources through tsx),
+// in temporary project trees and in the repository's templates, against the local wire server.
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startWireServer, type WireServer } from '@lllm/test-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProject } from './create.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, '..', '..', '..');
+const tsxLoader = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx')), 'esm', 'index.mjs')).href;
+const temps: string[] = [];
+let server: WireServer;
+
+beforeAll(async () => {
+  server = await startWireServer();
+});
+afterAll(async () => {
+  await server.close();
+  for (const folder of temps) rmSync(folder, { recursive: true, force: true });
+});
+
+function temp(prefix = 'lllm-cli-'): string {
+  const folder = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(folder);
+  return folder;
+}
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function lllm(args: string[], cwd: string, env: Record<string, string | undefined> = {}): Promise<Result> {
+  const childEnv: Record<string, string> = {};
+  for (const [key, value] of Object.entries({ ...process.env, ...env })) {
+    if (value !== undefined && !['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'OPENAI_BASE_URL', 'LLLM_CONFIG'].includes(key))
+      childEnv[key] = value;
+  }
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) childEnv[key] = value;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--conditions=lllm-source', '--import', tsxLoader, join(here, 'bin-source.ts'), ...args], {
+      cwd,
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A copy of a repository template in a temp folder inside the repository (so `@lllm/*` resolve to the workspace). */
+function templateCopy(template: string): string {
+  const parent = join(repo, 'node_modules', '.cache', 'lllm-cli-tests');
+  mkdirSync(parent, { recursive: true });
+  const folder = mkdtempSync(join(parent, `${template}-`));
+  temps.push(folder);
+  cpSync(join(repo, 'templates', template), folder, { recursive: true, filter: (path) => !/[/\\](logs|node_modules)([/\\]|$)/.test(path) });
+  // The template's installed dependencies, as `pnpm install` in the copy would link them.
+  symlinkSync(join(repo, 'templates', template, 'node_modules'), join(folder, 'node_modules'), 'dir');
+  return folder;
+}
+
+describe('lllm run', () => {
+  it('with no provider says what to set, then runs the example system on a model labelled as scripted', async () => {
+    const project = templateCopy('example');
+    const result = await lllm(['run', 'How many more people live in Tokyo than in Paris?'], project);
+    expect(result.stderr).toContain('set OPENAI_API_KEY (or OPENAI_BASE_URL');
+    expect(result.stderr).toContain('Running on a SCRIPTED offline model');
+    expect(result.stdout).toContain('Result (SCRIPTED offline model):');
+    expect(result.stdout).toContain('11.86 million');
+    expect(result.stdout).toContain('calculate({\\"op\\":\\"subtract\\",\\"a\\":13.96,\\"b\\":2.1}) = 11.86');
+    expect(result.stdout).toMatch(/Session: analyst-team-\d{8}-\d{6}-[0-9a-f]{4}/);
+    expect(result.code).toBe(0);
+    expect(existsSync(join(project, 'logs', 'lllm.sqlite'))).toBe(true);
+    const session = /Session: (\S+)/.exec(result.stdout)?.[1] ?? '';
+    const replay = await lllm(['replay', session], project);
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toContain(`Session ${session}`);
+    expect(replay.stdout).toContain('→ lookup_population({"city":"Tokyo"})');
+    expect(replay.stdout).toContain('planner: 1 replies');
+  }, 60_000);
+
+  it('runs against a real OpenAI-compatible endpoint from OPENAI_BASE_URL (the local wire server)', async () => {
+    const project = templateCopy('init_template');
+    server.enqueue('/v1/chat/completions', {
+      json: {
+        id: 'chatcmpl-1',
+        object: 'chat.completion',
+        created: 1,
+        model: 'gpt-4o-mini-2024-07-18',
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: '<answer>Paris</answer>', refusal: null },
+            finish_reason: 'stop',
+            logprobs: null,
+          },
+        ],
+        usage: { prompt_tokens: 30, completion_tokens: 5 },
+      },
+    });
+    const result = await lllm(['run', 'Capital of France?', '--session', 'my run/1'], project, { OPENAI_BASE_URL: server.openaiBaseURL });
+    expect(result.stderr).not.toContain('SCRIPTED');
+    expect(result.stdout).toContain('"answer": "Paris"');
+    // gpt-4o-mini: 30 × $0.15 + 5 × $0.60 per 1M tokens
+    expect(result.stdout).toContain('Cost: $0.000008');
+    expect(result.stdout).toContain('Session: my-run-1');
+    expect(result.code).toBe(0);
+    const body = server.requestsTo('/v1/chat/completions').at(-1)?.body as { messages: { content: string }[]; temperature: number };
+    expect(body.messages[1]?.content).toContain('Task: Capital of France?');
+    expect(body.temperature).toBe(0.2);
+  }, 60_000);
+
+  it('maps user mistakes to one line and exit codes', async () => {
+    const project = templateCopy('init_template');
+    const noTask = await lllm(['run'], project);
+    expect(noTask.code).toBe(2);
+    expect(noTask.stderr).toContain('lllm run needs a task');
+    const unknown = await lllm(['frobnicate'], project);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('Unknown command "frobnicate"');
+    writeFileSync(join(project, 'config/default/default.yaml'), 'name: x\nagent_type: vanilla\nagent_configs: {}\nlog_type: none\n');
+    const badConfig = await lllm(['run', 'task'], project);
+    expect(badConfig.code).toBe(1);
+    expect(
+      badConfig.stderr
+        .trim()
+        .split('\n')
+        .filter((text) => text.startsWith('lllm:')),
+    ).toHaveLength(1);
+    expect(badConfig.stderr).toContain('agent_type "vanilla" needs agent_configs for "assistant"');
+    expect(badConfig.stderr).not.toContain('    at ');
+    writeFileSync(
+      join(project, 'config/default/default.yaml'),
+      readFileSync(join(repo, 'templates/init_template/config/default/default.yaml'), 'utf8').replace(
+        'log_type: sqlite',
+        'log_type: nowhere',
+      ),
+    );
+    const badLog = await lllm(['run', 'task'], project);
+    expect(badLog.code).toBe(1);
+    expect(badLog.stderr).toContain('Unknown log_type "nowhere". Registered backends: "none", "memory", "sqlite", "jsonl"');
+    writeFileSync(join(project, 'lllm.toml'), '[prompts\nfolders = 1');
+    const badToml = await lllm(['prompts'], project);
+    expect(badToml.code).toBe(1);
+    expect(badToml.stderr).toMatch(/lllm\.toml:\d+:\d+: invalid TOML/);
+  }, 60_000);
+});
+
+describe('lllm prompts, proxies, doctor', () => {
+  it('prompts lists what discovery registered and where it came from', async () => {
+    const project = templateCopy('example');
+    const result = await lllm(['prompts'], project);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('team/analyse  (2 tools, structured output)');
+    expect(result.stdout).toContain(join(project, 'prompts', 'team.ts'));
+  }, 60_000);
+
+  it('proxies says when there is nothing to list', async () => {
+    const result = await lllm(['proxies'], templateCopy('init_template'));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('No proxy modules discovered');
+  }, 60_000);
+
+  it('doctor reports the setup without ever printing a key', async () => {
+    const project = templateCopy('init_template');
+    const secret = 'sk-doctor-secret-value-1234567890';
+    const result = await lllm(['doctor'], project, { OPENAI_API_KEY: secret });
+    expect(result.stdout).toContain(`lllm.toml: ${join(project, 'lllm.toml')}`);
+    expect(result.stdout).toContain('[prompts] 1 modules');
+    expect(result.stdout).toContain('agent assistant: gpt-4o-mini via completion, system prompt vanilla/system');
+    expect(result.stdout).toContain('OPENAI_API_KEY: set');
+    expect(result.stdout + result.stderr).not.toContain(secret);
+    expect(result.code).toBe(0);
+    const empty = await lllm(['doctor'], temp(), {});
+    expect(empty.code).toBe(1);
+    expect(empty.stdout).toContain('no lllm.toml');
+  }, 60_000);
+});
+
+describe('lllm create', () => {
+  it('copies a template with names replaced, refusing existing targets and escaping names', () => {
+    const parent = temp();
+    const created = createProject({ name: 'weather-bot', template: 'example', parent });
+    expect(created.files).toBeGreaterThan(8);
+    const manifest = JSON.parse(readFileSync(join(parent, 'weather-bot', 'package.json'), 'utf8')) as {
+      name: string;
+      dependencies: Record<string, string>;
+    };
+    expect(manifest.name).toBe('weather-bot');
+    expect(manifest.dependencies['@lllm/core']).toMatch(/^\^\d+\.\d+\.\d+$/);
+    expect(readFileSync(join(parent, 'weather-bot', 'config/example/default.yaml'), 'utf8')).toContain('name: "weather-bot"');
+    expect(readFileSync(join(parent, 'weather-bot', 'README.md'), 'utf8')).toContain('# weather-bot');
+    expect(() => createProject({ name: 'weather-bot', template: 'example', parent })).toThrow('already exists');
+    expect(() => createProject({ name: '../escape', parent })).toThrow('is not allowed');
+    expect(() => createProject({ name: 'ok', template: '../../etc', parent })).toThrow('Unknown template');
+    expect(() => createProject({ name: 'ok', template: 'nope', parent })).toThrow('Templates: example, init_template');
+  });
+
+  it('end to end inside the workspace: generate, typecheck, run its test', async () => {
+    const parent = join(repo, 'node_modules', '.cache', 'lllm-cli-tests');
+    mkdirSync(parent, { recursive: true });
+    const name = `gen-${Date.now().toString(36)}`;
+    const result = await lllm(['create', '--name', name, '--template', 'init_template'], parent);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Created ${join(parent, name)} from the init_template template`);
+    const project = join(parent, name);
+    temps.push(project);
+    const manifest = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(manifest.dependencies['@lllm/core']).toBe('workspace:*');
+    // Install offline from the workspace: link the workspace's node_modules (what `pnpm install` would give).
+    cpSync(join(repo, 'templates', 'init_template', 'node_modules'), join(project, 'node_modules'), {
+      recursive: true,
+      verbatimSymlinks: false,
+      dereference: false,
+    });
+    const run = (command: string, args: string[]) =>
+      new Promise<Result>((resolve) => {
+        const child = spawn(command, args, { cwd: project, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+        });
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+        });
+        child.on('exit', (code) => resolve({ code, stdout, stderr }));
+      });
+    const bin = join(repo, 'node_modules', '.bin');
+    const typecheck = await run(join(bin, 'tsc'), ['--noEmit', '-p', 'tsconfig.json']);
+    expect(typecheck.stdout + typecheck.stderr).toBe('');
+    expect(typecheck.code).toBe(0);
+    const tests = await run(join(bin, 'vitest'), ['run', '--root', project]);
+    expect(tests.stdout).toMatch(/1 passed/);
+    expect(tests.code).toBe(0);
+  }, 180_000);
+});

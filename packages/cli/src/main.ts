@@ -1,0 +1,285 @@
+import { parseArgs } from 'node:util';
+import {
+  buildAgent,
+  ConsoleStream,
+  createLogStore,
+  createScriptedInvoker,
+  getAgentType,
+  LllmError,
+  listAgentTypes,
+  listDiscoverySections,
+  redactString,
+} from '@lllm/core';
+import { ReplaySession, renderTranscript, serveReplayViewer } from '@lllm/log';
+import { findPrompt, getPrompt, listPrompts } from '@lllm/prompts';
+import { createProject, listTemplates } from './create.js';
+import { hasProvider, loadConfig, loadProject, providerAvailability, providerHint, SCRIPTED_LABEL } from './runtime.js';
+
+/** Where a command writes. */
+export interface Io {
+  readonly stdout: { write(text: string): unknown; isTTY?: boolean };
+  readonly stderr: { write(text: string): unknown };
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** A mistake in how the command was called: exit code 2 with a usage hint. */
+class UsageError extends Error {}
+
+const USAGE = `Usage: lllm <command> [options]
+
+Commands:
+  create --name <name> [--template init_template|example] [--dir <folder>]   scaffold a project
+  run "<task>" [--config <name|file.yaml>] [--session <name>] [--strict]    run the system on a task
+  prompts                                                                    list discovered prompts
+  proxies                                                                    list discovered proxy modules
+  replay <session> [--config <name>] | replay --serve [--port <n>]          show a logged session
+  doctor                                                                     check the setup
+
+Exit codes: 0 ok, 1 a problem to fix (the message says how), 2 bad usage, 70 a bug in lllm.`;
+
+const line = (io: Io, text = '') => io.stdout.write(`${text}\n`);
+
+async function commandRun(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { config: { type: 'string' }, session: { type: 'string' }, strict: { type: 'boolean' }, quiet: { type: 'boolean' } },
+  });
+  const task = positionals.join(' ').trim();
+  if (!task) throw new UsageError('lllm run needs a task: lllm run "Summarise the report"');
+  const project = await loadProject({ cwd: io.cwd, strict: values.strict ?? false, env: io.env });
+  for (const warning of project.report.warnings) io.stderr.write(`warning: ${warning}\n`);
+  const config = loadConfig(project, values.config);
+  const definition = getAgentType(config.agent_type);
+  const available = providerAvailability(io.env);
+  const missing = definition.agentGroup.filter((name) => {
+    const agent = config.agent_configs[name];
+    return agent ? !hasProvider(agent.api_type, available) : false;
+  });
+  let scripted = false;
+  if (missing.length > 0) {
+    const needs = [...new Set(missing.map((name) => providerHint(config.agent_configs[name]?.api_type ?? 'completion')))];
+    io.stderr.write(
+      `No model provider is configured for ${missing.map((name) => `"${name}"`).join(', ')}: set ${needs.join(' and ')} to use a real model.\n`,
+    );
+    if (!definition.offline) {
+      io.stderr.write(`agent_type "${config.agent_type}" has no scripted offline replies, so it cannot run without a provider.\n`);
+      return 1;
+    }
+    scripted = true;
+    io.stderr.write(`Running on a ${SCRIPTED_LABEL} instead: its replies are fixed, not generated.\n`);
+  }
+  const log = await createLogStore({ type: config.log_type, directory: config.log_dir });
+  const offline = scripted ? (definition.offline?.(task) ?? {}) : {};
+  const stream = new ConsoleStream({ output: io.stdout, silent: values.quiet ?? false });
+  const system = await buildAgent(config, {
+    promptLookup: getPrompt,
+    log,
+    stream,
+    ...(scripted ? { invokerFor: (name: string) => createScriptedInvoker([...(offline[name] ?? [])], { name: 'scripted' }) } : {}),
+  });
+  const spinner = stream.spinner(`${scripted ? `[${SCRIPTED_LABEL}] ` : ''}${config.name} (${config.agent_type}) is working…`);
+  let run: Awaited<ReturnType<typeof system.run>>;
+  try {
+    run = await system.run(task, values.session ? { session: values.session } : {});
+    spinner.stop('success', `${config.name} finished`);
+  } catch (error) {
+    spinner.stop('failure', `${config.name} failed`);
+    await log.close();
+    throw error;
+  }
+  await log.close();
+  line(io, scripted ? `Result (${SCRIPTED_LABEL}):` : 'Result:');
+  line(io, JSON.stringify(run.result, null, 2));
+  line(
+    io,
+    `Cost: $${run.cost.totalUsd.toFixed(6)}${run.cost.known ? '' : ' (some models have no price card)'}${scripted ? ' (scripted: no real spend)' : ''}`,
+  );
+  line(io, `Session: ${run.session} (${config.log_type} log in ${config.log_dir}; see it with: lllm replay ${run.session})`);
+  return 0;
+}
+
+async function commandPrompts(io: Io): Promise<number> {
+  const project = await loadProject({ cwd: io.cwd, env: io.env });
+  for (const warning of project.report.warnings) io.stderr.write(`warning: ${warning}\n`);
+  const modules = project.report.sections.find((section) => section.name === 'prompts')?.modules ?? [];
+  const paths = listPrompts();
+  if (paths.length === 0) {
+    line(io, 'No prompts registered. Add a [prompts] section with folders to lllm.toml.');
+    return 0;
+  }
+  for (const path of paths) {
+    const prompt = findPrompt(path);
+    const source = modules.find((module) => path.startsWith(`${module.modulePath}/`) || path.includes(module.modulePath));
+    const extras = [prompt?.tools.length ? `${prompt.tools.length} tools` : '', prompt?.format ? 'structured output' : '']
+      .filter(Boolean)
+      .join(', ');
+    line(io, `${path}${extras ? `  (${extras})` : ''}${source ? `  ← ${source.file}` : ''}`);
+  }
+  return 0;
+}
+
+async function commandProxies(io: Io): Promise<number> {
+  const project = await loadProject({ cwd: io.cwd, env: io.env });
+  const section = project.report.sections.find((candidate) => candidate.name === 'proxies');
+  if (!section || section.modules.length === 0) {
+    line(io, 'No proxy modules discovered. Add a [proxies] section with folders to lllm.toml.');
+    return 0;
+  }
+  for (const module of section.modules) line(io, `${module.modulePath}  ← ${module.file}`);
+  if (!section.handled)
+    line(
+      io,
+      '(no package registered the "proxies" section: the proxy runtime is not installed, so these modules were imported but not registered)',
+    );
+  return 0;
+}
+
+async function commandReplay(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { config: { type: 'string' }, serve: { type: 'boolean' }, port: { type: 'string' }, color: { type: 'boolean' } },
+  });
+  const project = await loadProject({ cwd: io.cwd, env: io.env });
+  const config = loadConfig(project, values.config);
+  const store = await createLogStore({ type: config.log_type, directory: config.log_dir });
+  if (values.serve) {
+    const port = values.port === undefined ? 0 : Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65_535)
+      throw new UsageError(`--port must be a port number, got ${JSON.stringify(values.port)}`);
+    const viewer = await serveReplayViewer({ store, port });
+    line(io, `Replay viewer: ${viewer.url} (Ctrl+C to stop)`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await viewer.close();
+    await store.close();
+    return 0;
+  }
+  const session = positionals[0];
+  if (!session) {
+    const recent = await store.sessions({ limit: 10 });
+    line(io, recent.length ? 'Recent sessions:' : 'No logged sessions yet.');
+    for (const info of recent) line(io, `  ${info.session}  ${new Date(info.lastTime).toISOString()}  ${info.entries} entries`);
+    await store.close();
+    return 0;
+  }
+  const replay = await ReplaySession.load(store, session);
+  line(io, renderTranscript(replay, { color: values.color ?? Boolean(io.stdout.isTTY) }));
+  await store.close();
+  return 0;
+}
+
+async function commandDoctor(io: Io): Promise<number> {
+  let problems = 0;
+  const ok = (text: string) => line(io, `✓ ${text}`);
+  const bad = (text: string) => {
+    problems += 1;
+    line(io, `✗ ${text}`);
+  };
+  line(io, `node ${process.version}${Number(process.versions.node.split('.')[0]) >= 22 ? '' : ' (LLLM needs Node 22 or newer)'}`);
+  const project = await loadProject({ cwd: io.cwd, env: io.env });
+  const { report } = project;
+  if (report.disabled) line(io, '- discovery is off (LLLM_AUTO_DISCOVER)');
+  else if (report.config) ok(`lllm.toml: ${report.config.file}`);
+  else bad(`no lllm.toml in ${io.cwd} or its parents (create one with: lllm create --name <project>)`);
+  for (const section of report.sections) {
+    const status = `${section.modules.length} modules from ${section.folders.join(', ')}${section.failures.length ? `, ${section.failures.length} failed` : ''}`;
+    if (section.failures.length) bad(`[${section.name}] ${status}`);
+    else ok(`[${section.name}] ${status}`);
+  }
+  for (const warning of report.warnings) bad(warning);
+  line(
+    io,
+    `  prompts: ${listPrompts().length}; agent types: ${listAgentTypes().join(', ') || 'none'}; discovery sections: ${listDiscoverySections().join(', ')}`,
+  );
+  try {
+    const config = loadConfig(project, undefined);
+    ok(`system config: ${config.file} (agent_type ${config.agent_type}, log_type ${config.log_type})`);
+    const definition = getAgentType(config.agent_type);
+    for (const name of definition.agentGroup) {
+      const agent = config.agent_configs[name];
+      if (!agent) continue;
+      const prompt = findPrompt(agent.system_prompt_path);
+      if (prompt) ok(`agent ${name}: ${agent.model_name} via ${agent.api_type}, system prompt ${agent.system_prompt_path}`);
+      else bad(`agent ${name}: system prompt "${agent.system_prompt_path}" is not registered`);
+    }
+  } catch (error) {
+    bad(error instanceof Error ? error.message : String(error));
+  }
+  const available = providerAvailability(io.env);
+  line(
+    io,
+    `  OPENAI_API_KEY: ${available.openai ? 'set' : 'not set'}; OPENAI_BASE_URL: ${available.openaiCompatible ? 'set' : 'not set'}; ANTHROPIC_API_KEY: ${available.anthropic ? 'set' : 'not set'}`,
+  );
+  if (!available.openai && !available.openaiCompatible && !available.anthropic) {
+    line(
+      io,
+      `- no provider configured: set ${providerHint('completion')} or ANTHROPIC_API_KEY; until then lllm run uses a ${SCRIPTED_LABEL}`,
+    );
+  }
+  line(io, problems === 0 ? 'Everything looks right.' : `${problems} problem${problems === 1 ? '' : 's'} found.`);
+  return problems === 0 ? 0 : 1;
+}
+
+async function commandCreate(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { name: { type: 'string' }, template: { type: 'string' }, dir: { type: 'string' } },
+  });
+  const name = values.name ?? positionals[0];
+  if (!name) throw new UsageError(`lllm create needs a name: lllm create --name my-project [--template ${listTemplates().join('|')}]`);
+  const created = createProject({ name, template: values.template ?? 'init_template', parent: values.dir ?? io.cwd });
+  line(io, `Created ${created.directory} from the ${created.template} template (${created.files} files).`);
+  line(io, `Next: cd ${created.relative} && pnpm install && pnpm exec lllm doctor`);
+  return 0;
+}
+
+/** Run the `lllm` command line; returns the exit code. */
+export async function main(
+  argv: readonly string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env },
+): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'run':
+        return await commandRun(rest, io);
+      case 'prompts':
+        return await commandPrompts(io);
+      case 'proxies':
+        return await commandProxies(io);
+      case 'replay':
+        return await commandReplay(rest, io);
+      case 'doctor':
+        return await commandDoctor(io);
+      case 'create':
+        return await commandCreate(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        line(io, USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`Unknown command "${command}".`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+      io.stderr.write(`lllm: ${error.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    if (LllmError.isInstance(error)) {
+      io.stderr.write(`lllm: ${redactString(error.message)}\n`);
+      return 1;
+    }
+    io.stderr.write(
+      `lllm: internal error (please report it):\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return 70;
+  }
+}
