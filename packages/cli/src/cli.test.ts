@@ -202,7 +202,9 @@ describe('lllm create', () => {
     };
     expect(manifest.name).toBe('weather-bot');
     expect(manifest.dependencies['@lllm/core']).toMatch(/^\^\d+\.\d+\.\d+$/);
-    expect(readFileSync(join(parent, 'weather-bot', 'config/example/default.yaml'), 'utf8')).toContain('name: "weather-bot"');
+    expect(readFileSync(join(parent, 'weather-bot', 'lllm.toml'), 'utf8')).toContain('# weather-bot: what `lllm` discovers');
+    createProject({ name: 'minimal', parent });
+    expect(readFileSync(join(parent, 'minimal', 'config/default/default.yaml'), 'utf8')).toContain('name: "minimal"');
     expect(readFileSync(join(parent, 'weather-bot', 'README.md'), 'utf8')).toContain('# weather-bot');
     expect(() => createProject({ name: 'weather-bot', template: 'example', parent })).toThrow('already exists');
     expect(() => createProject({ name: '../escape', parent })).toThrow('is not allowed');
