@@ -3,6 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, InvalidArgumentError, NotFoundError } from '@lllm/core';
@@ -358,6 +360,61 @@ describe('init cell and metadata', () => {
     expect(unreachable.error?.evalue).toMatch(/could not reach the proxy bridge/);
     const notActivated = await session.runCell(await session.appendCode('CALL_API("other/x")'));
     expect(notActivated.error?.evalue).toMatch(/Proxy 'other' is not activated/);
+  });
+
+  test('CALL_API speaks the bridge protocol: bearer token, {path, params, proxies, cutoffDate}, result or error', async () => {
+    // A stand-in endpoint speaking the documented bridge contract (POST /call), to check the kernel's side of it.
+    const received: { auth: string | undefined; session: string | undefined; body: unknown }[] = [];
+    const bridge = createServer((request, response) => {
+      let text = '';
+      request.on('data', (chunk) => {
+        text += chunk;
+      });
+      request.on('end', () => {
+        const body = JSON.parse(text) as { path: string; params: Record<string, unknown> };
+        received.push({ auth: request.headers.authorization, session: request.headers['x-lllm-session'] as string, body });
+        response.setHeader('content-type', 'application/json');
+        if (request.url !== '/call' || request.headers.authorization !== 'Bearer bridge-token-123456') {
+          response.statusCode = 401;
+          response.end(JSON.stringify({ error: { message: 'bad token' } }));
+        } else if (body.path === 'weather/forecast') {
+          response.end(JSON.stringify({ result: { city: body.params.city, temperature: 21.5 } }));
+        } else {
+          response.statusCode = 404;
+          response.end(JSON.stringify({ error: { message: `unknown endpoint ${body.path}` } }));
+        }
+      });
+    });
+    await new Promise<void>((resolve) => bridge.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(bridge.address() as AddressInfo).port}`;
+    try {
+      const session = await sandbox.createSession({
+        id: 'bridge-contract',
+        proxies: ['weather'],
+        cutoffDate: '2024-06-30',
+        bridge: { url, token: 'bridge-token-123456' },
+      });
+      const ok = await session.runCell(await session.appendCode('CALL_API("weather/forecast", {"city": "Oslo"})'));
+      expect(ok.status).toBe('ok');
+      expect(ok.outputs[0]).toMatchObject({
+        output_type: 'execute_result',
+        data: { 'text/plain': "{'city': 'Oslo', 'temperature': 21.5}" },
+      });
+      expect(received[0]).toEqual({
+        auth: 'Bearer bridge-token-123456',
+        session: 'bridge-contract',
+        body: { path: 'weather/forecast', params: { city: 'Oslo' }, proxies: ['weather'], cutoffDate: '2024-06-30' },
+      });
+      const missing = await session.runCell(await session.appendCode('CALL_API("weather/nowcast")'));
+      expect(missing.error?.ename).toBe('ProxyCallError');
+      expect(missing.error?.evalue).toBe("CALL_API('weather/nowcast') failed (HTTP 404): unknown endpoint weather/nowcast");
+      await session.configure({ bridge: { url, token: 'wrong-token-000000' } });
+      const refused = await session.runCell(await session.appendCode('CALL_API("weather/forecast", {"city": "Oslo"})'));
+      expect(refused.error?.evalue).toMatch(/HTTP 401\): bad token/);
+    } finally {
+      bridge.closeAllConnections();
+      await new Promise((resolve) => bridge.close(resolve));
+    }
   });
 
   test('metadata round-trips through toJSON/fromJSON and bad files list every problem', () => {
