@@ -133,7 +133,7 @@ describe('proxy endpoints as tools', () => {
     );
     const { agent, dialog } = agentWith([callApi, apiDocs], `Use the APIs:\n${proxy.endpointDirectory()}`);
     await agent.call(dialog);
-    const messages = (server.requestsTo(CHAT).at(-1)?.body as { messages: WireMessage[] }).messages;
+    const messages = (server.requestsTo(CHAT).at(-1)?.body as { messages: WireMessage[] } | undefined)?.messages ?? [];
     const results = Object.fromEntries(
       messages.filter((message) => message.role === 'tool').map((message) => [message.tool_call_id, String(message.content)]),
     );
