@@ -6,7 +6,7 @@ import { InvalidArgumentError } from '@lllm/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SandboxError } from '../errors.js';
 import { BrowserComputer } from './browser.js';
-import { decodePng, startTestSite, type TestSite } from './test-page.js';
+import { decodePng, SLOW_POPUP_MS, startTestSite, type TestSite } from './test-page.js';
 
 const artifacts = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-artifacts');
 
@@ -144,6 +144,45 @@ describe('BrowserComputer', () => {
     const popup = await computer.execute({ type: 'click', x: 310, y: 288 });
     expect(popup.url).toBe(`${site.url}/second`);
     expect(computer.currentUrl()).toBe(`${site.url}/second`);
+  });
+
+  test('a popup whose page is slow to commit is adopted before the action returns', async () => {
+    // The popup of the previous test is active; bring it back to the main page.
+    await computer.goto(site.url);
+    expect(computer.currentUrl()).toBe(`${site.url}/`);
+    // target=_blank link to a page the server holds back: Playwright reports the new page only once its
+    // first navigation commits, long after the 50 ms settle pause.
+    const started = Date.now();
+    const link = await computer.execute({ type: 'click', x: 400, y: 288 });
+    expect(link.url).toBe(`${site.url}/slow-popup`);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(SLOW_POPUP_MS);
+    expect(computer.currentUrl()).toBe(`${site.url}/slow-popup`);
+    expect(link.screenshot.stale).toBe(false);
+    expect(decodePng(link.screenshot.png).pixel(400, 500).slice(0, 3)).toEqual([0, 128, 0]);
+
+    // window.close() of the active popup: the newest other page (the main page) takes over.
+    const closed = await computer.execute({ type: 'click', x: 60, y: 30 });
+    expect(closed.url).toBe(`${site.url}/`);
+    expect(decodePng(closed.screenshot.png).pixel(400, 500).slice(0, 3)).toEqual([255, 255, 255]);
+
+    // The same through window.open() from a click handler.
+    const opened = await computer.execute({ type: 'click', x: 520, y: 288 });
+    expect(opened.url).toBe(`${site.url}/slow-popup?opened`);
+    expect(decodePng(opened.screenshot.png).pixel(400, 500).slice(0, 3)).toEqual([0, 128, 0]);
+    expect((await computer.execute({ type: 'click', x: 60, y: 30 })).url).toBe(`${site.url}/`);
+
+    // A popup outside the allowlist is closed and reported within the action (its target is settled
+    // when it closes, without sitting out the 5 s adoption deadline); the main page stays active.
+    const outsideStarted = Date.now();
+    const outside = await computer.execute({ type: 'click', x: 660, y: 288 });
+    expect(Date.now() - outsideStarted).toBeLessThan(4_000);
+    expect(outside.url).toBe(`${site.url}/`);
+    expect(outside.blocked).toEqual([expect.objectContaining({ url: `${site.outsideUrl}/popup`, resourceType: 'document' })]);
+    expect(site.outsideHits()).toBe(0);
+    expect(computer.activePage.isClosed()).toBe(false);
+    const open = computer.activePage.context().pages();
+    expect(open.map((page) => page.url())).not.toContain(`${site.outsideUrl}/popup`);
+    expect(open.some((page) => page.url().startsWith('chrome-error:'))).toBe(false);
   });
 
   test('wildcard allowlists and bad origins', async () => {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { InvalidArgumentError, sleep } from '@lllm/core';
-import type { Browser, BrowserContext, Page, Request, Route } from 'playwright-core';
+import type { Browser, BrowserContext, CDPSession, Frame, Page, Request, Route } from 'playwright-core';
 import { SandboxError } from '../errors.js';
 import { type ComputerAction, describeAction, type Point, parseComputerAction } from './actions.js';
 import { type KeyCombo, normaliseKeyCombo } from './keys.js';
@@ -148,6 +148,23 @@ function compileOrigin(origin: string): OriginRule {
   return { exact: parsed.origin };
 }
 
+/** How long an action waits, at most, for the pages it opened to be adopted (or closed). */
+const POPUP_ADOPTION_TIMEOUT_MS = 5_000;
+
+/** The fields of a CDP `Target.TargetInfo` used here. */
+interface TargetInfo {
+  readonly targetId: string;
+  readonly type: string;
+  readonly subtype?: string;
+  readonly browserContextId?: string;
+}
+
+/** A page target the browser created and that is not yet adopted or gone. */
+interface PendingTarget {
+  readonly settled: Promise<void>;
+  readonly settle: () => void;
+}
+
 function originOf(url: string): string {
   try {
     return new URL(url).origin;
@@ -173,6 +190,14 @@ export class BrowserComputer implements Computer, AsyncDisposable {
   private endedFlag = false;
   /** Pages opened during the current action (popups), being adopted. */
   private pendingPages: Promise<void>[] = [];
+  /** Browser-level CDP session that reports every target Chromium creates (see `watchTargets`). */
+  private targetEvents: CDPSession | undefined;
+  /** This context's CDP id: targets of other contexts are not ours to wait for. */
+  private browserContextId: string | undefined;
+  /** Every page target seen so far, by CDP target id. */
+  private readonly knownTargets = new Set<string>();
+  /** Page targets created but not yet adopted (Playwright's 'page' event) nor destroyed. */
+  private readonly pendingTargets = new Map<string, PendingTarget>();
   private closed = false;
   private readonly rules: readonly OriginRule[];
   private readonly controlKeys: Readonly<Record<string, ControlSignal>>;
@@ -241,7 +266,8 @@ export class BrowserComputer implements Computer, AsyncDisposable {
       const computer = new BrowserComputer(browser, context, page, { ...options, width, height }, rules);
       await context.route('**/*', (route, request) => computer.routeRequest(route, request));
       computer.watchClose(page);
-      context.on('page', (newPage) => computer.pendingPages.push(computer.adoptPage(newPage)));
+      context.on('page', (newPage) => computer.onPage(newPage));
+      await computer.watchTargets(page);
       if (startUrl !== 'about:blank') await computer.goto(startUrl);
       return computer;
     } catch (error) {
@@ -472,6 +498,7 @@ export class BrowserComputer implements Computer, AsyncDisposable {
 
   private async settle(): Promise<void> {
     await sleep(this.options.settleMs ?? 150);
+    await this.awaitNewPages();
     while (this.pendingPages.length > 0) {
       const pages = this.pendingPages;
       this.pendingPages = [];
@@ -488,9 +515,15 @@ export class BrowserComputer implements Computer, AsyncDisposable {
       await route.continue().catch(() => undefined);
       return;
     }
-    const frame = request.frame();
-    const page = frame.page();
-    const topLevel = navigation && frame === page.mainFrame();
+    // A popup's first navigation is issued before Playwright has a frame for it: `frame()` throws.
+    let frame: Frame | undefined;
+    try {
+      frame = request.frame();
+    } catch {
+      frame = undefined;
+    }
+    const page = frame?.page();
+    const topLevel = navigation && (frame === undefined || frame === page?.mainFrame());
     const blocked: BlockedRequest = {
       url: url.length > 300 ? `${url.slice(0, 300)}…` : url,
       resourceType: request.resourceType(),
@@ -506,7 +539,8 @@ export class BrowserComputer implements Computer, AsyncDisposable {
       return;
     }
     await route.abort('blockedbyclient').catch(() => undefined);
-    if (topLevel) await page.close().catch(() => undefined);
+    // A popup without a page yet shows the error page; `adoptPage` closes it when it is reported.
+    if (topLevel) await page?.close().catch(() => undefined);
   }
 
   private takeBlocked(): BlockedRequest[] {
@@ -526,6 +560,116 @@ export class BrowserComputer implements Computer, AsyncDisposable {
     if (!this.isAllowed(this.page.url()) || this.page.url().startsWith('chrome-error:')) {
       await this.page.goto(this.lastAllowedUrl, { timeout: 10_000 }).catch(() => undefined);
     }
+  }
+
+  /*
+   * Popups are adopted from the context's 'page' event, but Playwright emits it only once the new
+   * page's first navigation has committed: under load, or when the popup's server is slow, that is
+   * long after the action. So the computer asks Chromium itself which pages an action opened: a
+   * browser-level CDP session with `Target.setDiscoverTargets` gets `Target.targetCreated` as soon as
+   * the browser creates a window, and `settle` waits (bounded) until each page target created so far
+   * has been adopted or destroyed.
+   *
+   * Why CDP and not an in-page counter of popup requests (an init script wrapping `window.open` and
+   * watching clicks): the browser reports what it actually created, whatever asked for it —
+   * window.open with or without noopener, target=_blank links, areas and forms (also `form.submit()`,
+   * `<base target>`, `formtarget`), Ctrl/Shift/middle clicks, iframes, timers that fire during the
+   * action — whereas a counter has to re-implement the page's semantics (named targets that already
+   * exist, stopPropagation, popups the allowlist closes before they are ever reported) and loses its
+   * count when the page navigates or closes during the action.
+   *
+   * Ordering: Chromium emits `targetCreated` on its UI thread when it creates the window, and answers
+   * commands in order on the same connection, so once `Target.getTargets` has returned every window
+   * created before it has been announced — also for a middle click, whose window the browser creates
+   * after acknowledging the input event (the action may return before `targetCreated` arrives).
+   */
+
+  /** Start following page targets; the ones existing now (the first page) need no adoption. */
+  private async watchTargets(page: Page): Promise<void> {
+    this.browserContextId = (await this.targetInfoOf(page))?.browserContextId;
+    const session = await this.browser.newBrowserCDPSession();
+    session.on('Target.targetCreated', ({ targetInfo }) => this.noteTarget(targetInfo));
+    session.on('Target.targetDestroyed', ({ targetId }) => this.settleTarget(targetId));
+    await session.send('Target.setDiscoverTargets', { discover: true });
+    const { targetInfos } = await session.send('Target.getTargets');
+    for (const info of targetInfos) this.noteTarget(info);
+    for (const targetId of [...this.pendingTargets.keys()]) this.settleTarget(targetId);
+    this.targetEvents = session;
+  }
+
+  /** Record a page target of this context the first time it is seen. */
+  private noteTarget(info: TargetInfo): void {
+    // `subtype` marks pages that are not tabs (e.g. "prerender"): Playwright never reports them.
+    if (info.type !== 'page' || info.subtype) return;
+    if (this.browserContextId !== undefined && info.browserContextId !== this.browserContextId) return;
+    if (this.knownTargets.has(info.targetId)) return;
+    this.knownTargets.add(info.targetId);
+    let settle = () => {};
+    const settled = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    this.pendingTargets.set(info.targetId, { settled, settle });
+  }
+
+  /** A page target was adopted or destroyed: nothing to wait for any more. */
+  private settleTarget(targetId: string): void {
+    this.knownTargets.add(targetId);
+    const pending = this.pendingTargets.get(targetId);
+    if (!pending) return;
+    this.pendingTargets.delete(targetId);
+    pending.settle();
+  }
+
+  /** The CDP target of a Playwright page; undefined when it is already gone. */
+  private async targetInfoOf(page: Page): Promise<TargetInfo | undefined> {
+    let session: CDPSession | undefined;
+    try {
+      session = await this.context.newCDPSession(page);
+      return (await session.send('Target.getTargetInfo')).targetInfo;
+    } catch {
+      return undefined;
+    } finally {
+      await session?.detach().catch(() => undefined);
+    }
+  }
+
+  /** The context reported a new page: adopt it, then mark its target settled. */
+  private onPage(page: Page): void {
+    const adoption = this.adoptPage(page);
+    this.pendingPages.push(adoption);
+    void Promise.all([this.targetInfoOf(page), adoption]).then(([info]) => {
+      // Without a target id (the page closed meanwhile), `targetDestroyed` settles it.
+      if (info) this.settleTarget(info.targetId);
+    });
+  }
+
+  /**
+   * Wait, at most `POPUP_ADOPTION_TIMEOUT_MS`, until every page target created so far (by this
+   * action, or since the last one) has been adopted or destroyed. Pages still pending at the deadline
+   * are given up on (a late 'page' event still adopts them); if the browser cannot be asked, the
+   * pages already reported (`pendingPages`) are all there is to wait for.
+   */
+  private async awaitNewPages(): Promise<void> {
+    const session = this.targetEvents;
+    if (!session) return;
+    try {
+      const { targetInfos } = await session.send('Target.getTargets');
+      for (const info of targetInfos) this.noteTarget(info);
+    } catch {
+      return;
+    }
+    const waiting = [...this.pendingTargets.entries()];
+    if (waiting.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, POPUP_ADOPTION_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([Promise.all(waiting.map(([, pending]) => pending.settled)), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+    for (const [targetId] of waiting) this.settleTarget(targetId);
   }
 
   private async adoptPage(page: Page): Promise<void> {

@@ -14,8 +14,9 @@ export interface TestSite extends AsyncDisposable {
 
 // Every control sits at a fixed place so tests (and scripted models) can click by coordinates.
 // Centres: increment (60, 30), right-click (180, 30), double-click (300, 30), input (150, 90),
-// move pad (500, 60), drag pad from (100, 200) to (300, 200), same-origin link (60, 290),
-// outside link (200, 290), popup link (340, 290).
+// move pad (500, 60), drag pad from (100, 200) to (300, 200), same-origin link (40, 288),
+// outside link (170, 288), popup link (310, 288), slow popup link (400, 288), slow window.open
+// button (520, 288), outside window.open button (660, 288).
 function mainPage(outsideUrl: string): string {
   return `<!doctype html><html><head><title>Test page</title><style>
   body { margin: 0; font: 14px sans-serif; height: 3000px; background: #ffffff; }
@@ -27,6 +28,9 @@ function mainPage(outsideUrl: string): string {
   #movepad { left: 400px; top: 10px; width: 200px; height: 100px; background: #eeeeff; }
   #dragpad { left: 10px; top: 150px; width: 400px; height: 100px; background: #eeffee; }
   #same { left: 10px; top: 280px; } #out { left: 150px; top: 280px; } #popup { left: 290px; top: 280px; }
+  #slow { left: 370px; top: 280px; }
+  #slowopen { left: 460px; top: 270px; width: 120px; height: 36px; }
+  #outopen { left: 600px; top: 270px; width: 120px; height: 36px; }
   #state { position: absolute; left: 10px; top: 330px; white-space: pre; }
   #paint { position: absolute; left: 700px; top: 10px; width: 100px; height: 100px; background: #ffffff; }
   </style></head><body>
@@ -39,6 +43,9 @@ function mainPage(outsideUrl: string): string {
   <a id="same" href="/second">Second page</a>
   <a id="out" href="${outsideUrl}/leak">Outside</a>
   <a id="popup" href="/second" target="_blank">Popup</a>
+  <a id="slow" href="/slow-popup" target="_blank">Slow popup</a>
+  <button id="slowopen" onclick="window.open('/slow-popup?opened')">Open slow</button>
+  <button id="outopen" onclick="window.open('${outsideUrl}/popup')">Open outside</button>
   <div id="paint"></div>
   <img src="${outsideUrl}/pixel.png" width="1" height="1" alt="">
   <div id="state"></div>
@@ -68,6 +75,14 @@ function mainPage(outsideUrl: string): string {
   </script></body></html>`;
 }
 
+/** Served after `SLOW_POPUP_MS`: a popup whose first navigation commits late. "Close" (60, 30) calls `window.close()`. */
+const slowPopupPage = `<!doctype html><html><head><title>Slow popup</title></head><body style="margin:0;background:#008000">
+<button id="close" style="position:absolute;left:10px;top:10px;width:100px;height:40px" onclick="window.close()">Close</button>
+</body></html>`;
+
+/** How long the test site holds back `/slow-popup`. */
+export const SLOW_POPUP_MS = 600;
+
 const secondPage = `<!doctype html><html><head><title>Second</title></head><body style="margin:0;background:#0000ff">
 <h1 style="color:white">Second page</h1></body></html>`;
 
@@ -88,6 +103,14 @@ export async function startTestSite(): Promise<TestSite> {
     if (request.url === '/second') {
       response.setHeader('content-type', 'text/html');
       response.end(secondPage);
+      return;
+    }
+    if (request.url === '/slow-popup' || request.url?.startsWith('/slow-popup?')) {
+      const timer = setTimeout(() => {
+        response.setHeader('content-type', 'text/html');
+        response.end(slowPopupPage);
+      }, SLOW_POPUP_MS);
+      response.on('close', () => clearTimeout(timer));
       return;
     }
     if (request.url === '/' || request.url?.startsWith('/?')) {
