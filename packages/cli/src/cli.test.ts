@@ -2,7 +2,9 @@
 // in temporary project trees and in the repository's templates, against the local wire server.
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -188,6 +190,117 @@ describe('lllm prompts, proxies, doctor', () => {
     const empty = await lllm(['doctor'], temp(), {});
     expect(empty.code).toBe(1);
     expect(empty.stdout).toContain('no lllm.toml');
+  }, 60_000);
+});
+
+describe('lllm proxies and proxies in lllm run', () => {
+  let api: Server;
+  let project: string;
+  beforeAll(async () => {
+    api = createServer((request, response) => {
+      const url = new URL(request.url ?? '/', 'http://api');
+      response.setHeader('content-type', 'application/json');
+      if (url.pathname === '/lookup') {
+        const city = url.searchParams.get('city') ?? '';
+        response.end(
+          JSON.stringify({
+            city,
+            population: city === 'Oslo' ? 709_000 : 1,
+            updated: city === 'Oslo' ? '2024-01-01' : '2030-01-01',
+            key: url.searchParams.get('key'),
+          }),
+        );
+      } else {
+        response.statusCode = 503;
+        response.end(JSON.stringify({ error: { message: 'maintenance' } }));
+      }
+    });
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+    // Inside the CLI package, so the project's modules resolve @lllm/* the way an installed project would.
+    const parent = join(here, '..', 'node_modules', '.cache', 'lllm-cli-proxies');
+    mkdirSync(parent, { recursive: true });
+    project = mkdtempSync(join(parent, 'project-'));
+    temps.push(project);
+    const files: Record<string, string> = {
+      'package.json': '{ "name": "proxy-project", "private": true, "type": "module" }\n',
+      'lllm.toml': '[prompts]\nfolders = ["prompts"]\n[proxies]\nfolders = ["proxies"]\n[agents]\nfolders = ["agents"]\n',
+      'prompts/solo.ts':
+        "import { Prompt } from '@lllm/prompts';\nexport const system = new Prompt({ path: 'solo/system', prompt: 'You look things up.' });\n",
+      'proxies/geo.ts': `import { defineProxy } from '@lllm/proxy';
+export const geo = defineProxy({
+  path: 'geo',
+  name: 'Geo API',
+  description: 'City facts.',
+  baseUrl: ${JSON.stringify(base)},
+  apiKey: { env: 'GEO_KEY', in: 'query', name: 'key' },
+  endpoints: [
+    { category: 'cities', endpoint: '/lookup', name: 'Lookup', description: 'Population of a city.', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }, examples: { city: 'Oslo' }, dtCutoff: { key: 'updated' } },
+    { category: 'status', endpoint: '/status', name: 'Status', description: 'Service status.' },
+  ],
+});
+`,
+      'agents/solo.ts': `import { defineAgent } from '@lllm/core';
+export const solo = defineAgent({
+  agentType: 'proxy_solo',
+  agentGroup: ['solo'],
+  async run(task, { services }) {
+    const proxy = services.proxy as { activated(): string[]; call(path: string, params: object): Promise<unknown> };
+    return { activated: proxy.activated(), found: await proxy.call('geo/cities/lookup', { city: task }) };
+  },
+  offline: () => ({ solo: [] }),
+});
+`,
+      'config/solo/default.yaml':
+        'name: solo\nlog_type: jsonl\nagent_type: proxy_solo\nagent_configs:\n  solo:\n    model_name: gpt-4o-mini\n    system_prompt_path: solo/system\nactivate_proxies: [geo, weather]\ncutoff_date: "2024-06-30"\n',
+    };
+    for (const [file, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(project, file)), { recursive: true });
+      writeFileSync(join(project, file), text);
+    }
+  });
+  afterAll(async () => {
+    api.closeAllConnections();
+    await new Promise((resolve) => api.close(resolve));
+  });
+
+  it('proxies lists every endpoint and says which proxies cannot be activated', async () => {
+    const result = await lllm(['proxies'], project, {});
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('geo: Geo API (2 endpoints)  [inactive: its API key variable GEO_KEY is not set');
+    expect(result.stdout).toContain('  geo/cities/lookup  GET  Lookup');
+    expect(result.stdout).toContain('  geo/status/status  GET  Status');
+  }, 60_000);
+
+  it('proxies test calls each endpoint with its examples, reports per category, and fails when one fails', async () => {
+    const secret = 'geo-secret-key-0123456789';
+    const result = await lllm(['proxies', 'test'], project, { GEO_KEY: secret });
+    expect(result.stdout).toContain('Testing endpoints [####################] 2/2');
+    expect(result.stdout).toContain('✓ geo/cities: 1 passed, 0 failed');
+    expect(result.stdout).toContain('✗ geo/status: 0 passed, 1 failed');
+    expect(result.stdout).toMatch(
+      /failed: geo\/status\/status: geo\/status\/status failed with HTTP 503 from http:\/\/127\.0\.0\.1:\d+\/status\?key=\[REDACTED\]: maintenance/,
+    );
+    expect(result.stdout + result.stderr).not.toContain(secret);
+    expect(result.code).toBe(1);
+    const one = await lllm(['proxies', 'test', 'geo/cities'], project, { GEO_KEY: secret });
+    expect(one.stdout).toContain('1 passed, 0 failed');
+    expect(one.code).toBe(0);
+    const wrong = await lllm(['proxies', 'tset'], project, {});
+    expect(wrong.code).toBe(2);
+  }, 60_000);
+
+  it('run hands the system the proxies of activate_proxies, with the config’s cutoff date', async () => {
+    const result = await lllm(['run', 'Oslo'], project, { GEO_KEY: 'geo-secret-key-0123456789' });
+    expect(result.stderr).toContain('warning: Proxy "weather" is skipped: No proxy is registered as "weather"');
+    expect(result.code).toBe(0);
+    const printed = result.stdout.slice(result.stdout.indexOf('{'), result.stdout.lastIndexOf('}') + 1);
+    expect(JSON.parse(printed)).toEqual({
+      activated: ['geo'],
+      found: { city: 'Oslo', population: 709000, updated: '2024-01-01', key: '[REDACTED]' },
+    });
+    const late = await lllm(['run', 'Bergen'], project, { GEO_KEY: 'geo-secret-key-0123456789' });
+    expect(late.stdout).toContain('after the cutoff date 2024-06-30; it is withheld in this run');
   }, 60_000);
 });
 

@@ -12,8 +12,9 @@ import {
 } from '@lllm/core';
 import { ReplaySession, renderTranscript, serveReplayViewer } from '@lllm/log';
 import { findPrompt, getPrompt, listPrompts } from '@lllm/prompts';
+import { getProxy, listProxies, ProxyRuntime } from '@lllm/proxy';
 import { createProject, listTemplates } from './create.js';
-import { hasProvider, loadConfig, loadProject, providerAvailability, providerHint, SCRIPTED_LABEL } from './runtime.js';
+import { hasProvider, loadConfig, loadProject, providerAvailability, providerHint, proxyRuntimeFor, SCRIPTED_LABEL } from './runtime.js';
 
 /** Where a command writes. */
 export interface Io {
@@ -32,7 +33,8 @@ Commands:
   create --name <name> [--template init_template|example] [--dir <folder>]   scaffold a project
   run "<task>" [--config <name|file.yaml>] [--session <name>] [--strict]    run the system on a task
   prompts                                                                    list discovered prompts
-  proxies                                                                    list discovered proxy modules
+  proxies                                                                    list discovered proxies and their endpoints
+  proxies test [path…]                                                       call endpoints with their examples, report per category
   replay <session> [--config <name>] | replay --serve [--port <n>]          show a logged session
   doctor                                                                     check the setup
 
@@ -70,6 +72,7 @@ async function commandRun(args: string[], io: Io): Promise<number> {
     scripted = true;
     io.stderr.write(`Running on a ${SCRIPTED_LABEL} instead: its replies are fixed, not generated.\n`);
   }
+  const proxy = proxyRuntimeFor(config, { env: io.env, warn: (message) => io.stderr.write(`warning: ${message}\n`) });
   const log = await createLogStore({ type: config.log_type, directory: config.log_dir });
   const offline = scripted ? (definition.offline?.(task) ?? {}) : {};
   const stream = new ConsoleStream({ output: io.stdout, silent: values.quiet ?? false });
@@ -77,6 +80,7 @@ async function commandRun(args: string[], io: Io): Promise<number> {
     promptLookup: getPrompt,
     log,
     stream,
+    ...(proxy ? { services: { proxy } } : {}),
     ...(scripted ? { invokerFor: (name: string) => createScriptedInvoker([...(offline[name] ?? [])], { name: 'scripted' }) } : {}),
   });
   const spinner = stream.spinner(`${scripted ? `[${SCRIPTED_LABEL}] ` : ''}${config.name} (${config.agent_type}) is working…`);
@@ -91,7 +95,7 @@ async function commandRun(args: string[], io: Io): Promise<number> {
   }
   await log.close();
   line(io, scripted ? `Result (${SCRIPTED_LABEL}):` : 'Result:');
-  line(io, JSON.stringify(run.result, null, 2));
+  line(io, redactString(JSON.stringify(run.result, null, 2) ?? 'undefined'));
   line(
     io,
     `Cost: $${run.cost.totalUsd.toFixed(6)}${run.cost.known ? '' : ' (some models have no price card)'}${scripted ? ' (scripted: no real spend)' : ''}`,
@@ -120,19 +124,51 @@ async function commandPrompts(io: Io): Promise<number> {
   return 0;
 }
 
-async function commandProxies(io: Io): Promise<number> {
+async function commandProxies(args: string[], io: Io): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const [subcommand, ...paths] = positionals;
+  if (subcommand !== undefined && subcommand !== 'test')
+    throw new UsageError(`Unknown proxies subcommand "${subcommand}": use lllm proxies or lllm proxies test [path…].`);
   const project = await loadProject({ cwd: io.cwd, env: io.env });
+  for (const warning of project.report.warnings) io.stderr.write(`warning: ${warning}\n`);
   const section = project.report.sections.find((candidate) => candidate.name === 'proxies');
-  if (!section || section.modules.length === 0) {
-    line(io, 'No proxy modules discovered. Add a [proxies] section with folders to lllm.toml.');
-    return 0;
-  }
-  for (const module of section.modules) line(io, `${module.modulePath}  ← ${module.file}`);
-  if (!section.handled)
+  const names = listProxies();
+  if (names.length === 0) {
     line(
       io,
-      '(no package registered the "proxies" section: the proxy runtime is not installed, so these modules were imported but not registered)',
+      section?.modules.length
+        ? `Proxy modules were imported (${section.modules.map((module) => module.modulePath).join(', ')}) but none exports a defineProxy(...) result.`
+        : 'No proxy modules discovered. Add a [proxies] section with folders to lllm.toml.',
     );
+    return 0;
+  }
+  const warnings: string[] = [];
+  const runtime = new ProxyRuntime({ activate: names, env: io.env, onWarning: (message) => warnings.push(message) });
+  if (subcommand === 'test') {
+    for (const warning of warnings) io.stderr.write(`warning: ${warning}\n`);
+    const stream = new ConsoleStream({ output: io.stdout });
+    const report = await runtime.autoTest({ stream, ...(paths.length ? { paths } : {}) });
+    for (const [category, tally] of Object.entries(report.byCategory)) {
+      line(
+        io,
+        `${tally.failed ? '✗' : '✓'} ${category}: ${tally.passed} passed, ${tally.failed} failed${tally.skipped ? `, ${tally.skipped} skipped` : ''}`,
+      );
+    }
+    for (const result of report.results.filter((candidate) => candidate.status !== 'passed'))
+      line(io, `  ${result.status}: ${result.path}: ${result.error ?? ''}`);
+    line(io, `${report.passed} passed, ${report.failed} failed${report.skipped ? `, ${report.skipped} skipped` : ''}`);
+    return report.failed > 0 ? 1 : 0;
+  }
+  for (const name of names) {
+    const definition = getProxy(name);
+    const skipped = warnings.find((warning) => warning.startsWith(`Proxy "${name}" is skipped: `));
+    line(
+      io,
+      `${definition.path}: ${definition.name} (${definition.endpoints.length} endpoints)${skipped ? `  [inactive: ${skipped.slice(`Proxy "${name}" is skipped: `.length)}]` : ''}`,
+    );
+    for (const endpoint of definition.endpoints)
+      line(io, `  ${endpoint.fullPath}  ${endpoint.handler ? 'CALL' : endpoint.method}  ${endpoint.name}`);
+  }
   return 0;
 }
 
@@ -252,7 +288,7 @@ export async function main(
       case 'prompts':
         return await commandPrompts(io);
       case 'proxies':
-        return await commandProxies(io);
+        return await commandProxies(rest, io);
       case 'replay':
         return await commandReplay(rest, io);
       case 'doctor':

@@ -16,6 +16,7 @@ import {
 import { registerLogBackends } from '@lllm/log';
 import { createOpenAI } from '@lllm/openai';
 import { registerPromptDiscovery } from '@lllm/prompts';
+import { ProxyRuntime, registerProxyDiscovery } from '@lllm/proxy';
 
 /** Which provider each `api_type` can use right now, from the environment. */
 export interface ProviderAvailability {
@@ -50,7 +51,7 @@ let prepared = false;
 /**
  * Everything a command needs before discovery: TypeScript modules load without a build step (tsx's
  * loader, registered for this process so user modules share the CLI's `@lllm/*` instances), the
- * `[prompts]` and `[agents]` sections, the `sqlite`/`jsonl` log backends, and one invoker factory per
+ * `[prompts]`, `[proxies]` and `[agents]` sections, the `sqlite`/`jsonl` log backends, and one invoker factory per
  * `api_type` reading the environment.
  */
 export async function prepareRuntime(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -59,6 +60,7 @@ export async function prepareRuntime(env: NodeJS.ProcessEnv = process.env): Prom
   const { register } = await import('tsx/esm/api');
   register();
   registerPromptDiscovery();
+  registerProxyDiscovery();
   registerAgentDiscovery();
   registerLogBackends();
   const openai = createOpenAI({
@@ -95,6 +97,24 @@ export async function loadProject(options: { cwd: string; strict?: boolean; env?
 /** The system config for `--config` (a name or a YAML path) under the project root. */
 export function loadConfig(project: Project, config: string | undefined): SystemConfig {
   return loadSystemConfig(resolveSystemConfigPath(project.root, config), { root: project.root });
+}
+
+/**
+ * The proxy runtime a system config asks for (`activate_proxies`, `cutoff_date`, `deploy_mode`), or
+ * undefined when it activates none. Proxies that cannot be activated are reported through `warn`.
+ */
+export function proxyRuntimeFor(
+  config: SystemConfig,
+  options: { env?: NodeJS.ProcessEnv; warn?: (message: string) => void } = {},
+): ProxyRuntime | undefined {
+  if (config.activate_proxies.length === 0) return undefined;
+  return new ProxyRuntime({
+    activate: config.activate_proxies,
+    ...(config.cutoff_date ? { cutoffDate: config.cutoff_date } : {}),
+    deployMode: config.deploy_mode,
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.warn ? { onWarning: options.warn } : {}),
+  });
 }
 
 /** A scripted invoker label, so output never passes a scripted run off as a real model. */

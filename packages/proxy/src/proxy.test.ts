@@ -433,7 +433,7 @@ describe('the response cache', () => {
     await otherKey.call('weather/forecast/daily/daily', { city: 'Oslo', days: 2, units: 'metric' });
     expect(count()).toBe(start + 1);
     // An API that echoes the key: what is stored is redacted.
-    await proxy.call('weather/tools/echo-key');
+    expect(await proxy.call('weather/tools/echo-key')).toEqual({ youSent: '[REDACTED]' });
     const files = readdirSync(join(dir, 'weather'));
     expect(files.length).toBe(2);
     for (const file of files) expect(readFileSync(join(dir, 'weather', file), 'utf8')).not.toContain(KEY);

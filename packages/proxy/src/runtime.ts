@@ -312,6 +312,9 @@ export class ProxyRuntime {
         cause: error,
       });
     }
+    // An API that echoes the key (in a "request" block, an error message) must not hand it to the model.
+    const key = definition.apiKey ? this.#env[definition.apiKey.env] : undefined;
+    if (key && text.includes(key)) text = text.split(key).join(REDACTED);
     const body = decodeBody(text, response.headers.get('content-type'));
     if (!response.ok) {
       const detail =

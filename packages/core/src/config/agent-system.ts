@@ -22,6 +22,11 @@ export interface AgentSystemContext {
   /** The session every dialog of this run is logged to. */
   readonly session: string;
   readonly signal: AbortSignal | undefined;
+  /**
+   * What the host handed to `buildAgent` for the system to use: the `lllm` CLI puts the proxy
+   * runtime of `activate_proxies` under `proxy` (an `@lllm/proxy` `ProxyRuntime`). Empty otherwise.
+   */
+  readonly services: Readonly<Record<string, unknown>>;
 }
 
 /** An agent system type, registered by `agent_type`. */
@@ -110,6 +115,8 @@ export interface BuildAgentOptions {
   readonly invokerFor?: (name: string, agent: AgentConfig) => Invoker;
   /** Extra agent options (tests inject `sleep`). */
   readonly agentOptions?: Partial<AgentOptions>;
+  /** Handed to every run as `context.services` (e.g. `{ proxy }`); core never looks inside. */
+  readonly services?: Readonly<Record<string, unknown>>;
 }
 
 /** The result of one run. */
@@ -209,7 +216,15 @@ export async function buildAgent<R = unknown>(config: SystemConfig, options: Bui
     async run(task, runOptions = {}) {
       const session = newSessionName(config.name, runOptions.session);
       const agents = makeAgents(session);
-      const result = await definition.run(task, { config, agents, stream: options.stream, log, session, signal: runOptions.signal });
+      const result = await definition.run(task, {
+        config,
+        agents,
+        stream: options.stream,
+        log,
+        session,
+        signal: runOptions.signal,
+        services: options.services ?? {},
+      });
       await log.flush();
       return { result, session, cost: sumCosts(Object.values(agents).flatMap((agent) => agent.costs)) };
     },

@@ -157,7 +157,9 @@ max_interrupt_times: 2
       max_exception_retry: 3,
       max_interrupt_times: 2,
       activate_proxies: [],
+      deploy_mode: false,
     });
+    expect(config.cutoff_date).toBeUndefined();
     expect(config.log_dir).toBe(join(root, 'logs'));
     expect(config.agent_configs.solver?.api_type).toBe('completion');
     expect(resolveSystemConfigPath(root, 'research')).toBe(join(root, 'config/research/default.yaml'));
@@ -169,6 +171,8 @@ max_interrupt_times: 2
       'config/bad/default.yaml': `name: 3
 agent_type: x
 max_llm_recall: lots
+cutoff_date: 30/06/2024
+deploy_mode: sometimes
 colour: blue
 agent_configs:
   a:
@@ -190,6 +194,8 @@ agent_configs:
           'name: expected string, got 3',
           'max_llm_recall: expected number, got "lots"',
           'unknown key "colour"',
+          'cutoff_date: expected a date such as "2024-06-30"',
+          'deploy_mode: expected boolean, got "sometimes"',
           expect.stringMatching(/^agent_configs\.a\.api_type: /),
           'agent_configs.b.model_name: expected string, got nothing',
         ]),
