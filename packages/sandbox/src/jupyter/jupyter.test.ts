@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, InvalidArgumentError, NotFoundError } from '@lllm/core';
+import { defineProxy, ProxyRuntime, serveProxy } from '@lllm/proxy';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SandboxError } from '../errors.js';
 import { JupyterSandbox } from './sandbox.js';
@@ -414,6 +415,86 @@ describe('init cell and metadata', () => {
     } finally {
       bridge.closeAllConnections();
       await new Promise((resolve) => bridge.close(resolve));
+    }
+  });
+
+  test('CALL_API reaches a real proxy over serveProxy: the session’s proxies and cutoff date apply, errors are typed', async () => {
+    // A REST API on loopback behind a declared proxy, served to the kernel by the proxy package's bridge.
+    const api = createServer((request, response) => {
+      const url = new URL(request.url ?? '/', 'http://api');
+      response.setHeader('content-type', 'application/json');
+      if (url.pathname.startsWith('/forecast/')) {
+        const city = decodeURIComponent(url.pathname.slice('/forecast/'.length));
+        response.end(
+          JSON.stringify({
+            city,
+            key: url.searchParams.get('appid'),
+            days: [
+              { date: '2024-06-29', celsius: 18 },
+              { date: '2024-06-30', celsius: 20 },
+              { date: '2024-07-01', celsius: 22 },
+            ],
+          }),
+        );
+      } else {
+        response.statusCode = 404;
+        response.end('{"error": "no route"}');
+      }
+    });
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    const secret = 'weather-secret-key-31337abcdef';
+    const weather = defineProxy({
+      path: 'weather',
+      name: 'Weather',
+      description: 'Forecasts.',
+      baseUrl: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
+      apiKey: { env: 'SANDBOX_WEATHER_KEY', in: 'query', name: 'appid' },
+      endpoints: [
+        {
+          category: 'forecast',
+          endpoint: '/forecast/{city}',
+          key: 'daily',
+          name: 'Daily forecast',
+          description: 'Daily temperatures.',
+          parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false },
+          examples: { city: 'Oslo' },
+          dtCutoff: { key: 'days/date' },
+        },
+      ],
+    });
+    const news = defineProxy({
+      path: 'news',
+      name: 'News',
+      description: 'Headlines.',
+      endpoints: [{ category: 'headlines', endpoint: 'top', name: 'Top', description: 'Top headlines.', handler: () => ['a', 'b'] }],
+    });
+    const runtime = new ProxyRuntime({ activate: [weather, news], cutoffDate: '2024-07-31', env: { SANDBOX_WEATHER_KEY: secret } });
+    const bridge = await serveProxy(runtime);
+    try {
+      const session = await sandbox.createSession({ id: 'real-proxy', proxies: ['weather'], cutoffDate: '2024-06-30', bridge });
+      const ok = await session.runCell(
+        await session.appendCode(
+          'result = CALL_API("weather/forecast/daily", {"city": "Oslo"})\nprint(result["city"], [day["date"] for day in result["days"]], result["key"])',
+        ),
+      );
+      expect(ok.status).toBe('ok');
+      expect(stdout(ok)).toBe("Oslo ['2024-06-29', '2024-06-30'] [REDACTED]\n");
+      const notActivated = await session.runCell(await session.appendCode('CALL_API("news/headlines/top")'));
+      expect(notActivated.error?.evalue).toMatch(/Proxy 'news' is not activated for this session; activated: weather/);
+      const bad = await session.runCell(await session.appendCode('CALL_API("weather/forecast/daily", {"town": "Oslo"})'));
+      expect(bad.error?.ename).toBe('ProxyCallError');
+      expect(bad.error?.evalue).toMatch(/HTTP 400\): Cannot call weather\/forecast\/daily: .*"town" is not a parameter/);
+      const typo = await session.runCell(await session.appendCode('CALL_API("weather/forecast/dayly", {"city": "Oslo"})'));
+      expect(typo.error?.evalue).toMatch(/HTTP 404\): No endpoint "weather\/forecast\/dayly"\. Did you mean "weather\/forecast\/daily"/);
+      const notebook = await readFile(session.notebookPath, 'utf8');
+      expect(notebook).toContain('CALL_API(\\"weather/forecast/daily\\"');
+      expect(notebook).not.toContain(secret);
+      expect(notebook).not.toContain(bridge.token);
+      expect(bridge.calls).toBe(3);
+    } finally {
+      await bridge.close();
+      api.closeAllConnections();
+      await new Promise((resolve) => api.close(resolve));
     }
   });
 
