@@ -18,6 +18,32 @@ export { defineProxy, endpointKey, ProxyDefinition, slugify } from './define.js'
 export { describeParameters } from './docs.js';
 export type { ProxyErrorKind } from './errors.js';
 export { ProxyError } from './errors.js';
+export type {
+  McpAsProxyOptions,
+  McpAsToolsOptions,
+  McpCallOptions,
+  McpConnectOptions,
+  McpHeaderValue,
+  McpHttpTransportOptions,
+  McpListOptions,
+  McpStdioTransportOptions,
+  McpToolSelection,
+  McpTransportOptions,
+} from './mcp/connection.js';
+export { connectMcp, McpConnection } from './mcp/connection.js';
+export { formatMcpResult } from './mcp/format.js';
+export type { McpServersOptions } from './mcp/servers.js';
+export { connectMcpServers, McpServers } from './mcp/servers.js';
+export type {
+  McpContentBlock,
+  McpEmbeddedResource,
+  McpImplementation,
+  McpMediaContent,
+  McpResourceLink,
+  McpTextContent,
+  McpTool,
+  McpToolResult,
+} from './mcp/types.js';
 export {
   findProxy,
   getProxy,
