@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createLogStore } from '@lllm/core';
+import { registerLogBackends } from '@lllm/log';
 import { startWireServer, type WireServer } from '@lllm/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProject } from './create.js';
@@ -124,6 +126,84 @@ describe('lllm run', () => {
     const body = server.requestsTo('/v1/chat/completions').at(-1)?.body as { messages: { content: string }[]; temperature: number };
     expect(body.messages[1]?.content).toContain('Task: Capital of France?');
     expect(body.temperature).toBe(0.2);
+  }, 60_000);
+
+  it('with only ANTHROPIC_API_KEY, OpenAI-type agents move to Anthropic and say so; the terminal events are logged', async () => {
+    const project = templateCopy('init_template');
+    server.enqueue('/v1/messages', {
+      json: {
+        id: 'msg_1',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-haiku-4-5-20251001',
+        content: [{ type: 'text', text: '<answer>Paris</answer>' }],
+        stop_reason: 'end_turn',
+        stop_sequence: null,
+        usage: { input_tokens: 40, output_tokens: 6 },
+      },
+    });
+    const result = await lllm(['run', 'Capital of France?', '--session', 'anthropic-run'], project, {
+      ANTHROPIC_API_KEY: 'sk-ant-test-key-000000000000',
+      ANTHROPIC_BASE_URL: server.anthropicBaseURL,
+    });
+    expect(result.stderr).toContain(
+      'note: "assistant" uses Anthropic (claude-haiku-4-5) instead of completion (gpt-4o-mini): only ANTHROPIC_API_KEY is configured',
+    );
+    expect(result.stderr).not.toContain('SCRIPTED');
+    expect(result.stdout).toContain('"answer": "Paris"');
+    expect(result.code).toBe(0);
+    const body = server.requestsTo('/v1/messages').at(-1)?.body as { model: string };
+    expect(body.model).toBe('claude-haiku-4-5');
+    registerLogBackends();
+    const store = await createLogStore({ type: 'sqlite', directory: join(project, 'logs') });
+    const frontend = await store.read('frontend', 'anthropic-run');
+    await store.close();
+    expect(frontend.map((entry) => (entry.data as { type?: string }).type)).toEqual(
+      expect.arrayContaining(['spinner-start', 'spinner-stop']),
+    );
+  }, 60_000);
+
+  it('LLLM_MODEL picks the model an OpenAI-compatible server serves; a YAML base_url never receives OPENAI_API_KEY', async () => {
+    const project = templateCopy('init_template');
+    const reply = {
+      json: {
+        id: 'chatcmpl-2',
+        object: 'chat.completion',
+        created: 1,
+        model: 'llama-3.2-3b',
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: '<answer>Rome</answer>', refusal: null },
+            finish_reason: 'stop',
+            logprobs: null,
+          },
+        ],
+        usage: { prompt_tokens: 30, completion_tokens: 5 },
+      },
+    };
+    server.enqueue('/v1/chat/completions', reply);
+    const local = await lllm(['run', 'Capital of Italy?'], project, { OPENAI_BASE_URL: server.openaiBaseURL, LLLM_MODEL: 'llama-3.2-3b' });
+    expect(local.code).toBe(0);
+    expect((server.requestsTo('/v1/chat/completions').at(-1)?.body as { model: string }).model).toBe('llama-3.2-3b');
+    expect(local.stdout).toContain('(some models have no price card)');
+    const yaml = join(project, 'config/default/default.yaml');
+    writeFileSync(
+      yaml,
+      readFileSync(yaml, 'utf8').replace(
+        '    api_type: completion',
+        `    api_type: completion\n    base_url: ${server.openaiBaseURL}\n    api_key_env: LOCAL_LLM_KEY`,
+      ),
+    );
+    server.enqueue('/v1/chat/completions', reply);
+    const openaiKey = 'sk-openai-key-must-stay-home-000000';
+    const own = await lllm(['run', 'Capital of Italy?'], project, { OPENAI_API_KEY: openaiKey, LOCAL_LLM_KEY: 'local-llm-key-12345' });
+    expect(own.code).toBe(0);
+    expect(server.requestsTo('/v1/chat/completions').at(-1)?.headers.authorization).toBe('Bearer local-llm-key-12345');
+    const unset = await lllm(['run', 'Capital of Italy?'], project, { OPENAI_API_KEY: openaiKey });
+    expect(unset.code).toBe(1);
+    expect(unset.stderr).toContain('reads its key from LOCAL_LLM_KEY (api_key_env), which is not set');
+    expect(server.requests.some((request) => request.headers.authorization?.includes(openaiKey))).toBe(false);
   }, 60_000);
 
   it('maps user mistakes to one line and exit codes', async () => {
@@ -251,6 +331,18 @@ export const solo = defineAgent({
   offline: () => ({ solo: [] }),
 });
 `,
+      'agents/broken.ts': `import { defineAgent } from '@lllm/core';
+export const broken = defineAgent({
+  agentType: 'broken',
+  agentGroup: ['solo'],
+  async run() {
+    throw new TypeError('cannot read the plan');
+  },
+  offline: () => ({ solo: [] }),
+});
+`,
+      'config/broken/default.yaml':
+        'name: broken\nlog_type: none\nagent_type: broken\nagent_configs:\n  solo:\n    model_name: gpt-4o-mini\n    system_prompt_path: solo/system\n',
       'config/solo/default.yaml':
         'name: solo\nlog_type: jsonl\nagent_type: proxy_solo\nagent_configs:\n  solo:\n    model_name: gpt-4o-mini\n    system_prompt_path: solo/system\nactivate_proxies: [geo, weather]\ncutoff_date: "2024-06-30"\n',
     };
@@ -291,7 +383,7 @@ export const solo = defineAgent({
   }, 60_000);
 
   it('run hands the system the proxies of activate_proxies, with the config’s cutoff date', async () => {
-    const result = await lllm(['run', 'Oslo'], project, { GEO_KEY: 'geo-secret-key-0123456789' });
+    const result = await lllm(['run', 'Oslo', '--config', 'solo'], project, { GEO_KEY: 'geo-secret-key-0123456789' });
     expect(result.stderr).toContain('warning: Proxy "weather" is skipped: No proxy is registered as "weather"');
     expect(result.code).toBe(0);
     const printed = result.stdout.slice(result.stdout.indexOf('{'), result.stdout.lastIndexOf('}') + 1);
@@ -299,7 +391,11 @@ export const solo = defineAgent({
       activated: ['geo'],
       found: { city: 'Oslo', population: 709000, updated: '2024-01-01', key: '[REDACTED]' },
     });
-    const late = await lllm(['run', 'Bergen'], project, { GEO_KEY: 'geo-secret-key-0123456789' });
+    const broken = await lllm(['run', 'x', '--config', 'broken'], project, {});
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain('lllm: agent_type "broken" failed in its run(): TypeError: cannot read the plan');
+    expect(broken.stderr).not.toContain('internal error');
+    const late = await lllm(['run', 'Bergen', '--config', 'solo'], project, { GEO_KEY: 'geo-secret-key-0123456789' });
     expect(late.stdout).toContain('after the cutoff date 2024-06-30; it is withheld in this run');
   }, 60_000);
 });

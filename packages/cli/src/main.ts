@@ -8,13 +8,22 @@ import {
   LllmError,
   listAgentTypes,
   listDiscoverySections,
+  newSessionName,
   redactString,
 } from '@lllm/core';
 import { ReplaySession, renderTranscript, serveReplayViewer } from '@lllm/log';
 import { findPrompt, getPrompt, listPrompts } from '@lllm/prompts';
 import { getProxy, listProxies, ProxyRuntime } from '@lllm/proxy';
 import { createProject, listTemplates } from './create.js';
-import { hasProvider, loadConfig, loadProject, providerAvailability, providerHint, proxyRuntimeFor, SCRIPTED_LABEL } from './runtime.js';
+import {
+  chooseProviders,
+  loadConfig,
+  loadProject,
+  providerAvailability,
+  providerHint,
+  proxyRuntimeFor,
+  SCRIPTED_LABEL,
+} from './runtime.js';
 
 /** Where a command writes. */
 export interface Io {
@@ -32,6 +41,7 @@ const USAGE = `Usage: lllm <command> [options]
 Commands:
   create --name <name> [--template init_template|example] [--dir <folder>]   scaffold a project
   run "<task>" [--config <name|file.yaml>] [--session <name>] [--strict]    run the system on a task
+      [--model <name>] [--provider openai|anthropic]                         (also LLLM_MODEL, LLLM_PROVIDER)
   prompts                                                                    list discovered prompts
   proxies                                                                    list discovered proxies and their endpoints
   proxies test [path…]                                                       call endpoints with their examples, report per category
@@ -46,22 +56,29 @@ async function commandRun(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { config: { type: 'string' }, session: { type: 'string' }, strict: { type: 'boolean' }, quiet: { type: 'boolean' } },
+    options: {
+      config: { type: 'string' },
+      session: { type: 'string' },
+      strict: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+      model: { type: 'string' },
+      provider: { type: 'string' },
+    },
   });
   const task = positionals.join(' ').trim();
   if (!task) throw new UsageError('lllm run needs a task: lllm run "Summarise the report"');
   const project = await loadProject({ cwd: io.cwd, strict: values.strict ?? false, env: io.env });
   for (const warning of project.report.warnings) io.stderr.write(`warning: ${warning}\n`);
-  const config = loadConfig(project, values.config);
-  const definition = getAgentType(config.agent_type);
-  const available = providerAvailability(io.env);
-  const missing = definition.agentGroup.filter((name) => {
-    const agent = config.agent_configs[name];
-    return agent ? !hasProvider(agent.api_type, available) : false;
+  const loaded = loadConfig(project, values.config);
+  const definition = getAgentType(loaded.agent_type);
+  const { config, notices, missing } = chooseProviders(loaded, definition.agentGroup, io.env, {
+    model: values.model,
+    provider: values.provider,
   });
+  for (const notice of notices) io.stderr.write(`note: ${notice}\n`);
   let scripted = false;
   if (missing.length > 0) {
-    const needs = [...new Set(missing.map((name) => providerHint(config.agent_configs[name]?.api_type ?? 'completion')))];
+    const needs = [...new Set(missing.map((name) => providerHint(loaded.agent_configs[name]?.api_type ?? 'completion')))];
     io.stderr.write(
       `No model provider is configured for ${missing.map((name) => `"${name}"`).join(', ')}: set ${needs.join(' and ')} to use a real model.\n`,
     );
@@ -75,7 +92,9 @@ async function commandRun(args: string[], io: Io): Promise<number> {
   const proxy = proxyRuntimeFor(config, { env: io.env, warn: (message) => io.stderr.write(`warning: ${message}\n`) });
   const log = await createLogStore({ type: config.log_type, directory: config.log_dir });
   const offline = scripted ? (definition.offline?.(task) ?? {}) : {};
-  const stream = new ConsoleStream({ output: io.stdout, silent: values.quiet ?? false });
+  // The session is named before the run so what the terminal shows is logged to it too (frontend).
+  const session = newSessionName(config.name, values.session);
+  const stream = new ConsoleStream({ output: io.stdout, silent: values.quiet ?? false, log: { store: log, session } });
   const system = await buildAgent(config, {
     promptLookup: getPrompt,
     log,
@@ -86,12 +105,17 @@ async function commandRun(args: string[], io: Io): Promise<number> {
   const spinner = stream.spinner(`${scripted ? `[${SCRIPTED_LABEL}] ` : ''}${config.name} (${config.agent_type}) is working…`);
   let run: Awaited<ReturnType<typeof system.run>>;
   try {
-    run = await system.run(task, values.session ? { session: values.session } : {});
+    run = await system.run(task, { session });
     spinner.stop('success', `${config.name} finished`);
   } catch (error) {
     spinner.stop('failure', `${config.name} failed`);
     await log.close();
-    throw error;
+    if (LllmError.isInstance(error)) throw error;
+    // A throw from the system's own run() is a bug in the project, not in lllm: say where it came from.
+    io.stderr.write(
+      `lllm: agent_type "${config.agent_type}" failed in its run(): ${redactString(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`,
+    );
+    return 1;
   }
   await log.close();
   line(io, scripted ? `Result (${SCRIPTED_LABEL}):` : 'Result:');

@@ -3,6 +3,7 @@ import { createAnthropic } from '@lllm/anthropic';
 import {
   type AgentConfig,
   type ApiType,
+  ConfigError,
   type DiscoveryReport,
   discover,
   findLllmToml,
@@ -69,8 +70,16 @@ export async function prepareRuntime(env: NodeJS.ProcessEnv = process.env): Prom
     ...(env.OPENAI_API_KEY ? {} : env.OPENAI_BASE_URL ? { apiKey: 'local' } : {}),
   });
   const anthropic = createAnthropic();
-  const withBaseURL = (agent: AgentConfig) =>
-    agent.base_url ? createOpenAI({ baseURL: agent.base_url, apiKey: env.OPENAI_API_KEY ?? 'local' }) : openai;
+  // A config's own base_url gets the key of its own variable (api_key_env), never OPENAI_API_KEY:
+  // that key is for OpenAI (or OPENAI_BASE_URL), not for whatever host a YAML file names.
+  const withBaseURL = (agent: AgentConfig) => {
+    if (!agent.base_url) return openai;
+    const keyEnv = agent.api_key_env;
+    if (keyEnv && !env[keyEnv]) {
+      throw new ConfigError(`The agent at base_url ${agent.base_url} reads its key from ${keyEnv} (api_key_env), which is not set.`);
+    }
+    return createOpenAI({ baseURL: agent.base_url, apiKey: keyEnv ? (env[keyEnv] as string) : 'local', ignoreCardBaseURL: true });
+  };
   registerInvokerFactory('completion', (agent) => withBaseURL(agent).chat());
   registerInvokerFactory('response', (agent) => withBaseURL(agent).responses());
   registerInvokerFactory('anthropic', () => anthropic.messages());
@@ -115,6 +124,73 @@ export function proxyRuntimeFor(
     ...(options.env ? { env: options.env } : {}),
     ...(options.warn ? { onWarning: options.warn } : {}),
   });
+}
+
+/** The Anthropic model `lllm run` uses when only `ANTHROPIC_API_KEY` is set and the config names an OpenAI model. */
+export const DEFAULT_ANTHROPIC_MODEL = 'claude-haiku-4-5';
+/** The OpenAI model used when only an OpenAI provider is set and the config names an Anthropic model. */
+export const DEFAULT_OPENAI_MODEL = 'gpt-4o-mini';
+
+/** Which provider and model each agent of a run uses. */
+export interface ProviderChoice {
+  /** The config with `api_type` / `model_name` adjusted for what the environment offers. */
+  readonly config: SystemConfig;
+  /** One line per change made (printed, so a run never silently uses another model). */
+  readonly notices: readonly string[];
+  /** Agents with no provider at all. */
+  readonly missing: readonly string[];
+}
+
+/**
+ * Match each agent of `group` to a provider the environment has: `model` (`--model` or `LLLM_MODEL`)
+ * replaces every agent's model; `provider` (`--provider` or `LLLM_PROVIDER`: `openai` | `anthropic`)
+ * sends every agent there; otherwise an agent whose provider is missing moves to the one that is set
+ * (OpenAI-type agents to Anthropic when only `ANTHROPIC_API_KEY` is set, and back), each move noted.
+ */
+export function chooseProviders(
+  config: SystemConfig,
+  group: readonly string[],
+  env: NodeJS.ProcessEnv,
+  overrides: { model?: string | undefined; provider?: string | undefined } = {},
+): ProviderChoice {
+  const available = providerAvailability(env);
+  const model = overrides.model ?? env.LLLM_MODEL ?? undefined;
+  const forced = overrides.provider ?? env.LLLM_PROVIDER ?? undefined;
+  if (forced !== undefined && forced !== 'openai' && forced !== 'anthropic') {
+    throw new ConfigError(
+      `Provider ${JSON.stringify(forced)} is not known: use "openai" (OPENAI_API_KEY or OPENAI_BASE_URL) or "anthropic" (ANTHROPIC_API_KEY).`,
+    );
+  }
+  const notices: string[] = [];
+  const missing: string[] = [];
+  const agents: Record<string, AgentConfig> = { ...config.agent_configs };
+  for (const name of group) {
+    const agent = agents[name];
+    if (!agent) continue;
+    let apiType: ApiType = agent.api_type;
+    let modelName = model ?? agent.model_name;
+    if (forced === 'anthropic') apiType = 'anthropic';
+    else if (forced === 'openai' && apiType === 'anthropic') apiType = 'completion';
+    else if (!forced && !agent.base_url && !hasProvider(apiType, available)) {
+      if (apiType !== 'anthropic' && available.anthropic) apiType = 'anthropic';
+      else if (apiType === 'anthropic' && (available.openai || available.openaiCompatible)) apiType = 'completion';
+    }
+    if (apiType !== agent.api_type) {
+      if (!model) modelName = apiType === 'anthropic' ? DEFAULT_ANTHROPIC_MODEL : DEFAULT_OPENAI_MODEL;
+      notices.push(
+        `"${name}" uses ${apiType === 'anthropic' ? 'Anthropic' : 'OpenAI'} (${modelName}) instead of ${agent.api_type} (${agent.model_name}): ${forced ? `the provider is set to ${forced}` : `only ${apiType === 'anthropic' ? 'ANTHROPIC_API_KEY' : 'an OpenAI provider'} is configured`}. Set --model or LLLM_MODEL to choose the model.`,
+      );
+    } else if (model && model !== agent.model_name) {
+      notices.push(`"${name}" uses ${model} instead of ${agent.model_name} (--model / LLLM_MODEL).`);
+    } else if (apiType !== 'anthropic' && !agent.base_url && available.openaiCompatible && !available.openai && !model) {
+      notices.push(
+        `"${name}" sends model "${agent.model_name}" to OPENAI_BASE_URL; if your server serves another model, set LLLM_MODEL or --model.`,
+      );
+    }
+    agents[name] = { ...agent, api_type: apiType, model_name: modelName };
+    if (!agent.base_url && !hasProvider(apiType, available)) missing.push(name);
+  }
+  return { config: { ...config, agent_configs: agents }, notices, missing };
 }
 
 /** A scripted invoker label, so output never passes a scripted run off as a real model. */

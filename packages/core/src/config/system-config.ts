@@ -19,6 +19,11 @@ const agentConfigSchema = z
     max_tokens: z.number().int().positive().optional(),
     top_p: z.number().optional(),
     base_url: z.string().url().optional(),
+    /** The environment variable holding the key for `base_url` (never OPENAI_API_KEY by default). */
+    api_key_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name such as TOGETHER_API_KEY')
+      .optional(),
   })
   .catchall(z.unknown());
 
@@ -55,7 +60,7 @@ export type SystemConfig = z.output<typeof systemConfigSchema> & {
   readonly root: string;
 };
 
-const AGENT_KEYS = new Set(['model_name', 'system_prompt_path', 'api_type', 'base_url']);
+const AGENT_KEYS = new Set(['model_name', 'system_prompt_path', 'api_type', 'base_url', 'api_key_env']);
 
 /** The model arguments of an agent config: everything but its known structural keys. */
 export function modelArguments(agent: AgentConfig): Record<string, unknown> {
