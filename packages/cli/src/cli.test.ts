@@ -412,6 +412,13 @@ describe('lllm create', () => {
     expect(manifest.name).toBe('weather-bot');
     expect(manifest.dependencies['@lllm/core']).toMatch(/^\^\d+\.\d+\.\d+$/);
     expect(readFileSync(join(parent, 'weather-bot', 'lllm.toml'), 'utf8')).toContain('# weather-bot: what `lllm` discovers');
+    // Outside this repository the published packages ship only dist: no source condition is left.
+    const tsconfig = readFileSync(join(parent, 'weather-bot', 'tsconfig.json'), 'utf8');
+    const vitestConfig = readFileSync(join(parent, 'weather-bot', 'vitest.config.ts'), 'utf8');
+    expect(tsconfig).not.toContain('lllm-source');
+    expect(JSON.parse(tsconfig).compilerOptions.strict).toBe(true);
+    expect(vitestConfig).not.toContain('lllm-source');
+    expect(vitestConfig).toContain('defineProject');
     createProject({ name: 'minimal', parent });
     expect(readFileSync(join(parent, 'minimal', 'config/default/default.yaml'), 'utf8')).toContain('name: "minimal"');
     expect(readFileSync(join(parent, 'weather-bot', 'README.md'), 'utf8')).toContain('# weather-bot');
@@ -432,6 +439,7 @@ describe('lllm create', () => {
     temps.push(project);
     const manifest = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     expect(manifest.dependencies['@lllm/core']).toBe('workspace:*');
+    expect(readFileSync(join(project, 'tsconfig.json'), 'utf8')).toContain('lllm-source');
     // Install offline from the workspace: link the workspace's node_modules (what `pnpm install` would give).
     cpSync(join(repo, 'templates', 'init_template', 'node_modules'), join(project, 'node_modules'), {
       recursive: true,

@@ -122,6 +122,32 @@ export function createProject(options: { name: string; template?: string; parent
       }
     }
     writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    if (!inWorkspace) dropSourceCondition(target);
   }
   return { directory: target, relative: relative(parent, target) || '.', template, files };
+}
+
+/**
+ * Inside this repository the templates resolve `@lllm/*` to their TypeScript sources (the
+ * `lllm-source` export condition); a published package ships only `dist`, so a project made
+ * elsewhere must resolve the ordinary way.
+ */
+function dropSourceCondition(target: string): void {
+  const tsconfigPath = join(target, 'tsconfig.json');
+  if (existsSync(tsconfigPath)) {
+    const tsconfig = JSON.parse(readFileSync(tsconfigPath, 'utf8')) as { compilerOptions?: { customConditions?: string[] } };
+    const options = tsconfig.compilerOptions;
+    if (options?.customConditions) {
+      options.customConditions = options.customConditions.filter((condition) => condition !== 'lllm-source');
+      if (options.customConditions.length === 0) delete options.customConditions;
+      writeFileSync(tsconfigPath, `${JSON.stringify(tsconfig, null, 2)}\n`);
+    }
+  }
+  const vitestPath = join(target, 'vitest.config.ts');
+  if (existsSync(vitestPath)) {
+    const text = readFileSync(vitestPath, 'utf8')
+      .replace(/^\s*(resolve|ssr): \{.*'lllm-source'.*\},?\n/gm, '')
+      .replaceAll("'lllm-source', ", '');
+    writeFileSync(vitestPath, text);
+  }
 }
