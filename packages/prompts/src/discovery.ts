@@ -11,6 +11,24 @@ export function discoveredPromptPath(path: string, info: Pick<DiscoveredModuleIn
   return path.includes('/') ? path : `${info.modulePath}/${path}`;
 }
 
+// The same exported prompt discovered again (a second discover() in one process) must give the
+// same namespaced object, or the registry would see "a different prompt" at its own path.
+const derived = new WeakMap<Prompt, Map<string, Prompt>>();
+
+function namespaced(prompt: Prompt, path: string): Prompt {
+  let byPath = derived.get(prompt);
+  if (!byPath) {
+    byPath = new Map();
+    derived.set(prompt, byPath);
+  }
+  let copy = byPath.get(path);
+  if (!copy) {
+    copy = prompt.withPath(path);
+    byPath.set(path, copy);
+  }
+  return copy;
+}
+
 /** Handle one discovered module: register every `Prompt` it exports. Returns the registered paths. */
 export function registerPromptsFromModule(exports: Readonly<Record<string, unknown>>, info: DiscoveredModuleInfo): string[] {
   const registered: string[] = [];
@@ -19,7 +37,7 @@ export function registerPromptsFromModule(exports: Readonly<Record<string, unkno
     if (!Prompt.isInstance(value) || seen.has(value)) continue;
     seen.add(value);
     const path = discoveredPromptPath(value.path, info);
-    registerPrompt(path === value.path ? value : value.withPath(path));
+    registerPrompt(path === value.path ? value : namespaced(value, path));
     registered.push(path);
   }
   return registered;

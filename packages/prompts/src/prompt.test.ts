@@ -203,6 +203,16 @@ describe('registry', () => {
     expect(getPrompt('b/x/task').render()).toBe('B');
     expect(getPrompt('shared/exact').render()).toBe('C');
   });
+
+  it('discovering the same module again (a second discover() in one process) registers the same prompts', () => {
+    const info = { section: 'prompts', file: '/p/again.ts', folder: '/p', modulePath: 'again' };
+    const exports = { task: new Prompt({ path: 'task', prompt: 'Once' }) };
+    registerPromptsFromModule(exports, info);
+    const first = getPrompt('again/task');
+    expect(() => registerPromptsFromModule(exports, info)).not.toThrow();
+    expect(getPrompt('again/task')).toBe(first);
+    expect(() => registerPromptsFromModule({ task: new Prompt({ path: 'task', prompt: 'Other' }) }, info)).toThrow('already registered');
+  });
 });
 
 describe('with the agent-call state machine', () => {
