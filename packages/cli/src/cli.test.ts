@@ -359,7 +359,9 @@ export const broken = defineAgent({
   it('proxies lists every endpoint and says which proxies cannot be activated', async () => {
     const result = await lllm(['proxies'], project, {});
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('geo: Geo API (2 endpoints)  [inactive: its API key variable GEO_KEY is not set');
+    expect(result.stdout).toContain(
+      `geo: Geo API (2 endpoints)  ← ${join(project, 'proxies', 'geo.ts')}  [inactive: its API key variable GEO_KEY is not set`,
+    );
     expect(result.stdout).toContain('  geo/cities/lookup  GET  Lookup');
     expect(result.stdout).toContain('  geo/status/status  GET  Status');
   }, 60_000);

@@ -12,8 +12,8 @@ import {
   redactString,
 } from '@lllm/core';
 import { ReplaySession, renderTranscript, serveReplayViewer } from '@lllm/log';
-import { findPrompt, getPrompt, listPrompts } from '@lllm/prompts';
-import { getProxy, listProxies, ProxyRuntime } from '@lllm/proxy';
+import { findPrompt, getPrompt, listPrompts, promptSource } from '@lllm/prompts';
+import { getProxy, listProxies, ProxyRuntime, proxySource } from '@lllm/proxy';
 import { createProject, listTemplates } from './create.js';
 import {
   chooseProviders,
@@ -131,7 +131,6 @@ async function commandRun(args: string[], io: Io): Promise<number> {
 async function commandPrompts(io: Io): Promise<number> {
   const project = await loadProject({ cwd: io.cwd, env: io.env });
   for (const warning of project.report.warnings) io.stderr.write(`warning: ${warning}\n`);
-  const modules = project.report.sections.find((section) => section.name === 'prompts')?.modules ?? [];
   const paths = listPrompts();
   if (paths.length === 0) {
     line(io, 'No prompts registered. Add a [prompts] section with folders to lllm.toml.');
@@ -139,11 +138,11 @@ async function commandPrompts(io: Io): Promise<number> {
   }
   for (const path of paths) {
     const prompt = findPrompt(path);
-    const source = modules.find((module) => path.startsWith(`${module.modulePath}/`) || path.includes(module.modulePath));
+    const source = promptSource(path);
     const extras = [prompt?.tools.length ? `${prompt.tools.length} tools` : '', prompt?.format ? 'structured output' : '']
       .filter(Boolean)
       .join(', ');
-    line(io, `${path}${extras ? `  (${extras})` : ''}${source ? `  ← ${source.file}` : ''}`);
+    line(io, `${path}${extras ? `  (${extras})` : ''}${source ? `  ← ${source}` : ''}`);
   }
   return 0;
 }
@@ -188,7 +187,7 @@ async function commandProxies(args: string[], io: Io): Promise<number> {
     const skipped = warnings.find((warning) => warning.startsWith(`Proxy "${name}" is skipped: `));
     line(
       io,
-      `${definition.path}: ${definition.name} (${definition.endpoints.length} endpoints)${skipped ? `  [inactive: ${skipped.slice(`Proxy "${name}" is skipped: `.length)}]` : ''}`,
+      `${definition.path}: ${definition.name} (${definition.endpoints.length} endpoints)${proxySource(name) ? `  ← ${proxySource(name)}` : ''}${skipped ? `  [inactive: ${skipped.slice(`Proxy "${name}" is skipped: `.length)}]` : ''}`,
     );
     for (const endpoint of definition.endpoints)
       line(io, `  ${endpoint.fullPath}  ${endpoint.handler ? 'CALL' : endpoint.method}  ${endpoint.name}`);

@@ -13,15 +13,15 @@ export function discoveredPromptPath(path: string, info: Pick<DiscoveredModuleIn
 
 // The same exported prompt discovered again (a second discover() in one process) must give the
 // same namespaced object, or the registry would see "a different prompt" at its own path.
-const derived = new WeakMap<Prompt, Map<string, Prompt>>();
+const derived = new WeakMap<object, Map<string, unknown>>();
 
-function namespaced(prompt: Prompt, path: string): Prompt {
+function namespaced<T>(prompt: Prompt<T>, path: string): Prompt<T> {
   let byPath = derived.get(prompt);
   if (!byPath) {
     byPath = new Map();
     derived.set(prompt, byPath);
   }
-  let copy = byPath.get(path);
+  let copy = byPath.get(path) as Prompt<T> | undefined;
   if (!copy) {
     copy = prompt.withPath(path);
     byPath.set(path, copy);
@@ -29,8 +29,18 @@ function namespaced(prompt: Prompt, path: string): Prompt {
   return copy;
 }
 
+const sources = new Map<string, string>();
+
+/** The file discovery registered the prompt at `path` from, if it came from discovery. */
+export function promptSource(path: string): string | undefined {
+  return sources.get(path);
+}
+
 /** Handle one discovered module: register every `Prompt` it exports. Returns the registered paths. */
-export function registerPromptsFromModule(exports: Readonly<Record<string, unknown>>, info: DiscoveredModuleInfo): string[] {
+export function registerPromptsFromModule(
+  exports: Readonly<Record<string, unknown>>,
+  info: Pick<DiscoveredModuleInfo, 'modulePath' | 'file'>,
+): string[] {
   const registered: string[] = [];
   const seen = new Set<unknown>();
   for (const value of Object.values(exports)) {
@@ -38,6 +48,7 @@ export function registerPromptsFromModule(exports: Readonly<Record<string, unkno
     seen.add(value);
     const path = discoveredPromptPath(value.path, info);
     registerPrompt(path === value.path ? value : namespaced(value, path));
+    sources.set(path, info.file);
     registered.push(path);
   }
   return registered;

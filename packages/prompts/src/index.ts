@@ -1,4 +1,4 @@
-export { discoveredPromptPath, registerPromptDiscovery, registerPromptsFromModule } from './discovery.js';
+export { discoveredPromptPath, promptSource, registerPromptDiscovery, registerPromptsFromModule } from './discovery.js';
 export type { ToolDefinition, ToolExecute } from './function.js';
 export { Function, tool } from './function.js';
 export type { ParsedReply, TagSpec } from './parser.js';

@@ -48,6 +48,7 @@ export {
   findProxy,
   getProxy,
   listProxies,
+  proxySource,
   registerProxiesFromModule,
   registerProxy,
   registerProxyDiscovery,

@@ -37,6 +37,11 @@ export function findProxy(path: string): ProxyDefinition | undefined {
   return proxies.get(path)?.definition;
 }
 
+/** The file (or other source) a proxy was registered from, when known. */
+export function proxySource(path: string): string | undefined {
+  return proxies.get(path)?.source;
+}
+
 /** Registered proxy paths, sorted. */
 export function listProxies(): string[] {
   return [...proxies.keys()].sort();
