@@ -4,7 +4,13 @@ export type { Classification, ClassifyOptions, TokenEncoding } from './classify.
 export { binaryClassify, classify, classTokens, encodingForModel } from './classify.js';
 export { toProviderError } from './errors.js';
 export { OPENAI_MODEL_CARDS, registerOpenAIModelCards, TOGETHER_MODEL_CARDS } from './model-cards.js';
-export type { OpenAIProvider, OpenAIProviderOptions } from './provider.js';
+export type { OpenAIEndpointOptions, OpenAIProvider, OpenAIProviderOptions } from './provider.js';
 export { createOpenAI, openai } from './provider.js';
-export type { ResponsesInvokerOptions } from './responses-invoker.js';
+export type {
+  McpApprovalDecision,
+  McpApprovalPolicy,
+  McpApprovalRequest,
+  McpCallSummary,
+  ResponsesInvokerOptions,
+} from './responses-invoker.js';
 export { createResponsesInvoker, fromResponse, toResponsesInput, toResponsesRequest, toResponsesUsage } from './responses-invoker.js';

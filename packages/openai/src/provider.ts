@@ -1,4 +1,4 @@
-import { ConfigError, findModelCard, type Invoker, registerSecret } from '@lllm/core';
+import { ConfigError, findModelCard, InvalidArgumentError, type Invoker, registerSecret } from '@lllm/core';
 import OpenAI from 'openai';
 import { type ChatInvokerOptions, createChatInvoker } from './chat-invoker.js';
 import { registerOpenAIModelCards } from './model-cards.js';
@@ -22,12 +22,26 @@ export interface OpenAIProviderOptions {
   readonly ignoreCardBaseURL?: boolean;
 }
 
+/**
+ * Send one invoker's requests to another OpenAI-compatible endpoint, keeping the rest of the
+ * provider's configuration (headers, `fetch`, timeout, organization, project).
+ */
+export interface OpenAIEndpointOptions {
+  /**
+   * The endpoint for every request of this invoker, e.g. `http://localhost:8080/v1`. It wins over
+   * the provider's `baseURL` and over model cards' `baseURL`.
+   */
+  readonly baseURL?: string;
+  /** The key for `baseURL` (only with `baseURL`). Default: the provider's key (`apiKey`, else `$OPENAI_API_KEY`). */
+  readonly apiKey?: string;
+}
+
 /** Makes invokers that share one configuration and its clients. */
 export interface OpenAIProvider {
-  /** A Chat Completions invoker. */
-  chat(options?: ChatInvokerOptions): Invoker;
-  /** A Responses API invoker. */
-  responses(options?: ResponsesInvokerOptions): Invoker;
+  /** A Chat Completions invoker (`baseURL` sends its requests to another endpoint). */
+  chat(options?: ChatInvokerOptions & OpenAIEndpointOptions): Invoker;
+  /** A Responses API invoker (`baseURL` sends its requests to another endpoint). */
+  responses(options?: ResponsesInvokerOptions & OpenAIEndpointOptions): Invoker;
   /** The `openai` client used for `model` (models whose card names another endpoint get their own client). */
   client(model?: string): OpenAI;
 }
@@ -40,6 +54,20 @@ export interface OpenAIProvider {
 export function createOpenAI(options: OpenAIProviderOptions = {}): OpenAIProvider {
   registerOpenAIModelCards();
   const clients = new Map<string, OpenAI>();
+
+  const createClient = (baseURL: string | undefined, apiKey: string): OpenAI => {
+    registerSecret(apiKey);
+    return new OpenAI({
+      apiKey,
+      baseURL: baseURL ?? null,
+      organization: options.organization ?? null,
+      project: options.project ?? null,
+      maxRetries: 0,
+      ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+      ...(options.headers ? { defaultHeaders: { ...options.headers } } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+  };
 
   const clientFor = (model?: string): OpenAI => {
     const card = options.ignoreCardBaseURL ? undefined : findModelCard(model);
@@ -57,24 +85,40 @@ export function createOpenAI(options: OpenAIProviderOptions = {}): OpenAIProvide
         }.`,
       );
     }
-    registerSecret(apiKey);
-    const client = new OpenAI({
-      apiKey,
-      baseURL: baseURL ?? null,
-      organization: options.organization ?? null,
-      project: options.project ?? null,
-      maxRetries: 0,
-      ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
-      ...(options.headers ? { defaultHeaders: { ...options.headers } } : {}),
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-    });
+    const client = createClient(baseURL, apiKey);
     clients.set(cacheKey, client);
     return client;
   };
 
+  /** The client resolver of one invoker: the provider's, or one client for the invoker's own endpoint. */
+  const resolverFor = (endpoint: OpenAIEndpointOptions | undefined): ((model: string) => OpenAI) => {
+    const baseURL = endpoint?.baseURL;
+    if (baseURL === undefined) {
+      if (endpoint?.apiKey !== undefined) {
+        throw new InvalidArgumentError(
+          'An invoker was given apiKey without baseURL: apiKey is the key for its own endpoint. Pass baseURL too, or pass apiKey to createOpenAI().',
+          { argument: 'apiKey' },
+        );
+      }
+      return clientFor;
+    }
+    let client: OpenAI | undefined;
+    return () => {
+      if (client) return client;
+      const apiKey = endpoint?.apiKey ?? options.apiKey ?? process.env.OPENAI_API_KEY;
+      if (!apiKey) {
+        throw new ConfigError(
+          `No API key for ${baseURL}: pass apiKey with baseURL, or to createOpenAI(), or set OPENAI_API_KEY (a local OpenAI-compatible server accepts any non-empty key).`,
+        );
+      }
+      client = createClient(baseURL, apiKey);
+      return client;
+    };
+  };
+
   return {
-    chat: (invokerOptions) => createChatInvoker(clientFor, invokerOptions),
-    responses: (invokerOptions) => createResponsesInvoker(clientFor, invokerOptions),
+    chat: (invokerOptions) => createChatInvoker(resolverFor(invokerOptions), invokerOptions),
+    responses: (invokerOptions) => createResponsesInvoker(resolverFor(invokerOptions), invokerOptions),
     client: clientFor,
   };
 }

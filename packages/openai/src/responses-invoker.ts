@@ -11,6 +11,7 @@ import {
   ProviderError,
   type RawToolCall,
   type TokenLogprob,
+  throwIfAborted,
   type Usage,
 } from '@lllm/core';
 import type {
@@ -23,12 +24,63 @@ import type {
 import type { ClientResolver } from './chat-invoker.js';
 import { toProviderError } from './errors.js';
 
+/** A hosted MCP tool call the model wants to make, waiting for approval (an `mcp_approval_request` item). */
+export interface McpApprovalRequest {
+  /** The approval request's id, answered as `approval_request_id`. */
+  readonly id: string;
+  /** The `server_label` of the hosted MCP server. */
+  readonly serverLabel: string;
+  /** The tool the model wants to run. */
+  readonly name: string;
+  /** The tool's arguments: the JSON text exactly as the model wrote it. */
+  readonly arguments: string;
+}
+
+/**
+ * Decides whether a hosted MCP tool call may run: `true` approves, `false` denies (the model is told
+ * and carries on without it). `signal` aborts with the agent call.
+ */
+export type McpApprovalPolicy = (request: McpApprovalRequest, context: { readonly signal: AbortSignal }) => boolean | Promise<boolean>;
+
+/** A decision taken by the approval policy, as kept in the result's `extra.mcpApprovals`. */
+export interface McpApprovalDecision extends McpApprovalRequest {
+  /** Whether the call was approved. */
+  readonly approved: boolean;
+}
+
+/** A hosted MCP tool call the provider ran (an `mcp_call` item), as kept in the result's `extra.mcpCalls`. */
+export interface McpCallSummary {
+  /** The item's id. */
+  readonly id: string;
+  /** The `server_label` of the hosted MCP server. */
+  readonly serverLabel: string;
+  /** The tool that ran. */
+  readonly name: string;
+  /** The arguments it ran with: the JSON text exactly as sent. */
+  readonly arguments: string;
+  /** What the tool returned, when it returned something. */
+  readonly output?: string;
+  /** What went wrong, when the call failed. */
+  readonly error?: string;
+  /** The approval request this call answered, when it needed approval. */
+  readonly approvalRequestId?: string;
+}
+
 /** Options of a Responses API invoker. */
 export interface ResponsesInvokerOptions {
   /** Label for logs and errors (default `openai-responses`). */
   readonly name?: string;
   /** `web_search` (default) or the older `web_search_preview`. */
   readonly webSearchTool?: 'web_search' | 'web_search_preview';
+  /**
+   * Approves or denies hosted MCP tool calls of servers whose `requireApproval` is not `'never'`.
+   * Each decision goes back as an `mcp_approval_response` in a follow-up request, until the reply
+   * asks for no more approvals. Without it, a reply that asks for approval is a `ProviderError`
+   * (`kind: 'invalid_response'`) naming the server and the tool.
+   */
+  readonly onMcpApproval?: McpApprovalPolicy;
+  /** At most this many follow-up requests answer approvals in one `invoke` (default 8); then a `ProviderError`. */
+  readonly maxMcpApprovalRounds?: number;
 }
 
 type JsonRecord = Record<string, unknown>;
@@ -38,13 +90,31 @@ function isResponse(raw: unknown): raw is { output: JsonRecord[] } {
 }
 
 /**
- * Output items of an earlier reply to send back as input: reasoning items (with their encrypted
- * content), messages and function calls, exactly as the API returned them.
+ * Output items sent back as input on the next request. Hosted MCP items stay in context so the model
+ * remembers what the tools returned, and so the server's tool list is not fetched again.
+ */
+const ECHOED_TYPES = new Set([
+  'reasoning',
+  'message',
+  'function_call',
+  'mcp_list_tools',
+  'mcp_call',
+  'mcp_approval_request',
+  'mcp_approval_response',
+]);
+
+function echoable(items: readonly JsonRecord[]): ResponseInputItem[] {
+  return items.filter((item) => ECHOED_TYPES.has(String(item.type))) as unknown as ResponseInputItem[];
+}
+
+/**
+ * Output items of an earlier reply to send back as input (reasoning items with their encrypted
+ * content, messages, function calls, hosted MCP items), exactly as the API returned them.
  */
 function echoedItems(message: Message): ResponseInputItem[] | undefined {
   if (!isResponse(message.raw)) return undefined;
-  const items = message.raw.output.filter((item) => item.type === 'reasoning' || item.type === 'message' || item.type === 'function_call');
-  return items.length > 0 ? (items as unknown as ResponseInputItem[]) : undefined;
+  const items = echoable(message.raw.output);
+  return items.length > 0 ? items : undefined;
 }
 
 /** Provider-neutral messages → Responses API input items. */
@@ -188,23 +258,42 @@ export function toResponsesUsage(usage: Response['usage'] | null | undefined): U
   };
 }
 
-/** A Responses API reply → an `InvokeResult`. Refusals and failed responses are `ProviderError`s. */
-export function fromResponse(response: Response, provider = 'openai-responses'): InvokeResult {
+/** What one response's output items say. */
+interface ResponseReading {
+  content: string;
+  logprobs: TokenLogprob[];
+  toolCalls: RawToolCall[];
+  computerCalls: JsonRecord[];
+  mcpCalls: McpCallSummary[];
+  approvalRequests: McpApprovalRequest[];
+}
+
+function mcpErrorText(error: unknown): string {
+  if (typeof error === 'string') return error;
+  if (typeof error === 'object' && error !== null) {
+    const { type, message, code } = error as { type?: unknown; message?: unknown; code?: unknown };
+    if (typeof message === 'string') {
+      const label = [type, code].filter((part) => part !== undefined && part !== null).join(' ');
+      return label ? `${label}: ${message}` : message;
+    }
+  }
+  return JSON.stringify(error);
+}
+
+/** Read one response's output items. Failed responses and refusals are `ProviderError`s. */
+function readResponse(response: Response, provider: string): ResponseReading {
   if (response.status === 'failed' || response.error) {
     const detail = response.error ? `${response.error.code}: ${response.error.message}` : 'the response failed';
     throw new ProviderError(`${provider}: ${detail}`, { kind: 'server', provider, body: response });
   }
-  let content = '';
-  const logprobs: TokenLogprob[] = [];
-  const toolCalls: RawToolCall[] = [];
-  const computerCalls: JsonRecord[] = [];
+  const reading: ResponseReading = { content: '', logprobs: [], toolCalls: [], computerCalls: [], mcpCalls: [], approvalRequests: [] };
   for (const item of response.output ?? []) {
     if (item.type === 'message') {
       for (const part of item.content) {
         if (part.type === 'output_text') {
-          content += part.text;
+          reading.content += part.text;
           for (const entry of part.logprobs ?? []) {
-            logprobs.push({
+            reading.logprobs.push({
               token: entry.token,
               logprob: entry.logprob,
               bytes: entry.bytes ?? null,
@@ -221,11 +310,77 @@ export function fromResponse(response: Response, provider = 'openai-responses'):
         }
       }
     } else if (item.type === 'function_call') {
-      toolCalls.push({ id: item.call_id, name: item.name, arguments: item.arguments });
+      reading.toolCalls.push({ id: item.call_id, name: item.name, arguments: item.arguments });
     } else if (item.type === 'computer_call') {
-      computerCalls.push(item as unknown as JsonRecord);
+      reading.computerCalls.push(item as unknown as JsonRecord);
+    } else if (item.type === 'mcp_call') {
+      const error: unknown = item.error;
+      reading.mcpCalls.push({
+        id: item.id,
+        serverLabel: item.server_label,
+        name: item.name,
+        arguments: item.arguments,
+        ...(typeof item.output === 'string' ? { output: item.output } : {}),
+        ...(error === undefined || error === null ? {} : { error: mcpErrorText(error) }),
+        ...(item.approval_request_id ? { approvalRequestId: item.approval_request_id } : {}),
+      });
+    } else if (item.type === 'mcp_approval_request') {
+      reading.approvalRequests.push({ id: item.id, serverLabel: item.server_label, name: item.name, arguments: item.arguments });
     }
   }
+  return reading;
+}
+
+function describeRequests(requests: readonly McpApprovalRequest[]): string {
+  return requests.map((request) => `"${request.name}" on the hosted MCP server "${request.serverLabel}"`).join(', ');
+}
+
+function unapprovedError(requests: readonly McpApprovalRequest[], provider: string, response: Response): ProviderError {
+  return new ProviderError(
+    `${provider}: the model asked to run ${describeRequests(requests)}, which needs approval, but no approval policy is set. Pass onMcpApproval to the Responses invoker (e.g. createOpenAI().responses({ onMcpApproval })), or set requireApproval: 'never' on the server in the prompt if you trust it.`,
+    { kind: 'invalid_response', isRetryable: false, provider, body: response },
+  );
+}
+
+function addUsage(total: Usage | undefined, next: Usage | undefined): Usage | undefined {
+  if (!total || !next) return total ?? next;
+  const sum = (a: number | undefined, b: number | undefined) => (a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0));
+  const cached = sum(total.cachedInputTokens, next.cachedInputTokens);
+  const reasoning = sum(total.reasoningTokens, next.reasoningTokens);
+  return {
+    inputTokens: total.inputTokens + next.inputTokens,
+    outputTokens: total.outputTokens + next.outputTokens,
+    ...(cached === undefined ? {} : { cachedInputTokens: cached }),
+    ...(reasoning === undefined ? {} : { reasoningTokens: reasoning }),
+  };
+}
+
+/** One request/response exchange of an `invoke`, with the approval decisions sent after it. */
+interface Round {
+  readonly response: Response;
+  readonly reading: ResponseReading;
+  readonly decisions: readonly McpApprovalDecision[];
+}
+
+function approvalResponses(decisions: readonly McpApprovalDecision[]): JsonRecord[] {
+  return decisions.map((decision) => ({ type: 'mcp_approval_response', approval_request_id: decision.id, approve: decision.approved }));
+}
+
+/**
+ * The rounds of one `invoke` → an `InvokeResult`. Text and logprobs of every round, in order; usage
+ * summed (every round is billed); the finish reason and tool calls of the last round. When approvals
+ * were answered, `raw` is the last response with `output` holding every round's output items and the
+ * `mcp_approval_response` items sent after them, in order: the log shows the whole exchange, and the
+ * next request echoes it back.
+ */
+function toInvokeResult(rounds: readonly Round[]): InvokeResult {
+  const last = rounds.at(-1) as Round;
+  const { response } = last;
+  const readings = rounds.map((round) => round.reading);
+  const logprobs = readings.flatMap((reading) => reading.logprobs);
+  const mcpCalls = readings.flatMap((reading) => reading.mcpCalls);
+  const decisions = rounds.flatMap((round) => round.decisions);
+  const { toolCalls, computerCalls } = last.reading;
   const incomplete = response.status === 'incomplete' ? response.incomplete_details?.reason : undefined;
   const finishReason: FinishReason =
     incomplete === 'max_output_tokens'
@@ -235,56 +390,123 @@ export function fromResponse(response: Response, provider = 'openai-responses'):
         : toolCalls.length > 0 || computerCalls.length > 0
           ? 'tool_calls'
           : 'stop';
+  const raw =
+    decisions.length === 0
+      ? response
+      : {
+          ...response,
+          output: rounds.flatMap((round) => [
+            ...((round.response.output ?? []) as unknown as JsonRecord[]),
+            ...approvalResponses(round.decisions),
+          ]),
+        };
   return {
-    content,
+    content: readings.map((reading) => reading.content).join(''),
     toolCalls,
-    usage: toResponsesUsage(response.usage),
+    usage: rounds.reduce<Usage | undefined>((total, round) => addUsage(total, toResponsesUsage(round.response.usage)), undefined),
     logprobs: logprobs.length > 0 ? logprobs : undefined,
-    raw: response,
+    raw,
     finishReason,
     model: response.model,
-    extra: { responseId: response.id, ...(computerCalls.length > 0 ? { computerCalls } : {}) },
+    extra: {
+      responseId: response.id,
+      ...(rounds.length > 1 ? { responseIds: rounds.map((round) => round.response.id) } : {}),
+      ...(computerCalls.length > 0 ? { computerCalls } : {}),
+      ...(mcpCalls.length > 0 ? { mcpCalls } : {}),
+      ...(decisions.length > 0 ? { mcpApprovals: decisions } : {}),
+    },
   };
+}
+
+/**
+ * A Responses API reply → an `InvokeResult`. Refusals and failed responses are `ProviderError`s, and
+ * so is a reply asking to approve hosted MCP tool calls (only the invoker, with `onMcpApproval`, can
+ * answer those). Hosted MCP calls the provider ran are summarised in `extra.mcpCalls`.
+ */
+export function fromResponse(response: Response, provider = 'openai-responses'): InvokeResult {
+  const reading = readResponse(response, provider);
+  if (reading.approvalRequests.length > 0) throw unapprovedError(reading.approvalRequests, provider, response);
+  return toInvokeResult([{ response, reading, decisions: [] }]);
 }
 
 /** An `Invoker` for the Responses API. */
 export function createResponsesInvoker(resolveClient: ClientResolver, options: ResponsesInvokerOptions = {}): Invoker {
   const name = options.name ?? 'openai-responses';
+  const maxRounds = options.maxMcpApprovalRounds ?? 8;
+
+  const send = async (request: InvokeRequest, body: ResponseCreateParamsNonStreaming, signal: AbortSignal): Promise<Response> => {
+    const client = resolveClient(request.model);
+    try {
+      if (!request.stream) return await client.responses.create(body, { signal });
+      const stream = await client.responses.create({ ...body, stream: true }, { signal });
+      let completed: Response | undefined;
+      for await (const event of stream as AsyncIterable<ResponseStreamEvent>) {
+        if (event.type === 'response.output_text.delta') request.onEvent?.({ type: 'text-delta', text: event.delta });
+        else if (event.type === 'response.reasoning_summary_text.delta') request.onEvent?.({ type: 'reasoning-delta', text: event.delta });
+        else if (event.type === 'response.function_call_arguments.delta') {
+          request.onEvent?.({ type: 'tool-call-delta', index: event.output_index, argumentsDelta: event.delta });
+        } else if (event.type === 'response.completed' || event.type === 'response.incomplete' || event.type === 'response.failed') {
+          completed = event.response;
+        } else if (event.type === 'error') {
+          throw new ProviderError(`${name}: stream error ${event.code ?? ''}: ${event.message}`, {
+            kind: 'server',
+            provider: name,
+            body: event,
+          });
+        }
+      }
+      if (!completed) {
+        throw new ProviderError(`${name}: the stream ended before the response completed.`, {
+          kind: 'invalid_response',
+          isRetryable: true,
+          provider: name,
+        });
+      }
+      return completed;
+    } catch (error) {
+      throw toProviderError(error, name);
+    }
+  };
+
   return {
     name,
     async invoke(request, signal) {
-      const body = toResponsesRequest(request, options);
-      const client = resolveClient(request.model);
-      try {
-        if (!request.stream) return fromResponse(await client.responses.create(body, { signal }), name);
-        const stream = await client.responses.create({ ...body, stream: true }, { signal });
-        let completed: Response | undefined;
-        for await (const event of stream as AsyncIterable<ResponseStreamEvent>) {
-          if (event.type === 'response.output_text.delta') request.onEvent?.({ type: 'text-delta', text: event.delta });
-          else if (event.type === 'response.reasoning_summary_text.delta')
-            request.onEvent?.({ type: 'reasoning-delta', text: event.delta });
-          else if (event.type === 'response.function_call_arguments.delta') {
-            request.onEvent?.({ type: 'tool-call-delta', index: event.output_index, argumentsDelta: event.delta });
-          } else if (event.type === 'response.completed' || event.type === 'response.incomplete' || event.type === 'response.failed') {
-            completed = event.response;
-          } else if (event.type === 'error') {
-            throw new ProviderError(`${name}: stream error ${event.code ?? ''}: ${event.message}`, {
-              kind: 'server',
-              provider: name,
-              body: event,
-            });
-          }
+      let body = toResponsesRequest(request, options);
+      const rounds: Round[] = [];
+      for (;;) {
+        const response = await send(request, body, signal);
+        const reading = readResponse(response, name);
+        const requests = reading.approvalRequests;
+        if (requests.length === 0) {
+          rounds.push({ response, reading, decisions: [] });
+          return toInvokeResult(rounds);
         }
-        if (!completed) {
-          throw new ProviderError(`${name}: the stream ended before the response completed.`, {
-            kind: 'invalid_response',
-            isRetryable: true,
-            provider: name,
-          });
+        const policy = options.onMcpApproval;
+        if (!policy) throw unapprovedError(requests, name, response);
+        if (rounds.length >= maxRounds) {
+          throw new ProviderError(
+            `${name}: hosted MCP approvals did not settle after ${maxRounds} follow-up requests (maxMcpApprovalRounds): the last reply still asks to run ${describeRequests(requests)}. Raise maxMcpApprovalRounds, or set requireApproval: 'never' for tools you trust.`,
+            { kind: 'invalid_response', isRetryable: false, provider: name, body: response },
+          );
         }
-        return fromResponse(completed, name);
-      } catch (error) {
-        throw toProviderError(error, name);
+        // The policy's own errors are the caller's, not transient provider faults: they pass through as thrown.
+        const decisions: McpApprovalDecision[] = [];
+        for (const approval of requests) {
+          throwIfAborted(signal);
+          decisions.push({ ...approval, approved: (await policy(approval, { signal })) === true });
+        }
+        rounds.push({ response, reading, decisions });
+        // Function or computer calls need the agent's answers first: the decisions travel with the next turn's input.
+        if (reading.toolCalls.length > 0 || reading.computerCalls.length > 0) return toInvokeResult(rounds);
+        // The conversation is stateless (input items are re-sent), so the follow-up repeats the input, adds this reply's items and the answers.
+        body = {
+          ...body,
+          input: [
+            ...(body.input as ResponseInputItem[]),
+            ...echoable((response.output ?? []) as unknown as JsonRecord[]),
+            ...(approvalResponses(decisions) as unknown as ResponseInputItem[]),
+          ],
+        };
       }
     },
   };
