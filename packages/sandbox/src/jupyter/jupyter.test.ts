@@ -1,13 +1,14 @@
 // Integration tests against a real Jupyter server (Debian's jupyter-server + python3-ipykernel),
 // one server shared by the whole file.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, InvalidArgumentError, NotFoundError } from '@lllm/core';
+import { ConfigError, InvalidArgumentError, NotFoundError, REDACTED, registerSecret } from '@lllm/core';
 import { defineProxy, ProxyRuntime, serveProxy } from '@lllm/proxy';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SandboxError } from '../errors.js';
@@ -21,9 +22,34 @@ let root: string;
 let server: JupyterServer;
 let sandbox: JupyterSandbox;
 
+// Set in this process's environment while the shared server starts, then removed: its kernels must not see the secrets.
+const PLANTED_SECRETS = {
+  SANDBOX_TEST_API_KEY: `planted-api-key-${randomBytes(6).toString('hex')}`,
+  SANDBOX_TEST_TOKEN: `planted-token-${randomBytes(6).toString('hex')}`,
+  SANDBOX_TEST_PASSWORD: `planted-password-${randomBytes(6).toString('hex')}`,
+  AWS_SECRET_ACCESS_KEY: `planted-aws-${randomBytes(6).toString('hex')}`,
+  LLLM_BRIDGE_TOKEN: `planted-bridge-${randomBytes(6).toString('hex')}`,
+  SANDBOX_TEST_DATABASE_URL: `postgres://me:planted-${randomBytes(6).toString('hex')}@127.0.0.1/db`,
+};
+const PLANTED_PLAIN = { SANDBOX_TEST_SETTING: 'plain-setting-kept' };
+
+/** Run `body` with `variables` set in `process.env`, restoring the previous values afterwards. */
+async function withEnv<T>(variables: Record<string, string>, body: () => Promise<T>): Promise<T> {
+  const previous = Object.fromEntries(Object.keys(variables).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, variables);
+  try {
+    return await body();
+  } finally {
+    for (const [name, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'lllm-sandbox-test-'));
-  server = await startJupyterServer({ rootDir: root });
+  server = await withEnv({ ...PLANTED_SECRETS, ...PLANTED_PLAIN }, () => startJupyterServer({ rootDir: root }));
   sandbox = new JupyterSandbox({ root, server, cellTimeoutMs: 30_000, interruptGraceMs: 2_000 });
 });
 
@@ -354,8 +380,11 @@ describe('init cell and metadata', () => {
     // The bridge token never appears in the notebook.
     await session.configure({ bridge: { url: 'http://127.0.0.1:9', token: 'secret-token-abc123' } });
     expect(await readFile(session.notebookPath, 'utf8')).not.toContain('secret-token-abc123');
-    const env = await session.runCell(await session.appendCode('import os\nprint(os.environ.get("LLLM_BRIDGE_TOKEN"))'));
-    expect(stdout(env)).toBe('secret-token-abc123\n');
+    // The kernel has the token (reversed here: printed as is, it is redacted like any registered secret).
+    const env = await session.runCell(
+      await session.appendCode('import os\nprint(os.environ.get("LLLM_BRIDGE_TOKEN")[::-1])\nprint(os.environ.get("LLLM_BRIDGE_TOKEN"))'),
+    );
+    expect(stdout(env)).toBe(`${'secret-token-abc123'.split('').reverse().join('')}\n${REDACTED}\n`);
     const unreachable = await session.runCell(await session.appendCode('CALL_API("plain/x", {"a": 1})'));
     expect(unreachable.error?.ename).toBe('ProxyCallError');
     expect(unreachable.error?.evalue).toMatch(/could not reach the proxy bridge/);
@@ -644,5 +673,139 @@ describe('agent tools', () => {
     await call('notebook_add_cell', { source: 'open("result.txt", "w").write("ok")' });
     expect(await call('notebook_list_files', {})).toContain('result.txt');
     await expect(call('notebook_delete_cells', { indexes: [0] })).rejects.toThrow(/init cell/);
+  });
+});
+
+describe('secrets', () => {
+  test('kernels do not inherit secret-looking variables; the rest of the environment reaches them', async () => {
+    const session = await sandbox.createSession({ id: 'env-filter' });
+    const names = [...Object.keys(PLANTED_SECRETS), ...Object.keys(PLANTED_PLAIN), 'PATH', 'HOME', 'LANG'];
+    const result = await session.runCell(
+      await session.appendCode(`import json, os\nprint(json.dumps({name: os.environ.get(name) for name in ${JSON.stringify(names)}}))`),
+    );
+    expect(result.status).toBe('ok');
+    const seen = JSON.parse(stdout(result)) as Record<string, string | null>;
+    expect(seen).toEqual({
+      SANDBOX_TEST_API_KEY: null,
+      SANDBOX_TEST_TOKEN: null,
+      SANDBOX_TEST_PASSWORD: null,
+      AWS_SECRET_ACCESS_KEY: null,
+      LLLM_BRIDGE_TOKEN: null,
+      SANDBOX_TEST_DATABASE_URL: null,
+      SANDBOX_TEST_SETTING: 'plain-setting-kept',
+      PATH: process.env.PATH ?? null,
+      HOME: process.env.HOME ?? null,
+      LANG: process.env.LANG ?? null,
+    });
+    // The server says which variables it withheld (names only, never values).
+    const log = server.logTail().join('\n');
+    for (const name of Object.keys(PLANTED_SECRETS)) expect(log).toContain(name);
+    for (const value of Object.values(PLANTED_SECRETS)) expect(log).not.toContain(value);
+  });
+
+  test('inheritSecrets: true and env hand variables to the kernels on purpose', async () => {
+    const ownRoot = await mkdtemp(join(tmpdir(), 'lllm-sandbox-env-'));
+    const planted = `inherited-on-purpose-${randomBytes(6).toString('hex')}`;
+    const own = new JupyterSandbox({
+      root: ownRoot,
+      server: { inheritSecrets: true, env: { SANDBOX_TEST_GIVEN_TOKEN: 'given-on-purpose-42', SANDBOX_TEST_SETTING: undefined } },
+    });
+    try {
+      const session = await withEnv({ SANDBOX_TEST_OPTIN_API_KEY: planted, SANDBOX_TEST_SETTING: 'dropped' }, () =>
+        own.createSession({ id: 'opt-in' }),
+      );
+      const result = await session.runCell(
+        await session.appendCode(
+          // Reversed: printed as is, a value of an *_API_KEY variable in this process would be redacted.
+          'import json, os\nprint(json.dumps([(os.environ.get(n) or "")[::-1] for n in ("SANDBOX_TEST_OPTIN_API_KEY", "SANDBOX_TEST_GIVEN_TOKEN", "SANDBOX_TEST_SETTING")]))',
+        ),
+      );
+      const reverse = (text: string) => text.split('').reverse().join('');
+      expect(JSON.parse(stdout(result))).toEqual([reverse(planted), reverse('given-on-purpose-42'), '']);
+    } finally {
+      await own.close();
+      await rm(ownRoot, { recursive: true, force: true });
+    }
+  });
+
+  test('a registered secret printed by a cell is [REDACTED] in runCell results, the saved .ipynb and tool results', async () => {
+    const secret = `registered-secret-${randomBytes(10).toString('hex')}`;
+    registerSecret(secret);
+    const session = await sandbox.createSession({ id: 'redact' });
+    // The secret reaches the kernel the way a model's code could find one: in a file, or spelled out in pieces.
+    await writeFile(join(session.dir, 'secret.txt'), secret);
+    const outputs = await session.runCell(
+      await session.appendCode(
+        [
+          'import sys, time',
+          'from IPython.display import display, HTML',
+          'secret = open("secret.txt").read()',
+          'print(secret)',
+          // Two IOPub messages: redaction must see the merged text.
+          'print(secret[:14], end="", flush=True); time.sleep(0.3); print(secret[14:], flush=True)',
+          'print("err:", secret, file=sys.stderr)',
+          'display(HTML("<b>" + secret + "</b>"))',
+          'display({"application/json": {"value": secret}, "text/plain": "json " + secret}, raw=True)',
+          `print(${JSON.stringify(secret.slice(0, 11))} + ${JSON.stringify(secret.slice(11))})`,
+          'print("sk-proj-" + "A1b2C3d4E5f6G7h8I9j0K1l2")',
+          'secret',
+        ].join('\n'),
+      ),
+    );
+    expect(outputs.status).toBe('ok');
+    expect(JSON.stringify(outputs)).not.toContain(secret);
+    expect(outputs.outputs).toEqual([
+      { output_type: 'stream', name: 'stdout', text: `${REDACTED}\n${REDACTED}\n` },
+      { output_type: 'stream', name: 'stderr', text: `err: ${REDACTED}\n` },
+      {
+        output_type: 'display_data',
+        data: { 'text/html': `<b>${REDACTED}</b>`, 'text/plain': '<IPython.core.display.HTML object>' },
+        metadata: {},
+      },
+      { output_type: 'display_data', data: { 'application/json': { value: REDACTED }, 'text/plain': `json ${REDACTED}` }, metadata: {} },
+      { output_type: 'stream', name: 'stdout', text: `${REDACTED}\n${REDACTED}\n` },
+      { output_type: 'execute_result', execution_count: outputs.executionCount, data: { 'text/plain': `'${REDACTED}'` }, metadata: {} },
+    ]);
+
+    const raised = await session.runCell(await session.appendCode('raise ValueError("leaked " + open("secret.txt").read())'));
+    expect(raised.error?.ename).toBe('ValueError');
+    expect(raised.error?.evalue).toBe(`leaked ${REDACTED}`);
+    expect(raised.error?.traceback.join('\n')).toContain(REDACTED);
+    expect(JSON.stringify(raised)).not.toContain(secret);
+
+    const saved = await readFile(session.notebookPath, 'utf8');
+    expect(saved).not.toContain(secret);
+    expect(saved).toContain(REDACTED);
+
+    const tools = new Map(createNotebookTools(session).map((tool) => [tool.name, tool]));
+    const context = { signal: new AbortController().signal, callId: 'c1', agentName: 'coder' };
+    const call = async (name: string, args: Record<string, unknown>) => String(await tools.get(name)?.execute(args, context));
+    const added = await call('notebook_add_cell', { source: 'print(open("secret.txt").read())', type: 'code', run: true });
+    expect(added).toMatch(/Output:\n\[REDACTED\]/);
+    const read = await call('notebook_read', { outputs: true });
+    const run = await call('notebook_run', {});
+    for (const text of [added, read, run]) {
+      expect(text).not.toContain(secret);
+      expect(text).toContain(REDACTED);
+    }
+    expect(read).toContain(`leaked ${REDACTED}`);
+  });
+
+  test('a secret registered after a cell printed it is redacted from the notebook, the session and the tools from then on', async () => {
+    const late = `late-secret-${randomBytes(10).toString('hex')}`;
+    const session = await sandbox.createSession({ id: 'redact-late' });
+    await writeFile(join(session.dir, 'late.txt'), late);
+    const index = await session.appendCode('print(open("late.txt").read())');
+    const before = await session.runCell(index);
+    expect(stdout(before)).toBe(`${late}\n`);
+    registerSecret(late);
+    const tools = new Map(createNotebookTools(session).map((tool) => [tool.name, tool]));
+    const context = { signal: new AbortController().signal, callId: 'c1', agentName: 'coder' };
+    const read = String(await tools.get('notebook_read')?.execute({ outputs: true }, context));
+    expect(read).not.toContain(late);
+    expect(read).toContain(REDACTED);
+    await session.appendMarkdown('any change saves the notebook');
+    expect(await readFile(session.notebookPath, 'utf8')).not.toContain(late);
+    expect(JSON.stringify(session.outputs(index))).not.toContain(late);
   });
 });

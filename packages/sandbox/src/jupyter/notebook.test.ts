@@ -2,11 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { REDACTED, registerSecret } from '@lllm/core';
 import { describe, expect, test } from 'vitest';
 import { SandboxError } from '../errors.js';
 import { pythonJsonLiteral, renderInitCell } from './init-cell.js';
 import { type NotebookDocument, parseNotebook, serializeNotebook } from './notebook.js';
-import { formatOutputs, OutputCollector } from './outputs.js';
+import { formatOutputs, OutputCollector, redactOutput, redactOutputs } from './outputs.js';
 import { directoryTree } from './tree.js';
 
 const notebook: NotebookDocument = {
@@ -129,6 +130,69 @@ describe('outputs', () => {
     expect(collector.outputs).toHaveLength(3);
     collector.handle(message('stream', { name: 'stderr', text: 'fresh' }));
     expect(collector.outputs).toEqual([{ output_type: 'stream', name: 'stderr', text: 'fresh' }]);
+  });
+
+  test('redaction covers stream text, text MIME types, metadata and errors (even split by colour codes), not images', () => {
+    const secret = 'unit-registered-secret-77aa88bb';
+    registerSecret(secret);
+    // Base64 that happens to contain a Google-key shape: binary data must not be rewritten.
+    const png = 'iVBORw0KGgo+AIzaSyA1234567890abcdefghijklmnopqrstu';
+    const outputs = redactOutputs([
+      { output_type: 'stream', name: 'stdout', text: `key ${secret}\n` },
+      {
+        output_type: 'execute_result',
+        execution_count: 1,
+        data: {
+          'text/plain': `'${secret}'`,
+          'text/html': `<td>${secret}</td>`,
+          'text/markdown': `*${secret}*`,
+          'application/json': { nested: [secret], api_key: 'not-registered-but-named' },
+          'application/vnd.custom+json': { value: secret },
+          'image/svg+xml': `<svg><text>${secret}</text></svg>`,
+          'image/png': png,
+        },
+        metadata: { note: secret },
+      },
+      { output_type: 'display_data', data: { 'text/plain': `Bearer abcdefghijklmnopqrstuvwxyz` }, metadata: {} },
+      {
+        output_type: 'error',
+        ename: 'ValueError',
+        evalue: `bad ${secret}`,
+        // IPython colours tokens: a secret cut by colour codes must still go.
+        traceback: [`\u001b[31mValueError\u001b[0m: bad ${secret.slice(0, 12)}\u001b[1m${secret.slice(12)}\u001b[0m`],
+      },
+    ]);
+    const text = JSON.stringify(outputs);
+    expect(text).not.toContain(secret);
+    expect(text).not.toContain(secret.slice(12));
+    expect(outputs[0]).toEqual({ output_type: 'stream', name: 'stdout', text: `key ${REDACTED}\n` });
+    const result = outputs[1];
+    expect(result?.output_type === 'execute_result' && result.data).toEqual({
+      'text/plain': `'${REDACTED}'`,
+      'text/html': `<td>${REDACTED}</td>`,
+      'text/markdown': `*${REDACTED}*`,
+      'application/json': { nested: [REDACTED], api_key: REDACTED },
+      'application/vnd.custom+json': { value: REDACTED },
+      'image/svg+xml': `<svg><text>${REDACTED}</text></svg>`,
+      'image/png': png,
+    });
+    expect(result?.output_type === 'execute_result' && result.metadata).toEqual({ note: REDACTED });
+    expect(outputs[2]).toMatchObject({ data: { 'text/plain': `Bearer ${REDACTED}` } });
+    expect(outputs[3]).toMatchObject({ evalue: `bad ${REDACTED}`, traceback: [`ValueError: bad ${REDACTED}`] });
+    // Nothing to redact: the very same objects come back.
+    const clean = { output_type: 'stream', name: 'stdout', text: 'nothing secret here' } as const;
+    expect(redactOutput(clean)).toBe(clean);
+    expect(formatOutputs([{ output_type: 'stream', name: 'stdout', text: `raw ${secret}` }])).toBe(`raw ${REDACTED}`);
+  });
+
+  test('truncation never leaves the start of a secret behind, where redaction could not recognise it', () => {
+    const secret = 'unit-truncated-secret-0123456789';
+    registerSecret(secret);
+    const collector = new OutputCollector(30);
+    collector.handle(message('stream', { name: 'stdout', text: 'twenty characters..\n' }));
+    collector.handle(message('stream', { name: 'stdout', text: `${secret}\n` }));
+    const text = collector.outputs[0]?.output_type === 'stream' ? collector.outputs[0].text : '';
+    expect(text).toBe('twenty characters..\n\n[LLLM: output truncated after 30 characters]\n');
   });
 
   test('formatOutputs strips colours, collapses progress bars and describes images', () => {

@@ -1,4 +1,5 @@
 import type { KernelMessage } from '@jupyterlab/services';
+import { knownSecrets, redactSecrets, redactString } from '@lllm/core';
 import type { CellOutput, MimeBundle } from './notebook.js';
 
 function record(value: unknown): Record<string, unknown> {
@@ -105,18 +106,102 @@ export class OutputCollector {
     this.flushClear();
     if (this.truncated) return;
     let piece = text;
-    if (this.streamChars + piece.length > this.maxChars) {
-      piece = `${piece.slice(0, Math.max(0, this.maxChars - this.streamChars))}\n[LLLM: output truncated after ${this.maxChars} characters]\n`;
-      this.truncated = true;
-    }
+    const cut = this.streamChars + piece.length > this.maxChars;
+    if (cut) piece = piece.slice(0, Math.max(0, this.maxChars - this.streamChars));
     this.streamChars += piece.length;
     const last = this.items[this.items.length - 1];
-    if (last && last.output_type === 'stream' && last.name === name) {
-      this.items[this.items.length - 1] = { ...last, text: last.text + piece };
-    } else {
-      this.items.push({ output_type: 'stream', name, text: piece });
+    const merge = last && last.output_type === 'stream' && last.name === name;
+    let merged = merge ? last.text + piece : piece;
+    if (cut) {
+      // Redaction runs on whole texts later; a secret cut in half here would no longer be recognised.
+      merged = `${withoutTrailingSecretPrefix(merged)}\n[LLLM: output truncated after ${this.maxChars} characters]\n`;
+      this.truncated = true;
+    }
+    if (merge) this.items[this.items.length - 1] = { ...last, text: merged };
+    else this.items.push({ output_type: 'stream', name, text: merged });
+  }
+}
+
+/** `text` without a trailing start (4 characters or more) of a known secret. */
+function withoutTrailingSecretPrefix(text: string): string {
+  let result = text;
+  for (const secret of knownSecrets()) {
+    for (let length = Math.min(secret.length - 1, result.length); length >= 4; length--) {
+      if (result.endsWith(secret.slice(0, length))) {
+        result = result.slice(0, result.length - length);
+        break;
+      }
     }
   }
+  return result;
+}
+
+/** MIME types whose values are text (the rest, such as `image/png`, are base64 data and left alone). */
+function isTextMime(mime: string): boolean {
+  return mime.startsWith('text/') || /[/+](?:json|xml)$/.test(mime) || mime === 'application/javascript' || mime === 'application/x-latex';
+}
+
+/** Redact one string; text hidden from the patterns by terminal colour codes loses its colours. */
+function redactText(text: string, secrets: readonly string[]): string {
+  const redacted = redactString(text, secrets);
+  if (!redacted.includes('\u001b')) return redacted;
+  const plain = stripAnsi(redacted);
+  const plainRedacted = redactString(plain, secrets);
+  return plainRedacted === plain ? redacted : plainRedacted;
+}
+
+function redactBundle(data: MimeBundle, secrets: readonly string[]): MimeBundle {
+  let changed = false;
+  const out: MimeBundle = {};
+  for (const [mime, value] of Object.entries(data)) {
+    let next = value;
+    if (isTextMime(mime)) {
+      if (typeof value === 'string') next = redactText(value, secrets);
+      else if (value !== null && typeof value === 'object') {
+        next = redactSecrets(value, secrets);
+        if (JSON.stringify(next) === JSON.stringify(value)) next = value;
+      }
+    }
+    if (next !== value) changed = true;
+    out[mime] = next;
+  }
+  return changed ? out : data;
+}
+
+/**
+ * One output with secrets replaced by `[REDACTED]` (core's `redactString`/`redactSecrets`: values
+ * given to `registerSecret`, `*_API_KEY`/`*_TOKEN`/… values of this process's environment, and
+ * key-shaped text): stream text, text MIME types of `execute_result`/`display_data` (`text/plain`,
+ * `text/html`, `application/json`, …) and their metadata, and an error's name, value and traceback.
+ * Returns `output` itself when nothing changed.
+ */
+export function redactOutput(output: CellOutput, secrets: readonly string[] = knownSecrets()): CellOutput {
+  switch (output.output_type) {
+    case 'stream': {
+      const text = redactText(output.text, secrets);
+      return text === output.text ? output : { ...output, text };
+    }
+    case 'execute_result':
+    case 'display_data': {
+      const data = redactBundle(output.data, secrets);
+      const redactedMetadata = redactSecrets(output.metadata, secrets);
+      const metadata = JSON.stringify(redactedMetadata) === JSON.stringify(output.metadata) ? output.metadata : redactedMetadata;
+      return data === output.data && metadata === output.metadata ? output : { ...output, data, metadata };
+    }
+    case 'error': {
+      const ename = redactText(output.ename, secrets);
+      const evalue = redactText(output.evalue, secrets);
+      const traceback = output.traceback.map((line) => redactText(line, secrets));
+      const same = ename === output.ename && evalue === output.evalue && traceback.every((line, i) => line === output.traceback[i]);
+      return same ? output : { ...output, ename, evalue, traceback };
+    }
+  }
+}
+
+/** `redactOutput` over a list; returns `outputs` itself when nothing changed. */
+export function redactOutputs(outputs: readonly CellOutput[], secrets: readonly string[] = knownSecrets()): readonly CellOutput[] {
+  const redacted = outputs.map((output) => redactOutput(output, secrets));
+  return redacted.every((output, i) => output === outputs[i]) ? outputs : redacted;
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences start with ESC.
@@ -163,9 +248,9 @@ export function describeBundle(data: MimeBundle): string {
   return parts.join('\n');
 }
 
-/** A plain-text rendering of outputs for a model (colours stripped, progress bars collapsed). */
+/** A plain-text rendering of outputs for a model (colours stripped, progress bars collapsed, secrets redacted). */
 export function formatOutputs(outputs: readonly CellOutput[]): string {
-  return outputs
+  const text = outputs
     .map((output) => {
       switch (output.output_type) {
         case 'stream':
@@ -180,6 +265,7 @@ export function formatOutputs(outputs: readonly CellOutput[]): string {
     })
     .join('\n')
     .replace(/\n{3,}/g, '\n\n');
+  return redactString(text);
 }
 
 /** Keep the head and tail of a long text, saying how much was left out. */

@@ -10,6 +10,7 @@ import { InvalidArgumentError, raceAbort, redactString, registerSecret, sleep, t
 import WebSocket from 'ws';
 import { SandboxError } from '../errors.js';
 import { TIMED_OUT, withTimeout } from '../timing.js';
+import { serverEnvironment } from './environment.js';
 
 /** How to start a local Jupyter server. */
 export interface JupyterServerOptions {
@@ -24,8 +25,22 @@ export interface JupyterServerOptions {
   readonly port?: number;
   /** How long to wait for the server to answer. Default 60 s. */
   readonly startTimeoutMs?: number;
-  /** Extra environment variables for the server (and so its kernels). */
-  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Variables for the server (and so its kernels), set on top of the inherited environment and
+   * passed as given, secret-looking names included: naming a variable here is how a key reaches the
+   * kernels on purpose. `undefined` removes an inherited variable.
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Start from this process's environment (default `true`); `false`: the server gets only `env` (give it `PATH` and `HOME`). */
+  readonly inheritEnv?: boolean;
+  /**
+   * Let the kernels inherit this process's secrets too. By default (`false`) variables whose name
+   * looks secret (`*_API_KEY`, `*_KEY`, `*_TOKEN`, `*_SECRET`, `*_PASSWORD`, `*APIKEY*`, AWS
+   * credentials, `LLLM_BRIDGE_TOKEN`, …) and variables whose value holds a registered secret or a
+   * URL password are withheld: kernels run code a model wrote, and that code can print its
+   * environment. Everything else (`PATH`, `HOME`, `LANG`, `PYTHONPATH`, `JUPYTER_*`, …) is passed.
+   */
+  readonly inheritSecrets?: boolean;
   /** Extra command-line arguments, e.g. `--ServerApp.shutdown_no_activity_timeout=600`. */
   readonly args?: readonly string[];
   /** Receives each line the server logs (secrets redacted). */
@@ -332,11 +347,8 @@ async function startOnce(options: JupyterServerOptions, rootDir: string, port: n
     `--ServerApp.root_dir=${rootDir}`,
     ...(options.args ?? []),
   ];
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && key !== 'JUPYTER_TOKEN') env[key] = value;
-  }
-  Object.assign(env, options.env ?? {}, {
+  const { env, withheld } = serverEnvironment(options);
+  Object.assign(env, {
     JUPYTER_CONFIG_DIR: configDir,
     JUPYTER_RUNTIME_DIR: runtimeDir,
     IPYTHONDIR: join(stateDir, 'ipython'),
@@ -344,7 +356,14 @@ async function startOnce(options: JupyterServerOptions, rootDir: string, port: n
     JUPYTER_PLATFORM_DIRS: '1',
   });
 
-  const logs: string[] = [];
+  // Names only (values never): says why a kernel lacks a variable, and how to pass it.
+  const logs: string[] =
+    withheld.length > 0
+      ? [
+          `[LLLM] Not passed to the kernels (they look secret): ${withheld.join(', ')}. Pass one with env: { NAME: value }, or all with inheritSecrets: true.`,
+        ]
+      : [];
+  if (logs[0]) options.onLog?.(logs[0]);
   const child = spawn(program, args, { cwd: rootDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid !== undefined) {
     livePids.add(child.pid);

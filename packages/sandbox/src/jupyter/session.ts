@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { relative, sep } from 'node:path';
 import type { Kernel, KernelMessage, Session, SessionManager } from '@jupyterlab/services';
-import { InvalidArgumentError, sleep, throwIfAborted, toAbortError } from '@lllm/core';
+import { InvalidArgumentError, knownSecrets, registerSecret, sleep, throwIfAborted, toAbortError } from '@lllm/core';
 import { SandboxError } from '../errors.js';
 import { TIMED_OUT, withTimeout } from '../timing.js';
 import { BRIDGE_TOKEN_ENV, INIT_CELL_MARKER, renderInitCell, renderTokenInjection } from './init-cell.js';
@@ -16,7 +16,7 @@ import {
   serializeNotebook,
   writeFileAtomic,
 } from './notebook.js';
-import { OutputCollector } from './outputs.js';
+import { OutputCollector, redactOutputs } from './outputs.js';
 import { normaliseCutoffDate, type SessionMetadata } from './session-metadata.js';
 import { type DirectoryTreeOptions, directoryTree } from './tree.js';
 
@@ -24,7 +24,7 @@ import { type DirectoryTreeOptions, directoryTree } from './tree.js';
 export interface SandboxBridge {
   /** Base URL, e.g. `http://127.0.0.1:43121`. `CALL_API` posts to `<url>/call`. */
   readonly url: string;
-  /** Bearer token; handed to the kernel through a silent execution, never written to the notebook. */
+  /** Bearer token; handed to the kernel through a silent execution, never written to the notebook, registered as a secret. */
   readonly token: string;
 }
 
@@ -152,6 +152,9 @@ export class JupyterSession {
   private initializing = false;
   private closed = false;
   private shutdownPromise: Promise<void> | undefined;
+  /** Output lists already redacted with the secrets whose digest is `redactedWith`. */
+  private redacted = new WeakSet<readonly CellOutput[]>();
+  private redactedWith = '';
 
   constructor(
     private readonly host: SessionHost,
@@ -167,6 +170,7 @@ export class JupyterSession {
     this.dir = fields.dir;
     this.notebookPath = fields.notebookPath;
     this.bridge = fields.bridge;
+    registerSecret(fields.bridge?.token);
     const loaded = fields.notebook;
     this.notebookMetadata = loaded?.metadata ?? pythonNotebookMetadata(fields.metadata.kernelName);
     const cells = [...(loaded?.cells ?? [])].filter((cell) => !isInitCell(cell));
@@ -373,6 +377,7 @@ export class JupyterSession {
         ...(settings.cellTimeoutMs !== undefined ? { cellTimeoutMs: settings.cellTimeoutMs } : {}),
       });
       if (settings.bridge !== undefined) this.bridge = settings.bridge ?? undefined;
+      registerSecret(this.bridge?.token);
       await this.host.saveMetadata(this.meta);
       this.cellList[0] = this.makeInitCell(this.cellList[0]);
       this.invalidateFrom(0);
@@ -499,7 +504,35 @@ export class JupyterSession {
   }
 
   private async save(): Promise<void> {
+    this.redactStoredOutputs();
     await writeFileAtomic(this.notebookPath, serializeNotebook(this.notebook()));
+  }
+
+  /**
+   * Redact every stored output with the secrets known now: a notebook loaded from disk, or a secret
+   * registered after a cell ran, must not leave a secret in the file or in what `cells` returns.
+   */
+  private redactStoredOutputs(): void {
+    this.cellList = this.cellList.map((cell) => {
+      if (cell.cell_type !== 'code') return cell;
+      const outputs = this.redact(cell.outputs);
+      return outputs === cell.outputs ? cell : { ...cell, outputs };
+    });
+  }
+
+  /** `outputs` redacted with the secrets known now (remembered, so unchanged outputs are not scanned again). */
+  private redact(outputs: readonly CellOutput[]): readonly CellOutput[] {
+    const secrets = knownSecrets();
+    // A digest, not the list: the session object may be logged or inspected.
+    const fingerprint = createHash('sha256').update(secrets.join('\0')).digest('hex');
+    if (fingerprint !== this.redactedWith) {
+      this.redacted = new WeakSet();
+      this.redactedWith = fingerprint;
+    }
+    if (this.redacted.has(outputs)) return outputs;
+    const redacted = redactOutputs(outputs, secrets);
+    this.redacted.add(redacted);
+    return redacted;
   }
 
   private get kernel(): Kernel.IKernelConnection | undefined {
@@ -662,20 +695,23 @@ export class JupyterSession {
       outcome = error.outcome;
       abortError = toAbortError(options.signal?.reason);
     }
+    // Secrets are replaced before the outputs are stored, saved or returned. The merged stream text is
+    // redacted, so a secret printed in two pieces is still found.
+    const outputs = this.redact(outcome.outputs);
     // The cell may have been replaced while running only through this queue, so the index is stable.
-    const updated: CodeCell = { ...cell, outputs: outcome.outputs, execution_count: outcome.executionCount };
+    const updated: CodeCell = { ...cell, outputs, execution_count: outcome.executionCount };
     this.cellList[index] = updated;
     this.markRun(index, updated, outcome.status);
     if (outcome.kernelRestarted && !this.initializing && !this.closed) await this.afterKernelStart();
     await this.save();
     if (abortError) throw abortError;
-    const error = [...outcome.outputs].reverse().find((output): output is ErrorOutput => output.output_type === 'error');
+    const error = [...outputs].reverse().find((output): output is ErrorOutput => output.output_type === 'error');
     return {
       index,
       cellId: cell.id,
       status: outcome.status,
       executionCount: outcome.executionCount,
-      outputs: outcome.outputs,
+      outputs,
       error: outcome.status === 'ok' || !error ? undefined : { ename: error.ename, evalue: error.evalue, traceback: error.traceback },
       kernelRestarted: outcome.kernelRestarted,
       notice: outcome.notice,

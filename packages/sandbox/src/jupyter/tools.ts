@@ -1,4 +1,4 @@
-import type { JsonSchema, ToolContext, ToolLike, ValidationResult } from '@lllm/core';
+import { type JsonSchema, redactString, type ToolContext, type ToolLike, type ValidationResult } from '@lllm/core';
 import { z } from 'zod';
 import { clip, formatOutputs } from './outputs.js';
 import type { CellRunResult, JupyterSession, RunAllResult } from './session.js';
@@ -21,6 +21,7 @@ function describeRun(result: CellRunResult, maxChars: number): string {
         ? `Cell ${result.index} timed out.`
         : `Cell ${result.index} failed${result.error ? ` with ${result.error.ename}: ${result.error.evalue}` : ''}.`;
   const notice = result.notice ? `\n${result.notice}` : '';
+  // formatOutputs redacts: a secret must be replaced before clipping could cut it in two.
   const text = formatOutputs(result.outputs);
   return `${head}${notice}${text ? `\nOutput:\n${clip(text, maxChars)}` : '\n(no output)'}`;
 }
@@ -61,7 +62,8 @@ function makeTool<T>(spec: {
           };
     },
     async execute(args: Record<string, unknown>, context: ToolContext): Promise<string> {
-      return spec.run(spec.schema.parse(args), context);
+      // Everything a tool returns goes to the model: cell sources, outputs and file names alike.
+      return redactString(await spec.run(spec.schema.parse(args), context));
     },
   };
 }
@@ -197,7 +199,7 @@ export function createNotebookTools(session: JupyterSession, options: NotebookTo
           if (args.outputs && cell.cell_type === 'code' && cell.outputs.length > 0)
             parts.push(`--- output ---\n${formatOutputs(cell.outputs)}`);
         }
-        return clip(parts.join('\n') || '(empty notebook)', maxChars);
+        return clip(redactString(parts.join('\n')) || '(empty notebook)', maxChars);
       },
     }),
     makeTool({
@@ -205,7 +207,7 @@ export function createNotebookTools(session: JupyterSession, options: NotebookTo
       description: "List the files in the session folder (the kernel's working directory).",
       parameters: { type: 'object', properties: {}, additionalProperties: false },
       schema: z.strictObject({}),
-      run: async () => clip(await session.directoryTree(), maxChars),
+      run: async () => clip(redactString(await session.directoryTree()), maxChars),
     }),
   ];
 }
