@@ -32,6 +32,10 @@ export type {
 } from './mcp/connection.js';
 export { connectMcp, McpConnection } from './mcp/connection.js';
 export { formatMcpResult } from './mcp/format.js';
+export type { ProxyMcpServerOptions, ProxyMcpStdioServer, ServeProxyMcpStdioOptions } from './mcp/serve.js';
+export { createProxyMcpServer, PROXY_MCP_DOCS_TOOL, serveProxyMcpStdio } from './mcp/serve.js';
+export type { ProxyMcpHttpServer, ServeProxyMcpHttpOptions } from './mcp/serve-http.js';
+export { serveProxyMcpHttp } from './mcp/serve-http.js';
 export type { McpServersOptions } from './mcp/servers.js';
 export { connectMcpServers, McpServers } from './mcp/servers.js';
 export type {
