@@ -3,8 +3,11 @@ export { COMPUTER_ACTION_TYPES, describeAction, parseComputerAction } from './co
 export type {
   ActionRecord,
   ComputerUseAgentOptions,
+  ComputerUseAttempt,
+  ComputerUseLog,
   ComputerUseResult,
   ComputerUseStatus,
+  ComputerUseStepCost,
   PendingSafetyCheck,
   ResponsesClient,
   SafetyCheckContext,
