@@ -251,10 +251,18 @@ describe('lllm prompts, proxies, doctor', () => {
     expect(result.stdout).toContain(join(project, 'prompts', 'team.ts'));
   }, 60_000);
 
-  it('proxies says when there is nothing to list', async () => {
-    const result = await lllm(['proxies'], templateCopy('init_template'));
+  it('proxies lists the template’s sample proxy, and says when there is nothing to list', async () => {
+    const project = templateCopy('init_template');
+    const result = await lllm(['proxies'], project);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('No proxy modules discovered');
+    expect(result.stdout).toContain(
+      `apod: NASA Astronomy Picture of the Day (2 endpoints)  ← ${join(project, 'proxies', 'apod.ts')}  [inactive: its API key variable NASA_API_KEY is not set`,
+    );
+    const empty = temp();
+    writeFileSync(join(empty, 'lllm.toml'), '# nothing discovered here\n');
+    const none = await lllm(['proxies'], empty);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toContain('No proxy modules discovered');
   }, 60_000);
 
   it('doctor reports the setup without ever printing a key', async () => {
@@ -466,7 +474,10 @@ describe('lllm create', () => {
     expect(typecheck.stdout + typecheck.stderr).toBe('');
     expect(typecheck.code).toBe(0);
     const tests = await run(join(bin, 'vitest'), ['run', '--root', project]);
-    expect(tests.stdout).toMatch(/1 passed/);
+    // Vitest colours its summary even through a pipe.
+    const plain = tests.stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
+    expect(plain).toMatch(/Test Files\s+2 passed \(2\)/);
+    expect(plain).toMatch(/Tests\s+9 passed \(9\)/);
     expect(tests.code).toBe(0);
   }, 180_000);
 });

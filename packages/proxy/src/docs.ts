@@ -51,7 +51,8 @@ export function renderEndpointDocs(endpoint: ProxyEndpoint, cutoffIso: string | 
   for (const name of names) {
     const schema = properties[name] ?? {};
     const required = endpoint.required.includes(name);
-    const description = typeof schema.description === 'string' ? ` ${schema.description}` : '';
+    const text = typeof schema.description === 'string' ? schema.description.trim() : '';
+    const description = text ? ` ${/[.!?:]$/.test(text) ? text : `${text}.`}` : '';
     const example = name in endpoint.examples ? ` Example: ${JSON.stringify(endpoint.examples[name])}.` : '';
     const defaultValue = 'default' in schema ? ` Default: ${JSON.stringify(schema.default)}.` : '';
     lines.push(

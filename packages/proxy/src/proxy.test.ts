@@ -460,7 +460,7 @@ describe('docs for prompts', () => {
     expect(proxy.apiDirectory(['weather'])).not.toContain('news/');
     expect(proxy.endpointDirectory(['markets'])).toBe('markets/quotes/quote-symbol  GET   Quote');
     const docs = proxy.retrieveApiDocs(['weather/forecast/daily/daily', 'news', 'weather/forcast']);
-    expect(docs).toContain('- `city` (string, required, in path): City name Example: "Oslo".');
+    expect(docs).toContain('- `city` (string, required, in path): City name. Example: "Oslo".');
     expect(docs).toContain('- `units` ("metric" | "imperial", optional, in query): Example: "metric".');
     expect(docs).toContain('Example call: CALL_API("weather/forecast/daily/daily", {"city":"Oslo","days":2,"units":"metric"})');
     expect(docs).toContain('Entries dated after 2024-06-30 (by `list/date`) are withheld.');

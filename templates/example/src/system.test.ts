@@ -10,6 +10,7 @@ import {
   resolveSystemConfigPath,
 } from '@lllm/core';
 import { getPrompt, registerPromptDiscovery } from '@lllm/prompts';
+import { listProxies, registerProxyDiscovery } from '@lllm/proxy';
 import { expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -17,7 +18,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 it('two agents plan and answer with tools and structured output, on a scripted model', async () => {
   registerPromptDiscovery();
   registerAgentDiscovery();
-  await discover({ configFile: join(root, 'lllm.toml'), env: {}, strict: true });
+  registerProxyDiscovery();
+  const report = await discover({ configFile: join(root, 'lllm.toml'), env: {}, strict: true });
+  expect(report.warnings).toEqual([]);
+  expect(listProxies()).toEqual(['fmp', 'fred']);
   const config = { ...loadSystemConfig(resolveSystemConfigPath(root)), log_type: 'memory' };
   const offline = getAgentType(config.agent_type).offline?.('Compare Tokyo and Paris') ?? {};
   const system = await buildAgent(config, {
