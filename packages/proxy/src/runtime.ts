@@ -4,6 +4,7 @@ import {
   InvalidArgumentError,
   LllmError,
   REDACTED,
+  raceAbort,
   redactSecrets,
   redactString,
   registerSecret,
@@ -274,7 +275,7 @@ export class ProxyRuntime {
     const timedOut = () => timeout.aborted && !signal?.aborted;
     if (endpoint.handler) {
       try {
-        return await raceSignal(Promise.resolve(endpoint.handler(params, { signal: combined, endpoint })), combined);
+        return await raceAbort(endpoint.handler(params, { signal: combined, endpoint }), combined);
       } catch (error) {
         if (signal?.aborted) throw toAbortError(signal.reason);
         if (timedOut()) throw timeoutError(endpoint, definition.timeoutMs);
@@ -540,22 +541,4 @@ function hintFor(status: number, definition: ProxyDefinition): string {
   if ((status === 401 || status === 403) && definition.apiKey) return ` (check ${definition.apiKey.env})`;
   if (status === 429) return ' (rate limited: try again later)';
   return '';
-}
-
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
