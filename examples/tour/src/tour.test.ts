@@ -1,4 +1,6 @@
 // Each example against the local OpenAI wire server, through the real `openai` client.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createOpenAI } from '@lllm/openai';
 import { startWireServer, type WireServer } from '@lllm/test-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -99,4 +101,43 @@ describe('examples', () => {
     expect(result.reviews.map((review) => review.approved)).toEqual([false, true]);
     expect(bodies()[2]?.messages.at(-1)?.content).toContain('Revise it to fix: mention the solar panel.');
   });
+});
+
+describe('the provider comes from the environment', () => {
+  it('with only ANTHROPIC_API_KEY a script runs on the Anthropic Messages API (claude-haiku-4-5)', async () => {
+    server.enqueue('/v1/messages', {
+      json: {
+        id: 'msg_tour',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-haiku-4-5-20251001',
+        content: [{ type: 'text', text: '<answer>Canberra</answer>' }],
+        stop_reason: 'end_turn',
+        stop_sequence: null,
+        usage: { input_tokens: 20, output_tokens: 5 },
+      },
+    });
+    const env: Record<string, string> = {};
+    for (const [key, value] of Object.entries(process.env)) {
+      if (value !== undefined && !/^(OPENAI_|ANTHROPIC_|LLLM_)/.test(key)) env[key] = value;
+    }
+    Object.assign(env, { ANTHROPIC_API_KEY: 'sk-ant-tour-test-0000000000', ANTHROPIC_BASE_URL: server.anthropicBaseURL });
+    const script = fileURLToPath(new URL('./chat.ts', import.meta.url));
+    const output = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', script, 'Capital of Australia?'], { env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(output.stderr).toBe('');
+    expect(output.stdout.trim()).toBe('Canberra');
+    expect(output.code).toBe(0);
+    expect((server.requestsTo('/v1/messages')[0]?.body as { model: string }).model).toBe('claude-haiku-4-5');
+  }, 30_000);
 });
