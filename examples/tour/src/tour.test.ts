@@ -138,6 +138,6 @@ describe('the provider comes from the environment', () => {
     expect(output.stderr).toBe('');
     expect(output.stdout.trim()).toBe('Canberra');
     expect(output.code).toBe(0);
-    expect((server.requestsTo('/v1/messages')[0]?.body as { model: string }).model).toBe('claude-haiku-4-5');
+    expect((server.requestsTo('/v1/messages')[0]?.body as { model?: string } | undefined)?.model).toBe('claude-haiku-4-5');
   }, 30_000);
 });

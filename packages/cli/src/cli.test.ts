@@ -185,7 +185,7 @@ describe('lllm run', () => {
     server.enqueue('/v1/chat/completions', reply);
     const local = await lllm(['run', 'Capital of Italy?'], project, { OPENAI_BASE_URL: server.openaiBaseURL, LLLM_MODEL: 'llama-3.2-3b' });
     expect(local.code).toBe(0);
-    expect((server.requestsTo('/v1/chat/completions').at(-1)?.body as { model: string }).model).toBe('llama-3.2-3b');
+    expect((server.requestsTo('/v1/chat/completions').at(-1)?.body as { model?: string } | undefined)?.model).toBe('llama-3.2-3b');
     expect(local.stdout).toContain('(some models have no price card)');
     const yaml = join(project, 'config/default/default.yaml');
     writeFileSync(
