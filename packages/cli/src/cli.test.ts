@@ -95,7 +95,36 @@ describe('lllm run', () => {
     expect(replay.stdout).toContain(`Session ${session}`);
     expect(replay.stdout).toContain('→ lookup_population({"city":"Tokyo"})');
     expect(replay.stdout).toContain('planner: 1 replies');
-  }, 60_000);
+    const unknown = await lllm(['replay', 'no-such-session'], project);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain(`lllm: No logged session "no-such-session" in the sqlite store. Recent sessions: "${session}"`);
+    // The viewer: served on 127.0.0.1, lists the session, stops cleanly on SIGINT.
+    const viewer = spawn(process.execPath, ['--conditions=lllm-source', '--import', tsxLoader, join(here, 'bin-source.ts'), 'replay', '--serve'], {
+      cwd: project,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let seen = '';
+        const timer = setTimeout(() => reject(new Error(`no viewer URL in: ${seen}`)), 30_000);
+        viewer.stdout.on('data', (chunk: Buffer) => {
+          seen += chunk.toString();
+          const match = /Replay viewer: (http:\/\/127\.0\.0\.1:\d+\/?)/.exec(seen);
+          if (match?.[1]) {
+            clearTimeout(timer);
+            resolve(match[1]);
+          }
+        });
+      });
+      const sessions = await fetch(new URL('/api/sessions', url));
+      expect(sessions.status).toBe(200);
+      expect(await sessions.text()).toContain(session);
+    } finally {
+      const exited = new Promise<number | null>((resolve) => viewer.once('exit', (code) => resolve(code)));
+      viewer.kill('SIGINT');
+      expect(await exited).toBe(0);
+    }
+  }, 90_000);
 
   it('runs against a real OpenAI-compatible endpoint from OPENAI_BASE_URL (the local wire server)', async () => {
     const project = templateCopy('init_template');
@@ -411,7 +440,7 @@ export const broken = defineAgent({
 });
 
 describe('lllm create', () => {
-  it('copies a template with names replaced, refusing existing targets and escaping names', () => {
+  it('copies a template with names replaced, refusing existing targets and escaping names', async () => {
     const parent = temp();
     const created = createProject({ name: 'weather-bot', template: 'example', parent });
     expect(created.files).toBeGreaterThan(8);
@@ -436,7 +465,15 @@ describe('lllm create', () => {
     expect(() => createProject({ name: '../escape', parent })).toThrow('is not allowed');
     expect(() => createProject({ name: 'ok', template: '../../etc', parent })).toThrow('Unknown template');
     expect(() => createProject({ name: 'ok', template: 'nope', parent })).toThrow('Templates: example, init_template');
-  });
+    // Through the command: refusals are one line and exit 1, a missing name is usage (exit 2).
+    const again = await lllm(['create', '--name', 'weather-bot', '--template', 'example'], parent);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already exists: choose another name or remove it first.');
+    const escaping = await lllm(['create', '--name', '../escape'], parent);
+    expect(escaping.code).toBe(1);
+    expect(escaping.stderr).toContain('is not allowed');
+    expect((await lllm(['create'], parent)).code).toBe(2);
+  }, 60_000);
 
   it('end to end inside the workspace: generate, typecheck, run its test', async () => {
     const parent = join(repo, 'node_modules', '.cache', 'lllm-cli-tests');
