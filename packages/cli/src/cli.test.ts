@@ -99,10 +99,14 @@ describe('lllm run', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain(`lllm: No logged session "no-such-session" in the sqlite store. Recent sessions: "${session}"`);
     // The viewer: served on 127.0.0.1, lists the session, stops cleanly on SIGINT.
-    const viewer = spawn(process.execPath, ['--conditions=lllm-source', '--import', tsxLoader, join(here, 'bin-source.ts'), 'replay', '--serve'], {
-      cwd: project,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const viewer = spawn(
+      process.execPath,
+      ['--conditions=lllm-source', '--import', tsxLoader, join(here, 'bin-source.ts'), 'replay', '--serve'],
+      {
+        cwd: project,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let seen = '';
