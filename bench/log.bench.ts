@@ -90,32 +90,33 @@ const task = new Prompt({
   ],
 });
 const sqlite = new SqliteLogStore({ directory: join(folder, 'agent') });
-const plain = new Agent({ name: 'bench', systemPrompt: system, model: 'gpt-4o-mini', invoker: provider.chat() });
-const logged = new Agent({
-  name: 'bench',
-  systemPrompt: system,
-  model: 'gpt-4o-mini',
-  invoker: provider.chat(),
-  log: sqlite,
-  session: 'bench',
-});
+// One invoker for both agents: the two differ only in the log.
+const invoker = provider.chat();
+const plain = new Agent({ name: 'bench', systemPrompt: system, model: 'gpt-4o-mini', invoker });
+const logged = new Agent({ name: 'bench', systemPrompt: system, model: 'gpt-4o-mini', invoker, log: sqlite, session: 'bench' });
 async function run(agent: Agent): Promise<void> {
   const dialog = agent.initDialog();
   dialog.sendMessage(task);
   await agent.call(dialog);
 }
-async function time(agent: Agent, iterations: number): Promise<number> {
+// Blocks of a few calls, alternating plain-logged / logged-plain, so drift and load from other
+// processes hit both alike (long blocks of one agent, then the other, were swayed by both). A logged
+// block ends by handing its queued entries on (without waiting for the disk), so the work logging
+// does on this thread is timed in the logged block, not in the plain block after it.
+async function block(agent: Agent, calls: number): Promise<number> {
   const start = now();
-  for (let i = 0; i < iterations; i++) await run(agent);
-  return (now() - start) / iterations;
+  for (let i = 0; i < calls; i++) await run(agent);
+  if (agent === logged) void sqlite.flush();
+  return (now() - start) / calls;
 }
-await time(plain, 50);
-await time(logged, 50);
+for (let i = 0; i < 50; i++) {
+  await run(plain);
+  await run(logged);
+}
 const samples = { plain: [] as number[], logged: [] as number[] };
-for (let round = 0; round < 21; round++) {
-  const first = round % 2 === 0 ? 'plain' : 'logged';
-  for (const key of first === 'plain' ? (['plain', 'logged'] as const) : (['logged', 'plain'] as const))
-    samples[key].push(await time(key === 'plain' ? plain : logged, 20));
+for (let round = 0; round < 160; round++) {
+  for (const key of round % 2 === 0 ? (['plain', 'logged'] as const) : (['logged', 'plain'] as const))
+    samples[key].push(await block(key === 'plain' ? plain : logged, 5));
 }
 const a = median(samples.plain);
 const b = median(samples.logged);

@@ -11,9 +11,9 @@ import {
   type LogStore,
   nextLogSequence,
   type ReadQuery,
-  redactSecrets,
   type SessionQuery,
 } from '@lllm/core';
+import { type SerializedEntry, serializeEntry, storedJson } from './entry-json.js';
 
 /** Options of the JSONL store. */
 export interface JsonlLogStoreOptions {
@@ -25,6 +25,12 @@ export interface JsonlLogStoreOptions {
   readonly flushIntervalMs?: number;
   /** Told about skipped lines (a torn last line after a crash); default `console.warn`. */
   readonly onWarning?: (message: string) => void;
+}
+
+interface PendingLine {
+  readonly time: number;
+  readonly sequence: number;
+  readonly entry: SerializedEntry;
 }
 
 /** A session name as a file name: reversible, and never `.`, `..` or a path. */
@@ -47,7 +53,8 @@ export class JsonlLogStore implements LogStore {
   readonly root: string;
   readonly #flushIntervalMs: number;
   readonly #warn: (message: string) => void;
-  readonly #pending = new Map<string, string[]>();
+  /** Lines waiting to be appended, per file. */
+  readonly #pending = new Map<string, PendingLine[]>();
   #timer: NodeJS.Timeout | undefined;
   #error: unknown;
   #closed = false;
@@ -70,11 +77,11 @@ export class JsonlLogStore implements LogStore {
 
   write(collection: LogCollection, session: string, data: JsonObject): void {
     if (this.#closed) return;
-    const line = JSON.stringify({ time: Date.now(), sequence: nextLogSequence(), pid: process.pid, data: redactSecrets(data) });
+    const line: PendingLine = { time: Date.now(), sequence: nextLogSequence(), entry: serializeEntry(data) };
     const file = this.#file(collection, session);
-    const lines = this.#pending.get(file) ?? [];
-    lines.push(line);
-    this.#pending.set(file, lines);
+    const lines = this.#pending.get(file);
+    if (lines) lines.push(line);
+    else this.#pending.set(file, [line]);
     if (!this.#timer) {
       this.#timer = setTimeout(() => this.#flushNow(), this.#flushIntervalMs);
       this.#timer.unref();
@@ -89,8 +96,12 @@ export class JsonlLogStore implements LogStore {
     for (const [file, lines] of this.#pending) {
       try {
         mkdirSync(join(file, '..'), { recursive: true });
-        // One append per batch: whole lines, in order.
-        appendFileSync(file, `${lines.join('\n')}\n`);
+        // One append per batch: whole lines, in order. Same text as JSON.stringify({ time, sequence, pid, data }).
+        let text = '';
+        for (const line of lines) {
+          text += `{"time":${line.time},"sequence":${line.sequence},"pid":${process.pid},"data":${storedJson(line.entry)}}\n`;
+        }
+        appendFileSync(file, text);
         this.#pending.delete(file);
       } catch (error) {
         this.#error = error;

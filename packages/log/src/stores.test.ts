@@ -1,17 +1,23 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   Agent,
+  buildAgent,
   createLogStore,
   createScriptedInvoker,
+  defineAgent,
   type JsonObject,
   type LogCollection,
   type LogEntry,
+  type LogSessionInfo,
   type LogStore,
+  type LogStoreConfig,
+  loadSystemConfig,
   MemoryLogStore,
+  type ReadQuery,
   registerLogBackend,
 } from '@lllm/core';
 import { Prompt, tool } from '@lllm/prompts';
@@ -33,6 +39,7 @@ afterAll(() => {
 
 const stores: Record<string, (directory: string) => LogStore> = {
   sqlite: (directory) => new SqliteLogStore({ directory }),
+  'sqlite (no writer thread)': (directory) => new SqliteLogStore({ directory, writerThread: false }),
   jsonl: (directory) => new JsonlLogStore({ directory, onWarning: () => {} }),
 };
 
@@ -81,6 +88,14 @@ for (const [name, make] of Object.entries(stores)) {
       expect(await store.read('messages', 'run-a')).toEqual([]);
     });
 
+    it('logs an entry as it was when written, whatever happens to the object afterwards', async () => {
+      const data = { step: { text: 'as written' }, list: [1] };
+      store.write('messages', 'snapshot', data);
+      data.step.text = 'changed later';
+      data.list.push(2);
+      expect((await store.read('messages', 'snapshot'))[0]?.data).toEqual({ step: { text: 'as written' }, list: [1] });
+    });
+
     it('persists across reopening', async () => {
       store.write('messages', 'kept', { value: 'x' });
       await store.close();
@@ -124,6 +139,62 @@ describe('secrets never reach the bytes on disk', () => {
       expect(bytes).toContain('[REDACTED]');
     });
   }
+});
+
+describe('entries still queued when a process ends are saved', () => {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  for (const kind of ['sqlite', 'jsonl'] as const) {
+    for (const how of ['exit', 'end', 'throw'] as const) {
+      it(`${kind}: ${how === 'exit' ? 'process.exit()' : how === 'end' ? 'the event loop running dry' : 'an uncaught exception'}, no close()`, async () => {
+        const directory = tempDir();
+        const stderr = await new Promise<string>((resolve, reject) => {
+          const child = spawn(
+            process.execPath,
+            [
+              '--conditions=lllm-source',
+              '--import',
+              join(here, '../test/register-ts.mjs'),
+              '--disable-warning=ExperimentalWarning',
+              join(here, '../test/exit-child.ts'),
+              kind,
+              directory,
+              how,
+              '600',
+            ],
+            { stdio: ['ignore', 'ignore', 'pipe'] },
+          );
+          let output = '';
+          child.stderr.on('data', (chunk: Buffer) => {
+            output += chunk.toString();
+          });
+          child.on('error', reject);
+          child.on('exit', (code) =>
+            code === (how === 'throw' ? 1 : 0) ? resolve(output) : reject(new Error(`exit-child exited ${code}: ${output}`)),
+          );
+        });
+        if (how === 'throw') expect(stderr).toContain('planned crash after writing');
+        const store = kind === 'sqlite' ? new SqliteLogStore({ directory }) : new JsonlLogStore({ directory });
+        const entries = await store.read('messages', 'exit');
+        await store.close();
+        expect(entries.map((entry) => entry.data.i)).toEqual(Array.from({ length: 600 }, (_, i) => i));
+      }, 30_000);
+    }
+  }
+});
+
+describe('sqlite writer thread', () => {
+  it('when the thread cannot write, the store writes the rows itself, in order, and loses none', async () => {
+    const folder = join(tempDir(), 'gone');
+    const store = new SqliteLogStore({ path: join(folder, 'log.sqlite') });
+    // The store's own connection stays open on the (now unlinked) file; the writer thread, started by
+    // the first flush, opens the path and fails.
+    rmSync(folder, { recursive: true, force: true });
+    for (let i = 0; i < 300; i++) store.write('messages', 'fallback', { i });
+    await store.flush();
+    store.write('messages', 'fallback', { i: 300 });
+    expect((await store.read('messages', 'fallback')).map((entry) => entry.data.i)).toEqual(Array.from({ length: 301 }, (_, i) => i));
+    await store.close();
+  });
 });
 
 describe('jsonl specifics', () => {
@@ -236,5 +307,102 @@ describe('backends by name', () => {
       'tool',
       'assistant',
     ]);
+  });
+
+  it('a store defined only in this test is picked by `log_type` in a system config YAML and gets the run', async () => {
+    /** Keeps entries in memory and records what it was asked: implemented here, not taken from a package. */
+    class RecordingStore implements LogStore {
+      readonly type = 'recording-test';
+      readonly entries: LogEntry[] = [];
+      flushes = 0;
+      constructor(readonly config: LogStoreConfig) {}
+      write(collection: LogCollection, session: string, data: JsonObject): void {
+        this.entries.push({ collection, session, time: Date.now(), sequence: this.entries.length + 1, data: structuredClone(data) });
+      }
+      async read(collection: LogCollection, session: string, query: ReadQuery = {}): Promise<LogEntry[]> {
+        const found = this.entries.filter((entry) => entry.collection === collection && entry.session === session);
+        return query.limit === undefined ? found : found.slice(0, query.limit);
+      }
+      async sessions(): Promise<LogSessionInfo[]> {
+        const sessions = [...new Set(this.entries.map((entry) => entry.session))];
+        return sessions.map((session) => ({
+          session,
+          firstTime: 0,
+          lastTime: 0,
+          entries: this.entries.filter((entry) => entry.session === session).length,
+        }));
+      }
+      async deleteSession(session: string): Promise<void> {
+        this.entries.splice(0, this.entries.length, ...this.entries.filter((entry) => entry.session !== session));
+      }
+      async flush(): Promise<void> {
+        this.flushes += 1;
+      }
+      async close(): Promise<void> {}
+    }
+    const created: RecordingStore[] = [];
+    registerLogBackend('recording-test', (config) => {
+      const store = new RecordingStore(config);
+      created.push(store);
+      return store;
+    });
+
+    const root = tempDir();
+    mkdirSync(join(root, 'config', 'recorded'), { recursive: true });
+    const file = join(root, 'config', 'recorded', 'default.yaml');
+    writeFileSync(
+      file,
+      [
+        'name: recorded',
+        'log_type: recording-test',
+        'log_dir: run-logs',
+        'agent_type: recorded_solver',
+        'agent_configs:',
+        '  solver:',
+        '    model_name: scripted-model',
+        '    system_prompt_path: recorded/system',
+        '',
+      ].join('\n'),
+    );
+    const add = tool({ name: 'add', description: 'add one', parameters: z.object({ a: z.number() }), execute: ({ a }) => a + 1 });
+    const task = new Prompt({ path: 'recorded/task', prompt: 'Add one to {n}.', functions: [add] });
+    defineAgent({
+      agentType: 'recorded_solver',
+      agentGroup: ['solver'],
+      async run(input, { agents }) {
+        const solver = agents.solver as Agent;
+        const dialog = solver.initDialog();
+        dialog.sendMessage(task, { n: input });
+        return (await solver.call(dialog)).message.content;
+      },
+    });
+    const prompts: Record<string, Prompt> = { 'recorded/system': new Prompt({ path: 'recorded/system', prompt: 'You add.' }) };
+
+    const config = loadSystemConfig(file);
+    expect(config.log_type).toBe('recording-test');
+    const system = await buildAgent(config, {
+      promptLookup: (path) => prompts[path] as Prompt,
+      invokerFor: () => createScriptedInvoker([{ toolCalls: [{ name: 'add', arguments: { a: 1 } }] }, { content: 'It is 2.' }]),
+    });
+    const run = await system.run('1');
+
+    expect(run.result).toBe('It is 2.');
+    expect(created).toHaveLength(1);
+    const store = created[0] as RecordingStore;
+    expect(system.log).toBe(store);
+    expect(store.config).toEqual({ type: 'recording-test', directory: join(root, 'run-logs') });
+    expect(store.flushes).toBeGreaterThan(0);
+    const messages = await store.read('messages', run.session);
+    expect(messages.map((entry) => (entry.data.message as { role: string }).role)).toEqual([
+      'system',
+      'user',
+      'tool_call',
+      'tool',
+      'assistant',
+    ]);
+    expect(messages[3]?.data.message).toMatchObject({ role: 'tool', content: expect.stringContaining('2') });
+    const dialogs = await store.read('dialogs', run.session);
+    expect(dialogs.length).toBeGreaterThan(0);
+    expect(new Set(messages.map((entry) => entry.data.dialogId))).toEqual(new Set([dialogs[0]?.data.dialogId]));
   });
 });

@@ -1,0 +1,235 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+/** One row of the entries table (the writing process's pid is added when it is inserted). */
+export type Row = readonly [session: string, collection: string, time: number, sequence: number, data: string];
+
+/**
+ * Indexes into the shared state: the last batch committed, the last batch attempted, 1 once the
+ * thread cannot write, and a counter bumped (and notified) whenever one of those changes.
+ */
+const COMMITTED = 0;
+const ATTEMPTED = 1;
+const STOPPED = 2;
+const CHANGES = 3;
+
+// The thread's code: plain CommonJS run with `eval`, so it starts the same way from the TypeScript
+// sources (tests) and from dist, and needs nothing but better-sqlite3. A batch arrives as `meta`
+// (session, collection, time, sequence of each row) and `data` (their JSON, one per line). Rows of a
+// failed batch stay in `pending` and go first in the next attempt (the next batch, or an empty one
+// sent to retry), so order is kept. STOPPED tells a thread that is blocked waiting (an exiting
+// process) that no more batches will be attempted.
+const SOURCE = String.raw`'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const state = new Int32Array(workerData.state);
+function changed() {
+  Atomics.add(state, ${CHANGES}, 1);
+  Atomics.notify(state, ${CHANGES});
+}
+function stop() {
+  Atomics.store(state, ${STOPPED}, 1);
+  changed();
+}
+process.on('exit', stop);
+let db;
+let insertAll;
+try {
+  const Database = require(workerData.driver);
+  db = new Database(workerData.path);
+  db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
+  db.pragma('synchronous = NORMAL');
+  const insert = db.prepare('INSERT INTO entries (session, collection, time, sequence, pid, data) VALUES (?, ?, ?, ?, ?, ?)');
+  insertAll = db.transaction((rows) => {
+    for (const row of rows) insert.run(row[0], row[1], row[2], row[3], process.pid, row[4]);
+  });
+} catch (error) {
+  stop();
+  throw error;
+}
+let pending = [];
+parentPort.on('message', (message) => {
+  if (message === 'close') {
+    db.close();
+    parentPort.close();
+    return;
+  }
+  const data = message.data.split('\n');
+  for (let i = 0; i < message.meta.length / 4; i++) {
+    pending.push([message.meta[4 * i], message.meta[4 * i + 1], message.meta[4 * i + 2], message.meta[4 * i + 3], data[i]]);
+  }
+  let error;
+  try {
+    if (pending.length > 0) insertAll(pending);
+    pending = [];
+    Atomics.store(state, ${COMMITTED}, message.id);
+  } catch (caught) {
+    error = { message: String((caught && caught.message) || caught), code: caught && caught.code };
+  }
+  Atomics.store(state, ${ATTEMPTED}, message.id);
+  changed();
+  parentPort.postMessage({ id: message.id, error });
+});
+`;
+
+interface Ack {
+  readonly id: number;
+  readonly error?: { readonly message: string; readonly code?: string };
+}
+
+/** What the writer needs from its store. */
+export interface SqliteWriterOptions {
+  readonly path: string;
+  readonly busyTimeoutMs: number;
+  /** The thread stopped unexpectedly: these rows (in order) were not committed and must be written another way. */
+  readonly onStop: (uncommitted: Row[]) => void;
+}
+
+/**
+ * Inserts rows into a SQLite log from a worker thread with its own connection, so the inserts,
+ * commits and checkpoints (better-sqlite3 is synchronous) never hold up the thread that writes log
+ * entries. Batches are committed in the order they are posted. `waitSync` lets a process that is
+ * exiting wait for the thread to finish, so entries survive `process.exit()` as before.
+ */
+export class SqliteWriter {
+  readonly #worker: Worker;
+  readonly #state = new Int32Array(new SharedArrayBuffer(16));
+  readonly #busyTimeoutMs: number;
+  readonly #onStop: (uncommitted: Row[]) => void;
+  /** Batches posted and not known to be committed, by id, in order. */
+  readonly #inFlight = new Map<number, Row[]>();
+  #waiters: { readonly id: number; readonly resolve: () => void }[] = [];
+  #posted = 0;
+  #acked = 0;
+  /** The last attempt failed: its rows wait in the thread for a retry. */
+  #failing = false;
+  #error: Error | undefined;
+  #stopped = false;
+
+  constructor(options: SqliteWriterOptions) {
+    this.#busyTimeoutMs = options.busyTimeoutMs;
+    this.#onStop = options.onStop;
+    this.#worker = new Worker(SOURCE, {
+      eval: true,
+      workerData: {
+        driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+        path: options.path,
+        busyTimeoutMs: options.busyTimeoutMs,
+        state: this.#state.buffer,
+      },
+      // The thread needs none of the process's flags (a test runner's loader hooks, for one).
+      execArgv: [],
+    });
+    this.#worker.unref();
+    this.#worker.on('message', (ack: Ack) => this.#onAck(ack));
+    // A thread that fails (it cannot start, say) hands its rows back on 'exit' and the store writes
+    // them itself: nothing is lost, so there is no write error to report.
+    this.#worker.on('error', () => {});
+    this.#worker.on('exit', () => this.#onExit());
+  }
+
+  /** False once the thread has stopped (closed, or failed). */
+  get running(): boolean {
+    return !this.#stopped;
+  }
+
+  /** Queue rows for the thread (an empty list retries a failed batch). */
+  post(rows: Row[]): void {
+    if (this.#stopped) throw new Error('The SQLite writer thread has stopped.');
+    if (rows.length === 0 && !this.#failing) return;
+    const id = ++this.#posted;
+    this.#inFlight.set(id, rows);
+    // Cloning one string and a flat list costs the posting thread far less than a list of rows.
+    // Serialized JSON never holds a raw newline, so it separates the rows' data.
+    const meta: (string | number)[] = [];
+    for (const row of rows) meta.push(row[0], row[1], row[2], row[3]);
+    this.#worker.postMessage({ id, meta, data: rows.map((row) => row[4]).join('\n') });
+  }
+
+  /** Resolves when every posted batch has been attempted (a failed one is retried first). */
+  async settle(): Promise<void> {
+    if (this.#failing) this.post([]);
+    if (this.#stopped || this.#acked >= this.#posted) return;
+    await new Promise<void>((resolve) => {
+      this.#waiters.push({ id: this.#posted, resolve });
+      // Keep the process alive while someone awaits the thread.
+      this.#worker.ref();
+    });
+  }
+
+  /** The failure of the last attempt, once (for `flush()` to report). */
+  takeError(): Error | undefined {
+    const error = this.#error;
+    this.#error = undefined;
+    return error;
+  }
+
+  /**
+   * Block until every posted batch has been attempted, for a process that is exiting (no event loop
+   * turns are left to receive acknowledgements). Gives up after the busy timeout and a margin. When
+   * the thread turns out to have stopped, returns the rows it did not commit, oldest first, for the
+   * caller to write another way.
+   */
+  waitSync(): Row[] {
+    if (this.#stopped) return [];
+    if (this.#failing) this.post([]);
+    const deadline = Date.now() + this.#busyTimeoutMs + 5000;
+    for (;;) {
+      // Read the counter first: a change after this read ends the wait at once.
+      const changes = Atomics.load(this.#state, CHANGES);
+      if (Atomics.load(this.#state, ATTEMPTED) >= this.#posted) return [];
+      if (Atomics.load(this.#state, STOPPED) === 1) return this.#handBack();
+      const left = deadline - Date.now();
+      if (left <= 0) return [];
+      Atomics.wait(this.#state, CHANGES, changes, left);
+    }
+  }
+
+  /** Finish the posted batches, then stop the thread and close its connection. */
+  async close(): Promise<void> {
+    await this.settle();
+    if (this.#stopped) return;
+    this.#stopped = true;
+    const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
+    this.#worker.postMessage('close');
+    this.#worker.ref();
+    await exited;
+  }
+
+  #onAck(ack: Ack): void {
+    this.#acked = Math.max(this.#acked, ack.id);
+    if (ack.error) {
+      this.#failing = true;
+      this.#error = Object.assign(new Error(ack.error.message), ack.error.code ? { code: ack.error.code } : {});
+    } else {
+      this.#failing = false;
+      for (const id of this.#inFlight.keys()) {
+        if (id > ack.id) break;
+        this.#inFlight.delete(id);
+      }
+    }
+    this.#release();
+  }
+
+  #onExit(): void {
+    if (!this.#stopped) this.#onStop(this.#handBack());
+    this.#acked = this.#posted;
+    this.#release();
+  }
+
+  /** Stop using the thread; the rows it did not commit, oldest first. */
+  #handBack(): Row[] {
+    this.#stopped = true;
+    const committed = Atomics.load(this.#state, COMMITTED);
+    const uncommitted: Row[] = [];
+    for (const [id, rows] of this.#inFlight) if (id > committed) uncommitted.push(...rows);
+    this.#inFlight.clear();
+    return uncommitted;
+  }
+
+  #release(): void {
+    const ready = this.#waiters.filter((waiter) => waiter.id <= this.#acked);
+    this.#waiters = this.#waiters.filter((waiter) => waiter.id > this.#acked);
+    if (this.#waiters.length === 0) this.#worker.unref();
+    for (const waiter of ready) waiter.resolve();
+  }
+}
