@@ -1,6 +1,4 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AbortError, ConfigError, ConsoleStream, NotFoundError } from '@lllm/core';
@@ -11,7 +9,7 @@ import { defineProxy, endpointKey, type ProxyDefinition } from './define.js';
 import { ProxyError } from './errors.js';
 import { getProxy, listProxies, registerProxy, unregisterProxy } from './registry.js';
 import { ProxyRuntime } from './runtime.js';
-import { startTestApi, type TestApi } from './test-api.js';
+import { freePort, startTestApi, type TestApi } from './test-api.js';
 
 const KEY = 'wx-secret-key-7f3a9c1e55d2';
 let api: TestApi;
@@ -113,15 +111,6 @@ afterEach(() => {
 
 const runtime = (options: ConstructorParameters<typeof ProxyRuntime>[0] = {}) =>
   new ProxyRuntime({ activate: [weather, news, markets], env, ...options });
-
-/** A port nothing listens on: bound, then released. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function failure(promise: Promise<unknown>): Promise<ProxyError> {
   try {

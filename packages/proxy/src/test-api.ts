@@ -104,3 +104,12 @@ export async function startTestApi(): Promise<TestApi> {
     });
   return { url, requests, close, [Symbol.asyncDispose]: close };
 }
+
+/** A port nothing listens on: bound, then released. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -16,6 +16,7 @@ import { Prompt } from '@lllm/prompts';
 import { startWireServer, type WireServer } from '@lllm/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProxyError } from '../errors.js';
+import { freePort } from '../test-api.js';
 import { connectMcp, type McpConnection, type McpConnectOptions } from './connection.js';
 import { formatMcpResult } from './format.js';
 import { connectMcpServers } from './servers.js';
@@ -46,14 +47,6 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
