@@ -74,7 +74,7 @@ const ask = (requireApproval: 'always' | 'never' = 'always', extra: Partial<Cons
   new Prompt({
     path: 'mcp/ask',
     prompt: 'Which transports does the MCP spec support? Answer in <answer></answer>.',
-    mcpServers: [{ label: 'deepwiki', url: 'https://mcp.deepwiki.com/mcp', requireApproval }],
+    mcpServers: [{ label: 'deepwiki', url: 'https://mcp.example.com/mcp', requireApproval }],
     requiredXmlTags: ['answer'],
     ...extra,
   });
@@ -124,7 +124,7 @@ describe('hosted MCP approvals', () => {
     const [first, second] = bodies();
     expect(bodies()).toHaveLength(2);
     expect(first?.tools).toEqual([
-      { type: 'mcp', server_label: 'deepwiki', server_url: 'https://mcp.deepwiki.com/mcp', require_approval: 'always' },
+      { type: 'mcp', server_label: 'deepwiki', server_url: 'https://mcp.example.com/mcp', require_approval: 'always' },
     ]);
     expect(second?.tools).toEqual(first?.tools);
     // Stateless continuation: the same input, then the reply's items, then the answer.
@@ -204,7 +204,7 @@ describe('hosted MCP approvals', () => {
       tools: [],
       modelArgs: {},
       hostedTools: {
-        mcpServers: [{ label: 'deepwiki', url: 'https://mcp.deepwiki.com/mcp', requireApproval: 'always' }],
+        mcpServers: [{ label: 'deepwiki', url: 'https://mcp.example.com/mcp', requireApproval: 'always' }],
         webSearch: false,
       },
     };
