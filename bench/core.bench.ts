@@ -1,6 +1,7 @@
 // Core benchmarks: the state machine's own overhead per round, fork+append cost as dialogs grow,
 // and a 1,000-round tool loop. Every figure is a ratio against a baseline measured in this run.
-import { Agent, createScriptedInvoker, Dialog, type InvokeRequest, type Invoker, Message } from '@lllm/core';
+import { Agent, Dialog, type InvokeRequest, type Invoker, Message } from '@lllm/core';
+import { createScriptedInvoker } from '@lllm/core/testing';
 import { Prompt, tool } from '@lllm/prompts';
 import { z } from 'zod';
 

@@ -1,7 +1,8 @@
 // One agent call, end to end, on a SCRIPTED model (no API key needed): the replies below are
 // fixed, so you can watch the state machine handle a bad reply, a tool loop and structured output.
 import { fileURLToPath } from 'node:url';
-import { Agent, ConsoleStream, createScriptedInvoker, MemoryLogStore, registerModelCard, type StreamOutput } from '@lllm/core';
+import { Agent, ConsoleStream, MemoryLogStore, registerModelCard, type StreamOutput } from '@lllm/core';
+import { createScriptedInvoker } from '@lllm/core/testing';
 import { Prompt, tool } from '@lllm/prompts';
 import { z } from 'zod';
 

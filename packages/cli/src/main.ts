@@ -3,7 +3,6 @@ import {
   buildAgent,
   ConsoleStream,
   createLogStore,
-  createScriptedInvoker,
   getAgentType,
   LllmError,
   listAgentTypes,
@@ -11,6 +10,7 @@ import {
   newSessionName,
   redactString,
 } from '@lllm/core';
+import { createScriptedInvoker } from '@lllm/core/testing';
 import { ReplaySession, renderTranscript, serveReplayViewer } from '@lllm/log';
 import { findPrompt, getPrompt, listPrompts, promptSource } from '@lllm/prompts';
 import { getProxy, listProxies, ProxyRuntime, proxySource } from '@lllm/proxy';

@@ -89,7 +89,7 @@ export type {
   TokenLogprob,
   Usage,
 } from './message.js';
-export { deepEqual, deepFreeze, FunctionCall, Message, ROLES } from './message.js';
+export { FunctionCall, Message, ROLES } from './message.js';
 export type { Cost, ModelArgumentRules, ModelCard, ModelFeatures, ModelPricing } from './model-card.js';
 export {
   assertModelArguments,
@@ -118,8 +118,6 @@ export type {
 export { knownSecrets, REDACTED, redactSecrets, redactString, registerSecret } from './redact.js';
 export type { BackoffOptions } from './retry.js';
 export { backoffDelay, parseRetryAfter, raceAbort, sleep } from './retry.js';
-export type { ScriptedInvoker, ScriptedReply, ScriptedToolCall, ScriptStep } from './scripted-invoker.js';
-export { createScriptedInvoker, scriptedHttpError } from './scripted-invoker.js';
 export type {
   ConsoleStreamOptions,
   ProgressHandle,
@@ -129,4 +127,3 @@ export type {
   StreamOutput,
 } from './stream.js';
 export { ConsoleStream, createSilentStream } from './stream.js';
-export { closestMatches, editDistance, safeName, truncate } from './strings.js';

@@ -1,14 +1,5 @@
-import {
-  type Cost,
-  costOf,
-  type DialogBranch,
-  type LogStore,
-  Message,
-  type MessageJSON,
-  NotFoundError,
-  sumCosts,
-  truncate,
-} from '@lllm/core';
+import { type Cost, costOf, type DialogBranch, type LogStore, Message, type MessageJSON, NotFoundError, sumCosts } from '@lllm/core';
+import { truncate } from '@lllm/core/utils';
 
 /** One logged message of a dialog. */
 export interface ReplayMessage {

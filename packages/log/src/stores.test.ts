@@ -7,7 +7,6 @@ import {
   Agent,
   buildAgent,
   createLogStore,
-  createScriptedInvoker,
   defineAgent,
   type JsonObject,
   type LogCollection,
@@ -20,6 +19,7 @@ import {
   type ReadQuery,
   registerLogBackend,
 } from '@lllm/core';
+import { createScriptedInvoker } from '@lllm/core/testing';
 import { Prompt, tool } from '@lllm/prompts';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';

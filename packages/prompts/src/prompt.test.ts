@@ -1,4 +1,5 @@
-import { Agent, createScriptedInvoker, ParseError, TemplateError } from '@lllm/core';
+import { Agent, ParseError, TemplateError } from '@lllm/core';
+import { createScriptedInvoker } from '@lllm/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { registerPromptsFromModule } from './discovery.js';

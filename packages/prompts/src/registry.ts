@@ -1,5 +1,6 @@
 import type { PromptLike } from '@lllm/core';
-import { ConfigError, closestMatches, NotFoundError } from '@lllm/core';
+import { ConfigError, NotFoundError } from '@lllm/core';
+import { closestMatches } from '@lllm/core/utils';
 
 const registry = new Map<string, PromptLike>();
 

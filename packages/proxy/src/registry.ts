@@ -1,4 +1,5 @@
-import { ConfigError, closestMatches, type DiscoveredModuleInfo, NotFoundError, registerDiscoverySection } from '@lllm/core';
+import { ConfigError, type DiscoveredModuleInfo, NotFoundError, registerDiscoverySection } from '@lllm/core';
+import { closestMatches } from '@lllm/core/utils';
 import { ProxyDefinition } from './define.js';
 
 const proxies = new Map<string, { definition: ProxyDefinition; source: string | undefined }>();

@@ -1,6 +1,5 @@
 import {
   AbortError,
-  closestMatches,
   InvalidArgumentError,
   LllmError,
   REDACTED,
@@ -11,8 +10,8 @@ import {
   type Stream,
   throwIfAborted,
   toAbortError,
-  truncate,
 } from '@lllm/core';
+import { closestMatches, truncate } from '@lllm/core/utils';
 import { ProxyCache, type ProxyCacheOptions } from './cache.js';
 import { applyCutoff, type Cutoff, parseCutoff, removeKeyPath } from './cutoff.js';
 import { ProxyDefinition, type ProxyEndpoint } from './define.js';

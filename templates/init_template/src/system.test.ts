@@ -1,14 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  buildAgent,
-  createScriptedInvoker,
-  discover,
-  getAgentType,
-  loadSystemConfig,
-  registerAgentDiscovery,
-  resolveSystemConfigPath,
-} from '@lllm/core';
+import { buildAgent, discover, getAgentType, loadSystemConfig, registerAgentDiscovery, resolveSystemConfigPath } from '@lllm/core';
+import { createScriptedInvoker } from '@lllm/core/testing';
 import { getPrompt, registerPromptDiscovery } from '@lllm/prompts';
 import { listProxies, registerProxyDiscovery } from '@lllm/proxy';
 import { expect, it } from 'vitest';

@@ -1,7 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import {
   ConfigError,
-  closestMatches,
   type JsonSchema,
   raceAbort,
   registerSecret,
@@ -10,6 +9,7 @@ import {
   toAbortError,
   type ValidationResult,
 } from '@lllm/core';
+import { closestMatches } from '@lllm/core/utils';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';

@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
-import { AbortError, closestMatches, InvalidArgumentError, LllmError, redactString } from '@lllm/core';
+import { AbortError, InvalidArgumentError, LllmError, redactString } from '@lllm/core';
+import { closestMatches } from '@lllm/core/utils';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { CallToolRequestSchema, CallToolResult, ListToolsRequestSchema, Tool } from '@modelcontextprotocol/sdk/types.js';

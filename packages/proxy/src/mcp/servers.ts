@@ -1,4 +1,5 @@
-import { ConfigError, closestMatches, NotFoundError, type ToolLike, toAbortError } from '@lllm/core';
+import { ConfigError, NotFoundError, type ToolLike, toAbortError } from '@lllm/core';
+import { closestMatches } from '@lllm/core/utils';
 import type { ProxyDefinition } from '../define.js';
 import { connectMcp, type McpAsToolsOptions, type McpConnection, type McpConnectOptions } from './connection.js';
 

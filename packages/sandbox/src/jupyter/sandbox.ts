@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { KernelManager, SessionManager } from '@jupyterlab/services';
-import { ConfigError, closestMatches, InvalidArgumentError, NotFoundError } from '@lllm/core';
+import { ConfigError, InvalidArgumentError, NotFoundError } from '@lllm/core';
+import { closestMatches } from '@lllm/core/utils';
 import { SandboxError } from '../errors.js';
 import { readNotebookFile, writeFileAtomic } from './notebook.js';
 import {
