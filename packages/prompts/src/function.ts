@@ -1,7 +1,7 @@
 import type { JsonSchema, ToolContext, ToolLike, ValidationResult } from '@lllm/core';
 import { InvalidArgumentError } from '@lllm/core';
-import type { ZodType, z } from 'zod';
-import { assertObjectSchema, isZodSchema, validateWithZod, zodToJsonSchema } from './schema.js';
+import type { ZodType, z } from 'zod/v4';
+import { assertNotZod3, assertObjectSchema, isZodSchema, validateWithZod, zodToJsonSchema } from './schema.js';
 
 const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
@@ -46,6 +46,7 @@ export class Function<TArgs = Record<string, unknown>> implements ToolLike {
     }
     this.name = definition.name;
     this.description = definition.description;
+    assertNotZod3(definition.parameters, `The parameters of tool "${this.name}"`, 'parameters');
     this.#zod = isZodSchema(definition.parameters) ? (definition.parameters as ZodType<TArgs>) : undefined;
     this.parameters = this.#zod ? zodToJsonSchema(this.#zod, 'input') : { ...(definition.parameters as JsonSchema) };
     assertObjectSchema(this.parameters, `The parameters of tool "${this.name}"`);

@@ -1,8 +1,8 @@
 import type { ComputerUseConfig, HostedMcpServer, HostedTools, OutputFormat, PromptLike, ToolLike } from '@lllm/core';
 import { InvalidArgumentError, ParseError, TemplateError } from '@lllm/core';
-import type { ZodType, z } from 'zod';
+import type { ZodType, z } from 'zod/v4';
 import { decodeJsonReply, defaultParse, type ParsedReply, type TagSpec } from './parser.js';
-import { isStrictCompatible, validateWithZod, zodToJsonSchema } from './schema.js';
+import { assertNotZod3, isStrictCompatible, validateWithZod, zodToJsonSchema } from './schema.js';
 import { type CompiledTemplate, compileTemplate, renderTemplate } from './template.js';
 
 const PROMPT_BRAND = Symbol.for('lllm.prompt');
@@ -115,6 +115,7 @@ export class Prompt<TParsed = ParsedReply> implements PromptLike {
       requiredXmlTags: [...(definition.requiredXmlTags ?? [])],
       requiredMdTags: [...(definition.requiredMdTags ?? [])],
     });
+    assertNotZod3(definition.format, `The format of prompt "${definition.path}"`, 'format');
     this.formatSchema = definition.format;
     this.format = definition.format ? buildFormat(definition.format, definition.formatName ?? definition.path) : undefined;
     this.exceptionPrompt = definition.exceptionPrompt ?? DEFAULT_EXCEPTION_PROMPT;

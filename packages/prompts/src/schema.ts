@@ -1,6 +1,19 @@
 import type { JsonSchema, ValidationResult } from '@lllm/core';
 import { InvalidArgumentError } from '@lllm/core';
-import { type ZodType, z } from 'zod';
+import { type ZodType, z } from 'zod/v4';
+
+/**
+ * Refuse a zod 3 schema (from `zod` 3.x, or `zod/v3`): it has `_def` and `safeParse` but no `_zod`,
+ * and would otherwise be read as a plain JSON schema and fail with a misleading message.
+ */
+export function assertNotZod3(value: unknown, what: string, argument: string): void {
+  if (typeof value !== 'object' || value === null || '_zod' in value || !('_def' in value)) return;
+  if (typeof (value as { safeParse?: unknown }).safeParse !== 'function') return;
+  throw new InvalidArgumentError(
+    `${what} is a zod 3 schema; LLLM needs zod 4 schemas. With zod 3.25 write \`import { z } from 'zod/v4'\`, or upgrade to zod 4 (\`import { z } from 'zod'\`).`,
+    { argument },
+  );
+}
 
 /** Whether a value is a zod schema. */
 export function isZodSchema(value: unknown): value is ZodType {

@@ -1,5 +1,5 @@
 import { ConfigError, type JsonSchema, type ValidationResult } from '@lllm/core';
-import { type ZodObject, z } from 'zod';
+import { type ZodObject, z } from 'zod/v4';
 import { parseDateFormat } from './cutoff.js';
 
 /** HTTP methods an endpoint may use. */

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { ConfigError } from '../errors.js';
 import { checkModelArguments, findModelCard } from '../model-card.js';
 

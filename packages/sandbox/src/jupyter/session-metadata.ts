@@ -1,5 +1,5 @@
 import { ConfigError, InvalidArgumentError } from '@lllm/core';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 
 /** The saved description of a notebook session: enough to rebuild it exactly. */
 export interface SessionMetadataJSON {

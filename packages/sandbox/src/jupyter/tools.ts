@@ -1,5 +1,5 @@
 import { type JsonSchema, redactString, type ToolContext, type ToolLike, type ValidationResult } from '@lllm/core';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { clip, formatOutputs } from './outputs.js';
 import type { CellRunResult, JupyterSession, RunAllResult } from './session.js';
 
