@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.js';
+import { processRegistry } from './process-registry.js';
 
 /** Where a discovered module came from. */
 export interface DiscoveredModuleInfo {
@@ -15,7 +16,7 @@ export interface DiscoveredModuleInfo {
 /** Receives the exports of every module discovery imports for a section. */
 export type DiscoverySectionHandler = (exports: Readonly<Record<string, unknown>>, info: DiscoveredModuleInfo) => void | Promise<void>;
 
-const sections = new Map<string, DiscoverySectionHandler>();
+const sections = () => processRegistry('discovery-sections', () => new Map<string, DiscoverySectionHandler>());
 
 /**
  * Make `[name] folders = [...]` in `lllm.toml` meaningful: discovery imports every module in those
@@ -26,15 +27,15 @@ export function registerDiscoverySection(name: string, handler: DiscoverySection
   if (!/^[a-z][a-z0-9_-]*$/i.test(name)) {
     throw new ConfigError(`Discovery section name "${name}" is not valid: use letters, digits, "-" and "_", starting with a letter.`);
   }
-  sections.set(name, handler);
+  sections().set(name, handler);
 }
 
 /** The handler of a section, if one is registered. */
 export function getDiscoverySection(name: string): DiscoverySectionHandler | undefined {
-  return sections.get(name);
+  return sections().get(name);
 }
 
 /** Registered section names. */
 export function listDiscoverySections(): string[] {
-  return [...sections.keys()];
+  return [...sections().keys()];
 }

@@ -104,6 +104,7 @@ export {
   sumCosts,
   ZERO_COST,
 } from './model-card.js';
+export { IncompatibleCoreError, loadedCoreCopies, processRegistry } from './process-registry.js';
 export type {
   ComputerUseConfig,
   HostedMcpServer,

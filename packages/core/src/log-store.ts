@@ -1,4 +1,5 @@
 import { ConfigError, NotFoundError } from './errors.js';
+import { processRegistry } from './process-registry.js';
 import { redactSecrets } from './redact.js';
 import { closestMatches } from './strings.js';
 
@@ -92,17 +93,17 @@ export function registerLogBackend(type: string, factory: LogStoreFactory): void
   if (!/^[a-z][a-z0-9_-]*$/i.test(type)) {
     throw new ConfigError(`Log backend name "${type}" is not valid: use letters, digits, "-" and "_", starting with a letter.`);
   }
-  backends.set(type, factory);
+  backends().set(type, factory);
 }
 
 /** The registered backend names. */
 export function listLogBackends(): string[] {
-  return [...backends.keys()];
+  return [...backends().keys()];
 }
 
 /** Create the store named by `config.type`. An unknown type lists the registered ones. */
 export async function createLogStore(config: LogStoreConfig): Promise<LogStore> {
-  const factory = backends.get(config.type);
+  const factory = backends().get(config.type);
   if (!factory) {
     const known = listLogBackends();
     const suggestions = closestMatches(config.type, known);
@@ -211,7 +212,12 @@ export function filterSessions(list: readonly LogSessionInfo[], query: SessionQu
 }
 
 // Core's own backends; packages add theirs with registerLogBackend (e.g. @lllm/log's sqlite, jsonl).
-const backends = new Map<string, LogStoreFactory>([
-  ['none', () => new NoopLogStore()],
-  ['memory', () => new MemoryLogStore()],
-]);
+const backends = () =>
+  processRegistry(
+    'log-backends',
+    () =>
+      new Map<string, LogStoreFactory>([
+        ['none', () => new NoopLogStore()],
+        ['memory', () => new MemoryLogStore()],
+      ]),
+  );

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, NotFoundError } from './errors.js';
 import type { Usage } from './message.js';
+import { processRegistry } from './process-registry.js';
 import { closestMatches } from './strings.js';
 
 /** What a model can do. Invokers consult these before sending a feature the model lacks. */
@@ -67,13 +68,12 @@ export interface ModelCard {
   readonly knowledgeCutoff?: string;
 }
 
-const cards = new Map<string, ModelCard>();
-const aliases = new Map<string, string>();
+const registry = () => processRegistry('model-cards', () => ({ cards: new Map<string, ModelCard>(), aliases: new Map<string, string>() }));
 
 /** Add (or replace) a model card; its snapshots resolve to it too. */
 export function registerModelCard(card: ModelCard): void {
-  cards.set(card.name, Object.freeze({ ...card }));
-  for (const snapshot of card.snapshots ?? []) aliases.set(snapshot, card.name);
+  registry().cards.set(card.name, Object.freeze({ ...card }));
+  for (const snapshot of card.snapshots ?? []) registry().aliases.set(snapshot, card.name);
 }
 
 /** Register several cards at once. */
@@ -87,10 +87,10 @@ export function registerModelCards(list: readonly ModelCard[]): void {
  */
 export function findModelCard(name: string | undefined): ModelCard | undefined {
   if (!name) return undefined;
-  const direct = cards.get(name) ?? cards.get(aliases.get(name) ?? '');
+  const direct = registry().cards.get(name) ?? registry().cards.get(registry().aliases.get(name) ?? '');
   if (direct) return direct;
   const undated = name.replace(/-\d{4}-\d{2}-\d{2}$/, '').replace(/-\d{8}$/, '');
-  if (undated !== name) return cards.get(undated) ?? cards.get(aliases.get(undated) ?? '');
+  if (undated !== name) return registry().cards.get(undated) ?? registry().cards.get(registry().aliases.get(undated) ?? '');
   return undefined;
 }
 
@@ -98,7 +98,7 @@ export function findModelCard(name: string | undefined): ModelCard | undefined {
 export function getModelCard(name: string): ModelCard {
   const card = findModelCard(name);
   if (card) return card;
-  const known = [...cards.keys(), ...aliases.keys()];
+  const known = [...registry().cards.keys(), ...registry().aliases.keys()];
   const suggestions = closestMatches(name, known);
   throw new NotFoundError(
     `No model card for "${name}".${suggestions.length ? ` Did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}?` : ''} Register one with registerModelCard({ name: "${name}", … }).`,
@@ -108,7 +108,7 @@ export function getModelCard(name: string): ModelCard {
 
 /** All registered cards. */
 export function listModelCards(): ModelCard[] {
-  return [...cards.values()];
+  return [...registry().cards.values()];
 }
 
 /** A price breakdown in US dollars. `known` is false when the model or its usage is unknown. */

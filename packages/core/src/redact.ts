@@ -1,3 +1,5 @@
+import { processRegistry } from './process-registry.js';
+
 /** What replaces a secret. */
 export const REDACTED = '[REDACTED]';
 
@@ -12,14 +14,14 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   /\bgh[pousr]_[A-Za-z0-9]{30,}/g,
 ];
 
-const extraSecrets = new Set<string>();
+const extraSecrets = () => processRegistry('secrets', () => new Set<string>());
 
 /**
  * Treat `value` as a secret everywhere LLLM writes (logs, caches, error messages). Values shorter
  * than 8 characters are ignored: they would redact ordinary words.
  */
 export function registerSecret(value: string | undefined): void {
-  if (value && value.length >= 8) extraSecrets.add(value);
+  if (value && value.length >= 8) extraSecrets().add(value);
 }
 
 function environmentSecrets(): string[] {
@@ -60,9 +62,9 @@ let cached: { at: number; registered: number; list: string[] } | undefined;
  */
 export function knownSecrets(): string[] {
   const at = Date.now();
-  if (cached && cached.registered === extraSecrets.size && at - cached.at < 1000) return cached.list;
-  const list = [...new Set([...extraSecrets, ...environmentSecrets()])].sort((a, b) => b.length - a.length);
-  cached = { at, registered: extraSecrets.size, list };
+  if (cached && cached.registered === extraSecrets().size && at - cached.at < 1000) return cached.list;
+  const list = [...new Set([...extraSecrets(), ...environmentSecrets()])].sort((a, b) => b.length - a.length);
+  cached = { at, registered: extraSecrets().size, list };
   return list;
 }
 

@@ -1,4 +1,4 @@
-import { type DiscoveredModuleInfo, registerDiscoverySection } from '@lllm/core';
+import { type DiscoveredModuleInfo, processRegistry, registerDiscoverySection } from '@lllm/core';
 import { Prompt } from './prompt.js';
 import { registerPrompt } from './registry.js';
 
@@ -29,11 +29,11 @@ function namespaced<T>(prompt: Prompt<T>, path: string): Prompt<T> {
   return copy;
 }
 
-const sources = new Map<string, string>();
+const sources = () => processRegistry('prompt-sources', () => new Map<string, string>());
 
 /** The file discovery registered the prompt at `path` from, if it came from discovery. */
 export function promptSource(path: string): string | undefined {
-  return sources.get(path);
+  return sources().get(path);
 }
 
 /** Handle one discovered module: register every `Prompt` it exports. Returns the registered paths. */
@@ -48,7 +48,7 @@ export function registerPromptsFromModule(
     seen.add(value);
     const path = discoveredPromptPath(value.path, info);
     registerPrompt(path === value.path ? value : namespaced(value, path));
-    sources.set(path, info.file);
+    sources().set(path, info.file);
     registered.push(path);
   }
   return registered;

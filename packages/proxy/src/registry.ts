@@ -1,8 +1,8 @@
-import { ConfigError, type DiscoveredModuleInfo, NotFoundError, registerDiscoverySection } from '@lllm/core';
+import { ConfigError, type DiscoveredModuleInfo, NotFoundError, processRegistry, registerDiscoverySection } from '@lllm/core';
 import { closestMatches } from '@lllm/core/utils';
 import { ProxyDefinition } from './define.js';
 
-const proxies = new Map<string, { definition: ProxyDefinition; source: string | undefined }>();
+const proxies = () => processRegistry('proxies', () => new Map<string, { definition: ProxyDefinition; source: string | undefined }>());
 
 /**
  * Register a proxy under its `path`. Registering the same definition again is harmless; a different
@@ -12,45 +12,45 @@ export function registerProxy(definition: ProxyDefinition, options: { source?: s
   if (!ProxyDefinition.isInstance(definition)) {
     throw new ConfigError(`registerProxy() takes a proxy made with defineProxy(), got ${typeof definition}.`);
   }
-  const existing = proxies.get(definition.path);
+  const existing = proxies().get(definition.path);
   if (existing && existing.definition !== definition && !options.replace) {
     throw new ConfigError(
       `Proxy "${definition.path}" is defined twice${existing.source ? ` (first in ${existing.source}` : ' ('}${options.source ? `, again in ${options.source})` : ')'}: rename one of them or pass { replace: true }.`,
     );
   }
-  proxies.set(definition.path, { definition, source: options.source ?? existing?.source });
+  proxies().set(definition.path, { definition, source: options.source ?? existing?.source });
   return definition;
 }
 
 /** The proxy registered at `path`; a `NotFoundError` with the closest names otherwise. */
 export function getProxy(path: string): ProxyDefinition {
-  const found = proxies.get(path);
+  const found = proxies().get(path);
   if (found) return found.definition;
-  const suggestions = closestMatches(path, proxies.keys());
+  const suggestions = closestMatches(path, proxies().keys());
   throw new NotFoundError(
-    `No proxy is registered as "${path}".${suggestions.length ? ` Did you mean ${suggestions.map((name) => `"${name}"`).join(' or ')}?` : ''} Registered: ${[...proxies.keys()].join(', ') || 'none'} (add a [proxies] folder to lllm.toml or call registerProxy()).`,
+    `No proxy is registered as "${path}".${suggestions.length ? ` Did you mean ${suggestions.map((name) => `"${name}"`).join(' or ')}?` : ''} Registered: ${[...proxies().keys()].join(', ') || 'none'} (add a [proxies] folder to lllm.toml or call registerProxy()).`,
     { what: 'proxy', key: path, suggestions },
   );
 }
 
 /** The proxy registered at `path`, or undefined. */
 export function findProxy(path: string): ProxyDefinition | undefined {
-  return proxies.get(path)?.definition;
+  return proxies().get(path)?.definition;
 }
 
 /** The file (or other source) a proxy was registered from, when known. */
 export function proxySource(path: string): string | undefined {
-  return proxies.get(path)?.source;
+  return proxies().get(path)?.source;
 }
 
 /** Registered proxy paths, sorted. */
 export function listProxies(): string[] {
-  return [...proxies.keys()].sort();
+  return [...proxies().keys()].sort();
 }
 
 /** Remove a proxy from the registry (tests, hot reload). */
 export function unregisterProxy(path: string): boolean {
-  return proxies.delete(path);
+  return proxies().delete(path);
 }
 
 /** Handle one discovered module: register every `ProxyDefinition` it exports. Returns their paths. */

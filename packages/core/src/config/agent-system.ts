@@ -6,6 +6,7 @@ import { ConfigError, NotFoundError } from '../errors.js';
 import type { Invoker } from '../invoker.js';
 import { createLogStore, type LogStore } from '../log-store.js';
 import { type Cost, sumCosts } from '../model-card.js';
+import { processRegistry } from '../process-registry.js';
 import type { PromptLike } from '../prompt-like.js';
 import type { ScriptStep } from '../scripted-invoker.js';
 import type { Stream } from '../stream.js';
@@ -45,15 +46,15 @@ export interface AgentTypeDefinition<R = unknown> {
   offline?(task: string): Readonly<Record<string, readonly ScriptStep[]>>;
 }
 
-const agentTypes = new Map<string, AgentTypeDefinition>();
+const agentTypes = () => processRegistry('agent-types', () => new Map<string, AgentTypeDefinition>());
 
 /** Register an agent system type by its `agent_type`. Registering the same definition twice is harmless. */
 export function defineAgent<R>(definition: AgentTypeDefinition<R>): AgentTypeDefinition<R> {
-  const existing = agentTypes.get(definition.agentType);
+  const existing = agentTypes().get(definition.agentType);
   if (existing && existing !== definition) {
     throw new ConfigError(`agent_type "${definition.agentType}" is already registered by another definition; give this one another name.`);
   }
-  agentTypes.set(definition.agentType, definition as AgentTypeDefinition);
+  agentTypes().set(definition.agentType, definition as AgentTypeDefinition);
   return definition;
 }
 
@@ -79,9 +80,9 @@ export function registerAgentDiscovery(): void {
 
 /** The definition of an `agent_type`; unknown types list the registered ones. */
 export function getAgentType(agentType: string): AgentTypeDefinition {
-  const definition = agentTypes.get(agentType);
+  const definition = agentTypes().get(agentType);
   if (definition) return definition;
-  const known = [...agentTypes.keys()];
+  const known = [...agentTypes().keys()];
   const suggestions = closestMatches(agentType, known);
   throw new NotFoundError(
     `Unknown agent_type "${agentType}". Registered: ${known.length ? known.map((k) => `"${k}"`).join(', ') : 'none (define one with defineAgent and make sure discovery imports it)'}.${suggestions.length ? ` Did you mean "${suggestions[0]}"?` : ''}`,
@@ -91,17 +92,17 @@ export function getAgentType(agentType: string): AgentTypeDefinition {
 
 /** Registered agent types. */
 export function listAgentTypes(): string[] {
-  return [...agentTypes.keys()].sort();
+  return [...agentTypes().keys()].sort();
 }
 
 /** Makes the invoker for one agent of a system (`api_type` → provider). */
 export type InvokerFactory = (agent: AgentConfig, system: SystemConfig) => Invoker;
 
-const invokerFactories = new Map<string, InvokerFactory>();
+const invokerFactories = () => processRegistry('invoker-factories', () => new Map<string, InvokerFactory>());
 
 /** Say which invoker serves an `api_type` (`completion`, `response`, `anthropic`). Provider packages or the CLI call it. */
 export function registerInvokerFactory(apiType: string, factory: InvokerFactory): void {
-  invokerFactories.set(apiType, factory);
+  invokerFactories().set(apiType, factory);
 }
 
 /** Options of `buildAgent`. */
@@ -177,7 +178,7 @@ export async function buildAgent<R = unknown>(config: SystemConfig, options: Bui
     let invoker: Invoker;
     if (options.invokerFor) invoker = options.invokerFor(name, agentConfig);
     else {
-      const factory = invokerFactories.get(agentConfig.api_type);
+      const factory = invokerFactories().get(agentConfig.api_type);
       if (!factory) {
         throw new ConfigError(
           `agent_configs.${name}.api_type is "${agentConfig.api_type}", but no invoker is registered for it. Register one with registerInvokerFactory("${agentConfig.api_type}", …) (the lllm CLI registers completion, response and anthropic).`,
