@@ -1,5 +1,6 @@
 import {
   type Agent,
+  ConfigError,
   type Dialog,
   findModelCard,
   type HostedTools,
@@ -21,16 +22,33 @@ export function encodingForModel(model: string): TokenEncoding {
 type Encoder = (text: string) => number[];
 const encoders = new Map<TokenEncoding, Encoder>();
 
-// The BPE tables are megabytes: load them on the first classification, not when the package is imported.
+// The BPE tables are megabytes and gpt-tokenizer is an optional peer (56 MiB installed): load it on
+// the first classification, not when the package is imported, and only if the project installed it.
 async function encoder(encoding: TokenEncoding): Promise<Encoder> {
   const cached = encoders.get(encoding);
   if (cached) return cached;
-  const loaded: Encoder =
-    encoding === 'cl100k_base'
-      ? (await import('gpt-tokenizer/encoding/cl100k_base')).encode
-      : (await import('gpt-tokenizer/encoding/o200k_base')).encode;
-  encoders.set(encoding, loaded);
-  return loaded;
+  try {
+    const loaded: Encoder =
+      encoding === 'cl100k_base'
+        ? (await import('gpt-tokenizer/encoding/cl100k_base')).encode
+        : (await import('gpt-tokenizer/encoding/o200k_base')).encode;
+    encoders.set(encoding, loaded);
+    return loaded;
+  } catch (error) {
+    if (!isMissingTokenizer(error)) throw error;
+    throw new ConfigError(
+      `classify() needs the tokenizer package "gpt-tokenizer" to find the ${encoding} token of each class, and it is not installed (it is an optional peer of @lllm/openai). Install it next to @lllm/openai: npm install gpt-tokenizer@^3.4.0 (or pnpm add gpt-tokenizer).`,
+      { cause: error },
+    );
+  }
+}
+
+function isMissingTokenizer(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return (
+    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && typeof message === 'string' && message.includes('gpt-tokenizer')
+  );
 }
 
 /** The single token of each class; a class that is not exactly one token is an error naming it. */
