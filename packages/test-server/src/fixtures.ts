@@ -3,24 +3,66 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ScriptedResponse, SseEvent } from './wire-server.js';
 
+/** Where the recorded payloads are, or why they are not there. */
+export type RecordedPayloads =
+  | { readonly available: true; readonly dir: string }
+  | { readonly available: false; readonly dir: string | undefined; readonly reason: string };
+
+const OFF = new Set(['off', '0', 'false', 'no', 'none']);
+
 /**
- * The folder of genuine recorded provider payloads: `$LLLM_FIXTURES_DIR`, else
- * `<repo>/../shared/fixtures/real-api` (the repository's `shared/` sibling). They are read at test
- * time and never copied into the repository.
+ * The folder of genuine recorded provider payloads (the conformance layer): `$LLLM_FIXTURES_DIR`, else
+ * `<repo>/../shared/fixtures/real-api` (the repository's `shared/` sibling). `LLLM_FIXTURES=off` (or
+ * `LLLM_FIXTURES_DIR=off`) hides them, so a run can prove the main suite needs none. They are read at
+ * test time and never copied into the repository; the main suite uses the bodies in `bodies/`.
  */
-export function fixturesDir(): string {
-  if (process.env.LLLM_FIXTURES_DIR) return process.env.LLLM_FIXTURES_DIR;
+export function recordedPayloads(env: NodeJS.ProcessEnv = process.env): RecordedPayloads {
+  const switchValue = env.LLLM_FIXTURES?.trim().toLowerCase();
+  const dirValue = env.LLLM_FIXTURES_DIR?.trim();
+  if ((switchValue && OFF.has(switchValue)) || (dirValue && OFF.has(dirValue.toLowerCase()))) {
+    const variable = switchValue && OFF.has(switchValue) ? `LLLM_FIXTURES=${env.LLLM_FIXTURES}` : `LLLM_FIXTURES_DIR=${dirValue}`;
+    return { available: false, dir: undefined, reason: `hidden by ${variable}` };
+  }
+  if (dirValue) {
+    const dir = resolve(dirValue);
+    return existsSync(dir)
+      ? { available: true, dir }
+      : { available: false, dir, reason: `no recorded payloads at ${dir} (LLLM_FIXTURES_DIR=${dirValue} does not exist)` };
+  }
+  const expected = defaultDir();
+  if (expected && existsSync(expected)) return { available: true, dir: expected };
+  return {
+    available: false,
+    dir: expected,
+    reason: `no recorded payloads at ${expected ?? '../shared/fixtures/real-api beside the repository'} (set LLLM_FIXTURES_DIR)`,
+  };
+}
+
+/** `<repo>/../shared/fixtures/real-api`, found from this file's folder upwards (the folder holding pnpm-workspace.yaml). */
+function defaultDir(): string | undefined {
   let folder = dirname(fileURLToPath(import.meta.url));
   for (let depth = 0; depth < 8; depth++) {
-    if (existsSync(join(folder, 'pnpm-workspace.yaml'))) {
-      const candidate = resolve(folder, '..', 'shared', 'fixtures', 'real-api');
-      if (existsSync(candidate)) return candidate;
-      break;
-    }
-    folder = dirname(folder);
+    if (existsSync(join(folder, 'pnpm-workspace.yaml'))) return resolve(folder, '..', 'shared', 'fixtures', 'real-api');
+    const parent = dirname(folder);
+    if (parent === folder) break;
+    folder = parent;
   }
+  return undefined;
+}
+
+/** The one line a run prints about the conformance layer: what it replays, or why it was skipped. */
+export function conformanceLine(payloads: RecordedPayloads = recordedPayloads()): string {
+  return payloads.available
+    ? `conformance: replaying the recorded payloads in ${payloads.dir}`
+    : `conformance: skipped — ${payloads.reason}`;
+}
+
+/** The recorded payloads' folder; throws, naming the fix, when they are absent or hidden. */
+export function fixturesDir(): string {
+  const payloads = recordedPayloads();
+  if (payloads.available) return payloads.dir;
   throw new Error(
-    'The recorded provider fixtures were not found: expected ../shared/fixtures/real-api beside the repository, or set LLLM_FIXTURES_DIR.',
+    `The recorded provider payloads are not available: ${payloads.reason}. Only the conformance layer (*.conformance.test.ts) reads them: point LLLM_FIXTURES_DIR at the folder, or let those tests skip.`,
   );
 }
 

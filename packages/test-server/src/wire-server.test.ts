@@ -1,5 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureResponse, listFixtures } from './fixtures.js';
+import { conformanceLine, fixtureResponse, fixturesDir, listFixtures, recordedPayloads, recordedStatus } from './fixtures.js';
 import { startWireServer, type WireServer } from './wire-server.js';
 
 let server: WireServer;
@@ -50,11 +53,53 @@ describe('wire server', () => {
     expect(server.disconnects).toBe(before + 1);
   });
 
-  it('serves recorded fixtures with their recorded status and headers', async () => {
-    expect(listFixtures()).toContain('openai_chat_error400_1.json');
-    server.enqueue('/v1/f', fixtureResponse('openai_chat_error400_1.json'));
-    const response = await post('/v1/f', {});
-    expect(response.status).toBe(400);
-    expect(response.headers.get('openai-version')).toBe('2020-10-01');
+  it('serves a payload folder: JSON with its recorded status and headers (both recorder formats), chunk files framed per API', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lllm-payloads-'));
+    const saved = { dir: process.env.LLLM_FIXTURES_DIR, off: process.env.LLLM_FIXTURES };
+    try {
+      await writeFile(
+        join(dir, 'openai_chat_error400_9.json'),
+        JSON.stringify({ error: { message: 'bad', type: 'invalid_request_error' } }),
+      );
+      await writeFile(
+        join(dir, 'openai_chat_error400_9.headers.json'),
+        JSON.stringify({ status: { code: 400 }, headers: { 'openai-version': ['2020-10-01'], 'content-length': ['99'] } }),
+      );
+      await writeFile(join(dir, 'anthropic_messages_error429_9.headers.json'), JSON.stringify({ 'request-id': 'req_9' }));
+      await writeFile(join(dir, 'anthropic_messages_stream_9.chunks.jsonl'), '{"type":"message_stop"}\n\n');
+      process.env.LLLM_FIXTURES_DIR = dir;
+      delete process.env.LLLM_FIXTURES;
+      expect(recordedPayloads()).toEqual({ available: true, dir });
+      expect(listFixtures()).toContain('openai_chat_error400_9.json');
+      server.enqueue('/v1/f', fixtureResponse('openai_chat_error400_9.json'));
+      const response = await post('/v1/f', {});
+      expect(response.status).toBe(400);
+      expect(response.headers.get('openai-version')).toBe('2020-10-01');
+      expect(response.headers.get('content-length')).not.toBe('99');
+      expect(recordedStatus('anthropic_messages_error429_9')).toEqual({ status: 200, headers: { 'request-id': 'req_9' } });
+      expect(fixtureResponse('anthropic_messages_stream_9.chunks.jsonl')).toEqual({
+        events: [{ event: 'message_stop', data: { type: 'message_stop' } }],
+        done: false,
+      });
+      process.env.LLLM_FIXTURES = 'off';
+      expect(recordedPayloads()).toEqual({ available: false, dir: undefined, reason: 'hidden by LLLM_FIXTURES=off' });
+      expect(conformanceLine()).toBe('conformance: skipped — hidden by LLLM_FIXTURES=off');
+      expect(() => fixturesDir()).toThrow('point LLLM_FIXTURES_DIR at the folder');
+      delete process.env.LLLM_FIXTURES;
+      process.env.LLLM_FIXTURES_DIR = join(dir, 'missing');
+      expect(conformanceLine()).toBe(
+        `conformance: skipped — no recorded payloads at ${join(dir, 'missing')} (LLLM_FIXTURES_DIR=${join(dir, 'missing')} does not exist)`,
+      );
+      expect(recordedPayloads({ LLLM_FIXTURES_DIR: 'off' })).toMatchObject({ available: false, reason: 'hidden by LLLM_FIXTURES_DIR=off' });
+    } finally {
+      for (const [name, value] of [
+        ['LLLM_FIXTURES_DIR', saved.dir],
+        ['LLLM_FIXTURES', saved.off],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
