@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { discover } from '@lllm/core';
+import { discover, REDACTED, redactString } from '@lllm/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { type ProxyBridge, serveProxy } from './bridge.js';
@@ -109,6 +109,89 @@ describe('the HTTP bridge', () => {
       'weather/tools/slow',
       'news/headlines/news',
     ]);
+  });
+});
+
+describe('session tokens', () => {
+  const oslo = { path: 'weather/forecast/daily', params: { city: 'Oslo' } };
+  const days = (body: { result?: unknown }) => (body.result as { list: unknown[] }).list.length;
+
+  test('a raw request with a session token gets the session’s proxies and cutoff, whatever its body leaves out', async () => {
+    const session = bridge.createSession({ label: 'kernel-1', proxies: ['weather'], cutoffDate: '2024-06-28' });
+    expect(session).toMatchObject({ url: bridge.url, label: 'kernel-1', proxies: ['weather'], cutoffDate: '2024-06-28', active: true });
+    expect(session.token).not.toBe(bridge.token);
+    // No proxies, no cutoffDate in the body: the server-side narrowing still applies.
+    const bare = await post('/call', oslo, session.token);
+    expect(bare.status).toBe(200);
+    expect(days(bare.body)).toBe(1);
+    // The body can only narrow: a later cutoff is ignored, an earlier one applies.
+    expect(days((await post('/call', { ...oslo, cutoffDate: '2030-01-01' }, session.token)).body)).toBe(1);
+    expect(days((await post('/call', { ...oslo, cutoffDate: '2024-06-27' }, session.token)).body)).toBe(0);
+    // A proxy outside the session is refused even when the body lists it, and nothing reaches the API.
+    const before = api.requests.length;
+    const widened = await post('/call', { path: 'news/headlines/news', proxies: ['weather', 'news'] }, session.token);
+    expect(widened).toEqual({
+      status: 403,
+      body: { error: { message: 'Proxy "news" is not activated for session "kernel-1"; activated: weather.', kind: 'not_activated' } },
+    });
+    const sneaky = await post('/call', { path: '/news//headlines/news' }, session.token);
+    expect(sneaky.status).toBe(403);
+    expect(api.requests.length).toBe(before);
+    expect(session.calls).toBe(5);
+    // What the token may list and read about is its own proxies only.
+    const listing = await fetch(`${bridge.url}/endpoints`, { headers: { authorization: `Bearer ${session.token}` } });
+    expect(((await listing.json()) as { result: { path: string }[] }).result.map((entry) => entry.path)).toEqual([
+      'weather/forecast/daily',
+      'weather/tools/slow',
+    ]);
+    expect((await post('/docs', { paths: ['news/headlines/news'] }, session.token)).status).toBe(403);
+    expect((await post('/docs', { paths: ['weather/forecast/daily'] }, session.token)).body.result).toContain('## weather/forecast/daily');
+    session.revoke();
+  });
+
+  test('a session without proxies reaches every activated proxy, still under the runtime’s cutoff', async () => {
+    const session = bridge.createSession();
+    expect(session.proxies).toEqual([]);
+    expect((await post('/call', { path: 'news/headlines/news' }, session.token)).status).toBe(200);
+    expect(days((await post('/call', { ...oslo, cutoffDate: '2031-01-01' }, session.token)).body)).toBe(4);
+    session.revoke();
+  });
+
+  test('a wrong, revoked or expired token gets 401 before anything runs', async () => {
+    const before = api.requests.length;
+    const revoked = bridge.createSession({ proxies: ['weather'] });
+    expect((await post('/call', oslo, revoked.token)).status).toBe(200);
+    revoked.revoke();
+    expect(revoked.active).toBe(false);
+    expect((await post('/call', oslo, revoked.token)).status).toBe(401);
+    const expiring = bridge.createSession({ label: 'short', ttlMs: 40 });
+    expect(expiring.expiresAt).toBeInstanceOf(Date);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(expiring.active).toBe(false);
+    const expired = await post('/call', oslo, expiring.token);
+    expect(expired.status).toBe(401);
+    expect(expired.body.error).toMatchObject({ kind: 'expired' });
+    expect(expired.body.error?.message).toMatch(/session "short" expired at .*createSession\(\)/);
+    expect(expired.body.error?.message).not.toContain(expiring.token);
+    const forged = await post('/call', oslo, `${revoked.token.slice(0, -1)}0`);
+    expect(forged.status).toBe(401);
+    const raw = await fetch(`${bridge.url}/call`, { method: 'POST', body: JSON.stringify(oslo) });
+    expect(raw.status).toBe(401);
+    expect(api.requests.length).toBe(before + 1);
+  });
+
+  test('sessions are checked when created, tokens are secrets, and closing the bridge ends them', async () => {
+    expect(() => bridge.createSession({ proxies: ['wether'] })).toThrow(
+      /Proxy "wether" is not activated in the bridge's runtime.*did you mean "weather".*activated: weather, news/,
+    );
+    expect(() => bridge.createSession({ cutoffDate: 'soon' })).toThrow(/Cutoff date "soon" is not a date/);
+    expect(() => bridge.createSession({ ttlMs: 0 })).toThrow(/ttlMs must be a positive number of milliseconds, got 0/);
+    const local = await serveProxy(new ProxyRuntime({ activate: [weather] }));
+    const session = local.createSession({ proxies: ['weather'] });
+    expect(redactString(`master ${local.token} session ${session.token}`)).toBe(`master ${REDACTED} session ${REDACTED}`);
+    await local.close();
+    expect(session.active).toBe(false);
+    expect(() => local.createSession()).toThrow(/bridge is closed/);
   });
 });
 

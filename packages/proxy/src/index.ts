@@ -1,4 +1,4 @@
-export type { ProxyBridge, ServeProxyOptions } from './bridge.js';
+export type { BridgeSession, BridgeSessionOptions, ProxyBridge, ServeProxyOptions } from './bridge.js';
 export { serveProxy } from './bridge.js';
 export type { ProxyCacheOptions } from './cache.js';
 export { canonicalJson, ProxyCache } from './cache.js';
