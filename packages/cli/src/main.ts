@@ -14,7 +14,7 @@ import { createScriptedInvoker } from '@lllm/core/testing';
 import { ReplaySession, renderTranscript, serveReplayViewer } from '@lllm/log';
 import { findPrompt, getPrompt, listPrompts, promptSource } from '@lllm/prompts';
 import { getProxy, listProxies, ProxyRuntime, proxySource } from '@lllm/proxy';
-import { createProject, listTemplates } from './create.js';
+import { commandCreate } from './create.js';
 import {
   chooseProviders,
   loadConfig,
@@ -39,7 +39,7 @@ class UsageError extends Error {}
 const USAGE = `Usage: lllm <command> [options]
 
 Commands:
-  create --name <name> [--template init_template|example] [--dir <folder>]   scaffold a project
+  create [name] [--template init_template|example] [--dir <folder>]         scaffold a project (asks on a terminal)
   run "<task>" [--config <name|file.yaml>] [--session <name>] [--strict]    run the system on a task
       [--model <name>] [--provider openai|anthropic]                         (also LLLM_MODEL, LLLM_PROVIDER)
   prompts                                                                    list discovered prompts
@@ -282,20 +282,6 @@ async function commandDoctor(io: Io): Promise<number> {
   }
   line(io, problems === 0 ? 'Everything looks right.' : `${problems} problem${problems === 1 ? '' : 's'} found.`);
   return problems === 0 ? 0 : 1;
-}
-
-async function commandCreate(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { name: { type: 'string' }, template: { type: 'string' }, dir: { type: 'string' } },
-  });
-  const name = values.name ?? positionals[0];
-  if (!name) throw new UsageError(`lllm create needs a name: lllm create --name my-project [--template ${listTemplates().join('|')}]`);
-  const created = createProject({ name, template: values.template ?? 'init_template', parent: values.dir ?? io.cwd });
-  line(io, `Created ${created.directory} from the ${created.template} template (${created.files} files).`);
-  line(io, `Next: cd ${created.relative} && pnpm install && pnpm exec lllm doctor`);
-  return 0;
 }
 
 /** Run the `lllm` command line; returns the exit code. */

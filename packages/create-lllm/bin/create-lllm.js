@@ -1,4 +1,10 @@
 #!/usr/bin/env node
-import { createLllm } from '../dist/index.js';
+import { runCreate } from '../dist/index.js';
 
-process.exitCode = await createLllm(process.argv.slice(2));
+process.exitCode = await runCreate(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdin: process.stdin,
+  cwd: process.cwd(),
+  env: process.env,
+});

@@ -1,11 +1,10 @@
-import { main } from '@lllm/cli';
-
-/**
- * `pnpm create lllm <name> [--template init_template|example]`: the same as
- * `lllm create --name <name>`, in the current folder. Returns the exit code.
- */
-export async function createLllm(argv: readonly string[], io?: Parameters<typeof main>[1]): Promise<number> {
-  const [first, ...rest] = argv;
-  const args = first && !first.startsWith('-') ? ['create', '--name', first, ...rest] : ['create', ...argv];
-  return io ? main(args, io) : main(args);
-}
+export type { CreateLllmErrorKind } from './errors.js';
+export { CreateLllmError } from './errors.js';
+export type { PackageManager, PackageManagerCommands } from './package-manager.js';
+export { detectPackageManager, packageManagerCommands } from './package-manager.js';
+export { projectFolderName, validateProjectName } from './project-name.js';
+export type { CreateIo, RunCreateOptions } from './run.js';
+export { nextSteps, runCreate } from './run.js';
+export type { CreatedProject, CreateProjectOptions } from './scaffold.js';
+export { createProject, GITIGNORE } from './scaffold.js';
+export { describeTemplate, listTemplates, scaffolderVersion, templatesDirectory } from './templates.js';
