@@ -170,9 +170,13 @@ export class Agent {
 
   /**
    * Run the agent-call state machine on `dialog` (appending to it) until a reply parses with the
-   * top prompt's parser and requests no tools.
+   * top prompt's parser and requests no tools. `parsed` takes the type of the dialog's top prompt
+   * (`dialog.ask(prompt)` types the dialog by the prompt's `format` or parser).
    */
-  async call<T = unknown>(dialog: Dialog, options: AgentCallOptions = {}): Promise<AgentCallResult<T>> {
+  call<T>(dialog: Dialog<T>, options?: AgentCallOptions): Promise<AgentCallResult<T>>;
+  /** For a dialog whose top prompt is not typed: `T` is then a cast, not a check. */
+  call<T>(dialog: Dialog, options?: AgentCallOptions): Promise<AgentCallResult<T>>;
+  async call<T>(dialog: Dialog, options: AgentCallOptions = {}): Promise<AgentCallResult<T>> {
     throwIfAborted(options.signal);
     const state: CallState = {
       signal: options.signal,

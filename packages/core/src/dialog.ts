@@ -57,7 +57,7 @@ interface DialogInternals {
  * copying it, and neither can see what the other appends afterwards. Appending writes to the
  * dialog's log session.
  */
-export class Dialog {
+export class Dialog<TParsed = unknown> {
   readonly id: string;
   /** The dialog this one was forked from. */
   readonly parent: Dialog | undefined;
@@ -96,8 +96,8 @@ export class Dialog {
   }
 
   /** The prompt whose parser and handlers apply to the next reply. */
-  get topPrompt(): PromptLike | undefined {
-    return this.#topPrompt;
+  get topPrompt(): PromptLike<TParsed> | undefined {
+    return this.#topPrompt as PromptLike<TParsed> | undefined;
   }
 
   set topPrompt(prompt: PromptLike | undefined) {
@@ -176,7 +176,8 @@ export class Dialog {
 
   /**
    * Render a prompt (or take a string) and append it. A prompt becomes the dialog's top prompt, so
-   * the next reply is parsed by it.
+   * the next reply is parsed by it. Returns the appended message; `ask()` does the same and
+   * returns the dialog typed by the prompt, so `agent.call()` infers `parsed`.
    */
   sendMessage(prompt: PromptLike | string, args?: Readonly<Record<string, unknown>>, options: SendMessageOptions = {}): Message {
     const isPrompt = typeof prompt !== 'string';
@@ -191,6 +192,16 @@ export class Dialog {
     });
     if (isPrompt) this.#topPrompt = prompt;
     return this.append(message);
+  }
+
+  /**
+   * Send a prompt (as `sendMessage`) and return this dialog typed by it: `agent.call(dialog.ask(task,
+   * args))` resolves with `parsed` of the prompt's type (its zod `format`, or its parser's return type)
+   * without a cast. The dialog is the same object, not a copy.
+   */
+  ask<T>(prompt: PromptLike<T>, args?: Readonly<Record<string, unknown>>, options: SendMessageOptions = {}): Dialog<T> {
+    this.sendMessage(prompt, args, options);
+    return this as unknown as Dialog<T>;
   }
 
   /** Append an image (base64 PNG, JPEG, WebP or GIF, checked by its magic bytes). */
@@ -209,11 +220,11 @@ export class Dialog {
   }
 
   /** A dialog that starts with this one's messages, sharing them instead of copying. */
-  fork(options: { branch?: 'fork' | 'exception'; topPrompt?: PromptLike } = {}): Dialog {
+  fork<T = TParsed>(options: { branch?: 'fork' | 'exception'; topPrompt?: PromptLike<T> } = {}): Dialog<T> {
     // Skip links that hold no messages of their own so repeated forking does not build long chains.
     let base: Dialog = this;
     while (base.#own.length === 0 && base.#base) base = base.#base;
-    return new Dialog(
+    return new Dialog<T>(
       { log: this.log, topPrompt: options.topPrompt ?? this.#topPrompt },
       { parent: this, base, forkIndex: this.length, branch: options.branch ?? 'fork' },
     );
@@ -223,7 +234,7 @@ export class Dialog {
    * A fresh dialog holding the system message and the last `n` other messages: a trimmed context
    * for a sub-call. A tool result is never separated from the tool call it answers.
    */
-  contextCopy(n: number): Dialog {
+  contextCopy(n: number): Dialog<TParsed> {
     if (!Number.isInteger(n) || n < 0) {
       throw new InvalidArgumentError(`contextCopy(n) needs a whole number n >= 0, got ${String(n)}.`, { argument: 'n' });
     }
@@ -232,7 +243,7 @@ export class Dialog {
     const body = system ? all.slice(1) : all;
     let start = Math.max(0, body.length - n);
     while (start > 0 && body[start]?.role === 'tool') start -= 1;
-    const copy = new Dialog(
+    const copy = new Dialog<TParsed>(
       { log: this.log, topPrompt: this.#topPrompt },
       { parent: this, base: undefined, forkIndex: 0, branch: 'context_copy' },
     );

@@ -75,21 +75,22 @@ export interface HostedTools {
 
 /**
  * What the agent-call state machine needs from a prompt. `@lllm/prompts` implements it; core
- * never imports that package.
+ * never imports that package. `TParsed` is what `parse` returns: an agent call on a dialog topped
+ * by this prompt resolves with `parsed` of that type.
  */
-export interface PromptLike {
+export interface PromptLike<TParsed = unknown> {
   /** Registry path, e.g. `research/task_query`. */
   readonly path: string;
   /** Render the template; missing arguments throw a `TemplateError` naming them. */
   render(args?: Readonly<Record<string, unknown>>): string;
   /** Parse a reply; throws (normally a `ParseError`) when the reply is not acceptable. */
-  parse(content: string, args?: Readonly<Record<string, unknown>>): unknown;
+  parse(content: string, args?: Readonly<Record<string, unknown>>): TParsed;
   /** The prompt sent after a failed parse; renders `{error_message}`. */
-  readonly exceptionHandler: PromptLike;
+  readonly exceptionHandler: PromptLike<TParsed>;
   /** The prompt carrying a tool result back; renders `{call_results}`. */
-  readonly interruptHandler: PromptLike;
+  readonly interruptHandler: PromptLike<TParsed>;
   /** The prompt sent when the tool budget is spent: "answer now", with no tools. */
-  readonly finalHandler: PromptLike;
+  readonly finalHandler: PromptLike<TParsed>;
   /** Tools the model may call while this prompt is on top. */
   readonly tools: readonly ToolLike[];
   /** Structured output, when the prompt asks for it. */

@@ -3,7 +3,7 @@ export type { ToolDefinition, ToolExecute } from './function.js';
 export { Function, tool } from './function.js';
 export type { ParsedReply, TagSpec } from './parser.js';
 export { decodeJsonReply, defaultParse, findMdTags, findXmlTags, hasSignalTag } from './parser.js';
-export type { ParserContext, PromptDefinition } from './prompt.js';
+export type { ParserContext, PromptConstructor, PromptDefinition } from './prompt.js';
 export { DEFAULT_EXCEPTION_PROMPT, DEFAULT_FINAL_PROMPT, DEFAULT_INTERRUPT_PROMPT, definePrompt, Prompt } from './prompt.js';
 export { findPrompt, getPrompt, listPrompts, prompts, registerPrompt, unregisterPrompt } from './registry.js';
 export { isStrictCompatible, isZodSchema, zodToJsonSchema } from './schema.js';

@@ -72,7 +72,7 @@ interface HandlerOrigin {
  * interrupt and final handlers, which inherit all of that (the final handler has no tools).
  * Implements core's `PromptLike`.
  */
-export class Prompt<TParsed = ParsedReply> implements PromptLike {
+class PromptClass<TParsed = ParsedReply> implements PromptLike<TParsed> {
   readonly [PROMPT_BRAND] = true;
   readonly path: string;
   readonly template: string;
@@ -203,7 +203,7 @@ export class Prompt<TParsed = ParsedReply> implements PromptLike {
     const cached = this.#handlers[kind];
     if (cached) return cached;
     const template = kind === 'exception' ? this.exceptionPrompt : kind === 'interrupt' ? this.interruptPrompt : this.finalPrompt;
-    const handler: Prompt<TParsed> = new Prompt<TParsed>(
+    const handler: Prompt<TParsed> = new PromptClass<TParsed>(
       { ...this.#definition, path: `${this.path}::${kind}`, prompt: template, functions: kind === 'final' ? [] : this.functions },
       { root: this.root, kind, family: kind === 'final' ? undefined : this },
     );
@@ -213,12 +213,12 @@ export class Prompt<TParsed = ParsedReply> implements PromptLike {
 
   /** A copy under another path (used to namespace discovered prompts). */
   withPath(path: string): Prompt<TParsed> {
-    return new Prompt<TParsed>({ ...this.#definition, path });
+    return new PromptClass<TParsed>({ ...this.#definition, path });
   }
 
   /** A copy with more tools. */
   withFunctions(...functions: ToolLike[]): Prompt<TParsed> {
-    return new Prompt<TParsed>({ ...this.#definition, functions: [...this.functions, ...functions] });
+    return new PromptClass<TParsed>({ ...this.#definition, functions: [...this.functions, ...functions] });
   }
 
   /**
@@ -242,9 +242,33 @@ export class Prompt<TParsed = ParsedReply> implements PromptLike {
     }
     const functions = [...this.functions];
     functions[index] = linker.call(target, execute);
-    return new Prompt<TParsed>({ ...this.#definition, functions });
+    return new PromptClass<TParsed>({ ...this.#definition, functions });
   }
 }
+
+/**
+ * How `new Prompt(definition)` is typed: the parsed type is inferred from `format` (the zod output
+ * type), from a custom `parser`'s return type, or is the default `ParsedReply` — so an agent call on
+ * a dialog topped by the prompt (`dialog.ask(prompt)`) knows what `parsed` holds.
+ */
+export interface PromptConstructor {
+  new <T, S extends ZodType | undefined = undefined>(
+    definition: PromptDefinition<T, S> & { parser: NonNullable<PromptDefinition<T, S>['parser']> },
+  ): Prompt<T>;
+  new <S extends ZodType>(definition: Omit<PromptDefinition<z.output<S>, S>, 'parser'> & { format: S }): Prompt<z.output<S>>;
+  new <T = ParsedReply>(definition: PromptDefinition<T, undefined>): Prompt<T>;
+  readonly prototype: Prompt<unknown>;
+  /** Whether a value is a `Prompt` (works across two installed copies of this package). */
+  isInstance(value: unknown): value is Prompt<unknown>;
+}
+
+/**
+ * A prompt as code: a template plus everything the agent-call state machine needs to handle the
+ * reply — parser, tags, structured-output format, tools, hosted tools — and its derived exception,
+ * interrupt and final handlers. Implements core's `PromptLike<TParsed>`.
+ */
+export type Prompt<TParsed = ParsedReply> = PromptClass<TParsed>;
+export const Prompt: PromptConstructor = PromptClass as unknown as PromptConstructor;
 
 function requirePlaceholder(path: string, field: string, template: string, name: string): void {
   if (!compileTemplate(template).placeholders.includes(name)) {
@@ -285,5 +309,5 @@ export function definePrompt<T, S extends ZodType | undefined = undefined>(
 ): Prompt<T>;
 export function definePrompt(definition: PromptDefinition<ParsedReply, undefined>): Prompt<ParsedReply>;
 export function definePrompt(definition: PromptDefinition<unknown, ZodType | undefined>): Prompt<unknown> {
-  return new Prompt(definition);
+  return new PromptClass(definition);
 }

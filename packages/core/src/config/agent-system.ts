@@ -147,7 +147,9 @@ export function newSessionName(systemName: string, given?: string): string {
 class TrackedAgent extends Agent {
   readonly costs: Cost[] = [];
 
-  override async call<T = unknown>(dialog: Dialog, options: AgentCallOptions = {}): Promise<AgentCallResult<T>> {
+  override call<T>(dialog: Dialog<T>, options?: AgentCallOptions): Promise<AgentCallResult<T>>;
+  override call<T>(dialog: Dialog, options?: AgentCallOptions): Promise<AgentCallResult<T>>;
+  override async call<T>(dialog: Dialog, options: AgentCallOptions = {}): Promise<AgentCallResult<T>> {
     const result = await super.call<T>(dialog, options);
     this.costs.push(result.cost);
     return result;
