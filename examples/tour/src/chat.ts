@@ -13,10 +13,8 @@ const question = new Prompt({
 
 export async function chat(invoker: Invoker, text: string): Promise<string> {
   const agent = new Agent({ name: 'assistant', systemPrompt: system, model: MODEL, invoker });
-  const dialog = agent.initDialog();
-  dialog.sendMessage(question, { question: text });
-  const { parsed } = await agent.call<{ xmlTags: { answer: string[] } }>(dialog);
-  return parsed.xmlTags.answer[0] ?? '';
+  const { parsed } = await agent.call(agent.initDialog().ask(question, { question: text }));
+  return parsed.xmlTags.answer?.[0] ?? '';
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

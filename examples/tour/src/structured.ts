@@ -16,9 +16,8 @@ const recipe = definePrompt({ path: 'tour/recipe', prompt: 'A recipe for {dish}.
 
 export async function structuredRecipe(invoker: Invoker, dish: string) {
   const agent = new Agent({ name: 'cook', systemPrompt: system, model: MODEL, invoker });
-  const dialog = agent.initDialog();
-  dialog.sendMessage(recipe, { dish });
-  const result = await agent.call<z.infer<typeof Recipe>>(dialog);
+  // ask() types the dialog by the prompt, so result.parsed is z.infer<typeof Recipe> without a cast.
+  const result = await agent.call(agent.initDialog().ask(recipe, { dish }));
   return { recipe: result.parsed, retries: result.attempts.length };
 }
 
