@@ -54,3 +54,28 @@ describe('Message', () => {
     expect(restored.createdAt).toBe(message.createdAt);
   });
 });
+
+describe('Message JSON keeps a long reply once', () => {
+  it('refers to the content from raw and parsed, and restores them exactly', () => {
+    const content = 'x'.repeat(1_000_000);
+    const raw = { id: 'resp_1', output_text: content, output: [{ type: 'message', content: [{ type: 'output_text', text: content }] }] };
+    const message = new Message({ role: 'assistant', content, creator: 'agent', raw, parsed: content });
+    const text = JSON.stringify(message.toJSON());
+    // One copy of the reply, not four (content, output_text, output[0].content[0].text, parsed).
+    expect(text.length).toBeLessThan(content.length + 1000);
+    const restored = Message.fromJSON(JSON.parse(text));
+    expect(restored.raw).toEqual(raw);
+    expect(restored.parsed).toBe(content);
+    expect(restored.content).toBe(content);
+    // The message itself is unchanged.
+    expect((message.raw as typeof raw).output_text).toBe(content);
+  });
+
+  it('leaves short replies and other strings alone', () => {
+    const message = new Message({ role: 'assistant', content: 'short', creator: 'agent', raw: { text: 'short' } });
+    expect(message.toJSON().raw).toEqual({ text: 'short' });
+    const long = 'y'.repeat(300);
+    const other = new Message({ role: 'assistant', content: long, creator: 'agent', raw: { text: `${long}!` } });
+    expect(other.toJSON().raw).toEqual({ text: `${long}!` });
+  });
+});

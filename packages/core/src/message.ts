@@ -42,6 +42,26 @@ export interface FailedAttempt {
   readonly statusCode?: number;
   /** Milliseconds since the epoch. */
   readonly at: number;
+  /** For provider attempts: what the request was and how long it and the wait after it took. */
+  readonly provider?: ProviderAttemptDetail;
+}
+
+/** The details of a failed provider request (`FailedAttempt.provider`). JSON as it is. */
+export interface ProviderAttemptDetail {
+  /** The `ProviderError` kind: `rate_limit`, `server`, `connection`, `timeout`, `invalid_response`, … */
+  readonly errorKind: string;
+  /** The invoker that sent it (`openai-chat`, `anthropic`, …). */
+  readonly invoker: string;
+  /** The provider's request id, when it gave one. */
+  readonly requestId?: string;
+  /** How long the request took until it failed, in ms. */
+  readonly durationMs: number;
+  /** The wait before the next attempt (retry-after or backoff), in ms; absent when none followed. */
+  readonly waitMs?: number;
+  /** The provider's `retry-after`, in ms, when it sent one. */
+  readonly retryAfterMs?: number;
+  /** Whether the state machine could retry it. */
+  readonly retryable: boolean;
 }
 
 /** The JSON form of a function call. */
@@ -162,6 +182,7 @@ export interface FailedAttemptJSON {
   message?: MessageJSON;
   statusCode?: number;
   at: number;
+  provider?: ProviderAttemptDetail;
 }
 
 /** One immutable dialog message. Create variants with `with()`. */
@@ -252,11 +273,21 @@ export class Message {
     if (attempts && attempts.length > 0) json.attempts = attempts.map(attemptToJSON);
     else delete json.attempts;
     if (Object.keys(json.extra ?? {}).length === 0) delete json.extra;
+    // A long reply is usually repeated inside the provider payload (and often as the parsed value):
+    // the JSON form (what logs and checkpoints store) keeps it once and refers to it elsewhere.
+    if (this.content.length >= CONTENT_REFERENCE_MIN) {
+      if (json.raw !== undefined) json.raw = referenceContent(json.raw, this.content, 0);
+      if (json.parsed !== undefined) json.parsed = referenceContent(json.parsed, this.content, 0);
+    }
     return json;
   }
 
   static fromJSON(json: MessageJSON): Message {
     const { toolCalls, attempts, ...rest } = json;
+    if (typeof rest.content === 'string' && rest.content.length >= CONTENT_REFERENCE_MIN) {
+      if (rest.raw !== undefined) rest.raw = restoreContent(rest.raw, rest.content, 0);
+      if (rest.parsed !== undefined) rest.parsed = restoreContent(rest.parsed, rest.content, 0);
+    }
     return new Message({
       ...rest,
       toolCalls: (toolCalls ?? []).map((call) => FunctionCall.fromJSON(call)),
@@ -265,10 +296,59 @@ export class Message {
   }
 }
 
+/**
+ * In `Message.toJSON()`, a string of `raw` or `parsed` equal to the message's `content` (at least
+ * `CONTENT_REFERENCE_MIN` characters) is replaced by this marker; `Message.fromJSON()` puts the content
+ * back. The NUL keeps it from colliding with text a provider sends.
+ */
+export const CONTENT_REFERENCE = '\u0000lllm:content';
+const CONTENT_REFERENCE_MIN = 256;
+/** Provider payloads are shallow; deeper values are left as they are. */
+const REFERENCE_DEPTH = 32;
+
+/** `value` with every string equal to `content` replaced by the marker; shares every unchanged part. */
+function referenceContent(value: unknown, content: string, depth: number): unknown {
+  if (value === content) return CONTENT_REFERENCE;
+  return mapStrings(value, depth, (item) => referenceContent(item, content, depth + 1));
+}
+
+function restoreContent(value: unknown, content: string, depth: number): unknown {
+  if (value === CONTENT_REFERENCE) return content;
+  return mapStrings(value, depth, (item) => restoreContent(item, content, depth + 1));
+}
+
+/** Apply `map` to the items of an array or plain object; the same object when nothing changed. */
+function mapStrings(value: unknown, depth: number, map: (item: unknown) => unknown): unknown {
+  if (typeof value !== 'object' || value === null || depth >= REFERENCE_DEPTH || ArrayBuffer.isView(value)) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let index = 0; index < value.length; index++) {
+      const item = value[index];
+      const mapped = map(item);
+      if (mapped !== item) {
+        copy ??= [...value];
+        copy[index] = mapped;
+      }
+    }
+    return copy ?? value;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const mapped = map(item);
+    if (mapped !== item) {
+      copy ??= { ...(value as Record<string, unknown>) };
+      copy[key] = mapped;
+    }
+  }
+  return copy ?? value;
+}
+
 function attemptToJSON(attempt: FailedAttempt): FailedAttemptJSON {
   const json: FailedAttemptJSON = { kind: attempt.kind, error: attempt.error, at: attempt.at };
   if (attempt.message) json.message = attempt.message.toJSON();
   if (attempt.statusCode !== undefined) json.statusCode = attempt.statusCode;
+  if (attempt.provider) json.provider = { ...attempt.provider };
   return json;
 }
 
@@ -279,6 +359,7 @@ function attemptFromJSON(json: FailedAttemptJSON): FailedAttempt {
     at: json.at,
     ...(json.message ? { message: Message.fromJSON(json.message) } : {}),
     ...(json.statusCode === undefined ? {} : { statusCode: json.statusCode }),
+    ...(json.provider ? { provider: { ...json.provider } } : {}),
   };
 }
 

@@ -71,3 +71,25 @@ describe('ConsoleStream', () => {
     expect(await store.read('frontend', 's')).toHaveLength(3);
   });
 });
+
+describe('ConsoleStream and terminal control characters', () => {
+  it('prints escape sequences from model text visibly instead of obeying them, and logs the text as it was', async () => {
+    const out = capture();
+    const store = new MemoryLogStore();
+    const stream = new ConsoleStream({ output: out.output, log: { store, session: 's' }, color: true });
+    const hostile = 'ok\u001b[2J\u001b]0;pwned\u0007\rfake line\u009b31m\u202eevil';
+    stream.textDelta(hostile);
+    stream.write(hostile);
+    stream.markdown(`# ${hostile}`);
+    stream.code(hostile, 'js');
+    stream.expander(hostile, hostile);
+    stream.error(new Error(hostile));
+    stream.spinner(hostile).stop('success');
+    // The only ESC bytes left are the stream's own colours.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters is the point.
+    expect(out.text.replace(/\u001b\[\d+m/g, '')).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(out.text).toContain('ok\\e[2J\\e]0;pwned\\x07\\rfake line\\x9b31m\\u202eevil');
+    const logged = await store.read('frontend', 's');
+    expect(logged[0]?.data).toEqual({ type: 'text-delta', text: hostile });
+  });
+});

@@ -1,4 +1,5 @@
 import type { LogSession } from './log-store.js';
+import { escapeControlCharacters as shown } from './terminal-text.js';
 
 /** A frontend event: what a `Stream` shows and what lands in the session's `frontend` log. */
 export type StreamEvent =
@@ -77,7 +78,11 @@ export interface ConsoleStreamOptions {
 
 const SPINNER_FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
-/** A `Stream` for terminals: colours and animated spinners on a TTY, plain lines otherwise. */
+/**
+ * A `Stream` for terminals: colours and animated spinners on a TTY, plain lines otherwise. Control
+ * characters in what it shows (model text, labels, errors) are printed as visible escapes, never
+ * obeyed; the `frontend` log keeps the text as it was.
+ */
 export class ConsoleStream implements Stream {
   readonly #output: StreamOutput | undefined;
   readonly #silent: boolean;
@@ -118,24 +123,24 @@ export class ConsoleStream implements Stream {
 
   write(text: string): void {
     this.#emit({ type: 'write', text });
-    this.#print(text);
+    this.#print(shown(text));
   }
 
   textDelta(text: string): void {
     this.#emit({ type: 'text-delta', text });
     if (this.#silent || !this.#output || text.length === 0) return;
-    this.#output.write(text);
+    this.#output.write(shown(text));
     this.#midLine = !text.endsWith('\n');
   }
 
   markdown(text: string): void {
     this.#emit({ type: 'markdown', text });
-    this.#print(text.replace(/^(#{1,6}) (.*)$/gm, (_, hashes: string, title: string) => this.#paint(1, `${hashes} ${title}`)));
+    this.#print(shown(text).replace(/^(#{1,6}) (.*)$/gm, (_, hashes: string, title: string) => this.#paint(1, `${hashes} ${title}`)));
   }
 
   code(code: string, language?: string): void {
     this.#emit(language === undefined ? { type: 'code', code } : { type: 'code', code, language });
-    this.#print(`${this.#paint(2, `\`\`\`${language ?? ''}`)}\n${code}\n${this.#paint(2, '```')}`);
+    this.#print(`${this.#paint(2, `\`\`\`${shown(language ?? '')}`)}\n${shown(code)}\n${this.#paint(2, '```')}`);
   }
 
   spinner(label: string): SpinnerHandle {
@@ -148,14 +153,14 @@ export class ConsoleStream implements Stream {
     const timer = animate
       ? setInterval(() => {
           frame = (frame + 1) % SPINNER_FRAMES.length;
-          this.#output?.write(`\r${this.#paint(36, SPINNER_FRAMES[frame] ?? '')} ${current}\u001b[K`);
+          this.#output?.write(`\r${this.#paint(36, SPINNER_FRAMES[frame] ?? '')} ${shown(current)}\u001b[K`);
         }, 80)
       : undefined;
     timer?.unref?.();
     if (animate) {
-      this.#output?.write(`${this.#paint(36, SPINNER_FRAMES[0] ?? '')} ${current}`);
+      this.#output?.write(`${this.#paint(36, SPINNER_FRAMES[0] ?? '')} ${shown(current)}`);
       this.#midLine = true;
-    } else this.#print(`… ${label}`);
+    } else this.#print(`… ${shown(label)}`);
     return {
       update: (next) => {
         current = next;
@@ -168,9 +173,9 @@ export class ConsoleStream implements Stream {
         this.#emit({ type: 'spinner-stop', id, label: text, outcome });
         const mark = outcome === 'success' ? this.#paint(32, '✓') : outcome === 'failure' ? this.#paint(31, '✗') : '-';
         if (animate) {
-          this.#output?.write(`\r${mark} ${text}\u001b[K\n`);
+          this.#output?.write(`\r${mark} ${shown(text)}\u001b[K\n`);
           this.#midLine = false;
-        } else this.#print(`${mark} ${text}`);
+        } else this.#print(`${mark} ${shown(text)}`);
       },
     };
   }
@@ -182,7 +187,7 @@ export class ConsoleStream implements Stream {
       this.#emit({ type: 'progress', id, label, current, total });
       const width = 20;
       const filled = total > 0 ? Math.round((current / total) * width) : width;
-      this.#print(`${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${current}/${total}`);
+      this.#print(`${shown(label)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${current}/${total}`);
     };
     show();
     return {
@@ -203,20 +208,20 @@ export class ConsoleStream implements Stream {
 
   divider(title?: string): void {
     this.#emit(title === undefined ? { type: 'divider' } : { type: 'divider', title });
-    this.#print(this.#paint(2, title ? `── ${title} ${'─'.repeat(Math.max(3, 60 - title.length))}` : '─'.repeat(64)));
+    this.#print(this.#paint(2, title ? `── ${shown(title)} ${'─'.repeat(Math.max(3, 60 - title.length))}` : '─'.repeat(64)));
   }
 
   expander(title: string, body: string): void {
     this.#emit({ type: 'expander', title, body });
     const lines = body.split('\n');
     const more = lines.length > 1 ? this.#paint(2, ` (+${lines.length - 1} lines)`) : '';
-    this.#print(`▸ ${title}: ${lines[0] ?? ''}${more}`);
+    this.#print(`▸ ${shown(title)}: ${shown(lines[0] ?? '')}${more}`);
   }
 
   error(error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
     this.#emit({ type: 'error', message });
-    this.#print(this.#paint(31, `✗ ${message}`));
+    this.#print(this.#paint(31, `✗ ${shown(message)}`));
   }
 }
 

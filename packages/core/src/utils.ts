@@ -1,4 +1,8 @@
 // @lllm/core/utils: small general helpers the LLLM packages share. They are not LLLM concepts,
 // so they live off the root export; their shape may change in any minor release.
+
+export type { EnsureDirectoryOptions } from './directories.js';
+export { ensureDirectory } from './directories.js';
 export { deepEqual, deepFreeze } from './message.js';
 export { closestMatches, editDistance, safeName, truncate } from './strings.js';
+export { escapeControlCharacters } from './terminal-text.js';
