@@ -3,6 +3,8 @@ import { InvalidArgumentError, sleep } from '@lllm/core';
 import type { Browser, BrowserContext, CDPSession, Frame, Page, Request, Route } from 'playwright-core';
 import { SandboxError } from '../errors.js';
 import { type ComputerAction, describeAction, type Point, parseComputerAction } from './actions.js';
+import { OriginAllowlist, originOf } from './allowlist.js';
+import { EgressProxy, type RefusedEgress } from './egress-proxy.js';
 import { type KeyCombo, normaliseKeyCombo } from './keys.js';
 
 /** What a key combination can mean besides typing: browser controls the page cannot see. */
@@ -10,11 +12,22 @@ export type ControlSignal = 'end_session' | 'back' | 'forward' | 'reload';
 
 /** A request or navigation the origin allowlist stopped. */
 export interface BlockedRequest {
+  /** The URL; `host:port` for a tunnel the proxy refused (HTTPS, WSS and WS travel through `CONNECT`). */
   readonly url: string;
-  /** Playwright's resource type (`document`, `image`, `script`, …). */
+  /**
+   * Playwright's resource type (`document`, `image`, `script`, …) when request interception stopped it;
+   * for the proxy, the browser's `Sec-Fetch-Dest` when it sent one, `tunnel` for a `CONNECT`, else `other`.
+   */
   readonly resourceType: string;
   /** True for a top-level navigation (the page was kept where it was). */
   readonly navigation: boolean;
+  /**
+   * `route`: Playwright's request interception (the first request of a navigation, subresources, popups).
+   * `proxy`: the egress proxy every byte of the browser goes through (redirect hops, WebSockets, anything else).
+   */
+  readonly stoppedBy: 'route' | 'proxy';
+  /** `page`: the session's pages asked for it. `browser`: Chromium's own background traffic (update checks, account lookups). */
+  readonly initiator: 'page' | 'browser';
   readonly at: string;
 }
 
@@ -85,9 +98,14 @@ export interface BrowserComputerOptions {
   readonly screenshotTimeoutMs?: number;
   /** Key combinations that are browser controls (canonical form, e.g. `Control+w`). Default: Ctrl+W ends the session, Alt+Left/Right go back/forward, F5 and Ctrl+R reload. */
   readonly controlKeys?: Readonly<Record<string, ControlSignal>>;
-  /** Extra Chromium flags. */
+  /** Extra Chromium flags. Flags that would change where traffic goes (proxy, host resolution, WebRTC) are refused. */
   readonly args?: readonly string[];
-  /** Called for each blocked request. */
+  /**
+   * Send the allowed traffic through this HTTP proxy (`http://host:port`) instead of connecting directly,
+   * e.g. a corporate proxy. The browser's own egress proxy still decides what is allowed.
+   */
+  readonly upstreamProxy?: string;
+  /** Called for each blocked request (the browser's own background traffic included). */
   readonly onBlocked?: (blocked: BlockedRequest) => void;
 }
 
@@ -101,7 +119,11 @@ export const DEFAULT_CONTROL_KEYS: Readonly<Record<string, ControlSignal>> = {
   'Control+r': 'reload',
 };
 
-/** The Chromium flags every launch uses. */
+/**
+ * The Chromium flags every launch uses, besides `--proxy-server` (the egress proxy; with
+ * `--proxy-bypass-list=<-loopback>` so that loopback goes through it too). Chromium resolves no host
+ * names itself (the proxy does, for allowed destinations only) and WebRTC sends no UDP outside the proxy.
+ */
 export const CHROMIUM_FLAGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -112,40 +134,20 @@ export const CHROMIUM_FLAGS = [
   '--disable-sync',
   '--metrics-recording-only',
   '--no-default-browser-check',
+  '--no-pings',
+  '--disable-domain-reliability',
+  '--disable-client-side-phishing-detection',
+  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+  '--webrtc-ip-handling-policy=disable_non_proxied_udp',
 ] as const;
+
+/** Flags a caller may not pass: they would let traffic around the egress proxy. */
+const EGRESS_FLAGS =
+  /^--(?:proxy-server|proxy-bypass-list|proxy-pac-url|proxy-auto-detect|no-proxy-server|host-resolver-rules|host-rules|webrtc-ip-handling-policy|force-webrtc-ip-handling-policy)(?:=|$)/i;
 
 /** The Chromium binary to use: `$LLLM_CHROMIUM_PATH`, else `/usr/bin/chromium`. */
 export function defaultChromiumPath(): string {
   return process.env.LLLM_CHROMIUM_PATH || '/usr/bin/chromium';
-}
-
-type OriginRule = { readonly exact: string } | { readonly pattern: RegExp; readonly text: string };
-
-function compileOrigin(origin: string): OriginRule {
-  if (origin.includes('*')) {
-    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(origin)) {
-      throw new InvalidArgumentError(`Allowed origin "${origin}" needs a scheme, e.g. "https://*.example.com".`, {
-        argument: 'allowedOrigins',
-      });
-    }
-    const escaped = origin.replace(/\/+$/, '').replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-    return { pattern: new RegExp(`^${escaped.replace(/\*/g, '[^/]*')}$`, 'i'), text: origin };
-  }
-  let parsed: URL;
-  try {
-    parsed = new URL(origin);
-  } catch (error) {
-    throw new InvalidArgumentError(`Allowed origin "${origin}" is not a URL; write it like "http://127.0.0.1:8080".`, {
-      argument: 'allowedOrigins',
-      cause: error,
-    });
-  }
-  if (parsed.origin === 'null') {
-    throw new InvalidArgumentError(`"${origin}" has no origin (data:, file: and about: URLs have none); list http(s) origins.`, {
-      argument: 'allowedOrigins',
-    });
-  }
-  return { exact: parsed.origin };
 }
 
 /** How long an action waits, at most, for the pages it opened to be adopted (or closed). */
@@ -163,14 +165,6 @@ interface TargetInfo {
 interface PendingTarget {
   readonly settled: Promise<void>;
   readonly settle: () => void;
-}
-
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return 'null';
-  }
 }
 
 /**
@@ -199,7 +193,7 @@ export class BrowserComputer implements Computer, AsyncDisposable {
   /** Page targets created but not yet adopted (Playwright's 'page' event) nor destroyed. */
   private readonly pendingTargets = new Map<string, PendingTarget>();
   private closed = false;
-  private readonly rules: readonly OriginRule[];
+  private readonly allowlist: OriginAllowlist;
   private readonly controlKeys: Readonly<Record<string, ControlSignal>>;
 
   private constructor(
@@ -207,11 +201,12 @@ export class BrowserComputer implements Computer, AsyncDisposable {
     private readonly context: BrowserContext,
     page: Page,
     private readonly options: BrowserComputerOptions,
-    rules: readonly OriginRule[],
+    allowlist: OriginAllowlist,
+    private readonly proxies: readonly EgressProxy[],
   ) {
     this.page = page;
     this.display = { width: options.width ?? 1024, height: options.height ?? 768 };
-    this.rules = rules;
+    this.allowlist = allowlist;
     this.controlKeys = options.controlKeys ?? DEFAULT_CONTROL_KEYS;
   }
 
@@ -231,7 +226,14 @@ export class BrowserComputer implements Computer, AsyncDisposable {
     }
     const startUrl = options.startUrl ?? 'about:blank';
     const origins = options.allowedOrigins ?? (startUrl === 'about:blank' ? [] : [originOf(startUrl)]);
-    const rules = origins.map(compileOrigin);
+    const allowlist = new OriginAllowlist(origins);
+    const refusedArgs = (options.args ?? []).filter((arg) => EGRESS_FLAGS.test(arg));
+    if (refusedArgs.length > 0) {
+      throw new InvalidArgumentError(
+        `Chromium flag${refusedArgs.length === 1 ? '' : 's'} ${refusedArgs.map((arg) => `"${arg}"`).join(', ')} would route traffic around the browser's egress proxy; use allowedOrigins (and upstreamProxy for a proxy of your own) instead.`,
+        { argument: 'args' },
+      );
+    }
     const executablePath = options.executablePath ?? defaultChromiumPath();
     if (!existsSync(executablePath)) {
       throw new SandboxError(
@@ -240,38 +242,56 @@ export class BrowserComputer implements Computer, AsyncDisposable {
       );
     }
     const { chromium } = await import('playwright-core');
-    let browser: Browser;
+    // Refusals that arrive before the computer exists (Chromium's start-up traffic) wait here.
+    let computer: BrowserComputer | undefined;
+    const early: [RefusedEgress, 'page' | 'browser'][] = [];
+    const report = (initiator: 'page' | 'browser') => (refused: RefusedEgress) => {
+      if (computer) computer.recordRefusal(refused, initiator);
+      else early.push([refused, initiator]);
+    };
+    const proxies: EgressProxy[] = [];
+    let browser: Browser | undefined;
     try {
-      browser = await chromium.launch({
-        executablePath,
-        headless: options.headless ?? true,
-        args: [...CHROMIUM_FLAGS, ...(options.args ?? [])],
-        timeout: 60_000,
-      });
-    } catch (error) {
-      throw new SandboxError(`Chromium (${executablePath}) failed to start: ${(error as Error).message}`, {
-        kind: 'browser',
-        cause: error,
-      });
-    }
-    try {
+      // Two listeners tell the pages' traffic (the context's proxy) from Chromium's own (the browser-wide one).
+      const upstreamProxy = options.upstreamProxy;
+      const browserProxy = await EgressProxy.start({ allowlist, upstreamProxy, onRefused: report('browser') });
+      proxies.push(browserProxy);
+      const pageProxy = await EgressProxy.start({ allowlist, upstreamProxy, onRefused: report('page') });
+      proxies.push(pageProxy);
+      try {
+        browser = await chromium.launch({
+          executablePath,
+          headless: options.headless ?? true,
+          args: [...CHROMIUM_FLAGS, `--proxy-server=${browserProxy.url}`, '--proxy-bypass-list=<-loopback>', ...(options.args ?? [])],
+          timeout: 60_000,
+        });
+      } catch (error) {
+        throw new SandboxError(`Chromium (${executablePath}) failed to start: ${(error as Error).message}`, {
+          kind: 'browser',
+          cause: error,
+        });
+      }
       const context = await browser.newContext({
         viewport: { width, height },
         screen: { width, height },
         deviceScaleFactor: 1,
         acceptDownloads: false,
         serviceWorkers: 'block',
+        proxy: { server: pageProxy.url, bypass: '<-loopback>' },
       });
       const page = await context.newPage();
-      const computer = new BrowserComputer(browser, context, page, { ...options, width, height }, rules);
-      await context.route('**/*', (route, request) => computer.routeRequest(route, request));
-      computer.watchClose(page);
-      context.on('page', (newPage) => computer.onPage(newPage));
-      await computer.watchTargets(page);
-      if (startUrl !== 'about:blank') await computer.goto(startUrl);
-      return computer;
+      const created = new BrowserComputer(browser, context, page, { ...options, width, height }, allowlist, proxies);
+      computer = created;
+      for (const [refused, initiator] of early.splice(0)) created.recordRefusal(refused, initiator);
+      await context.route('**/*', (route, request) => created.routeRequest(route, request));
+      created.watchClose(page);
+      context.on('page', (newPage) => created.onPage(newPage));
+      await created.watchTargets(page);
+      if (startUrl !== 'about:blank') await created.goto(startUrl);
+      return created;
     } catch (error) {
-      await browser.close().catch(() => undefined);
+      await browser?.close().catch(() => undefined);
+      for (const proxy of proxies) await proxy.close();
       throw error;
     }
   }
@@ -298,10 +318,7 @@ export class BrowserComputer implements Computer, AsyncDisposable {
 
   /** Whether the allowlist admits a URL. */
   isAllowed(url: string): boolean {
-    if (url === 'about:blank') return true;
-    const origin = originOf(url);
-    if (origin === 'null') return false;
-    return this.rules.some((rule) => ('exact' in rule ? rule.exact === origin : rule.pattern.test(origin)));
+    return this.allowlist.allows(url);
   }
 
   /** Open a URL in the active page; a URL outside the allowlist is an `InvalidArgumentError`. */
@@ -309,7 +326,7 @@ export class BrowserComputer implements Computer, AsyncDisposable {
     this.assertOpen();
     if (!this.isAllowed(url)) {
       throw new InvalidArgumentError(
-        `Navigation to "${url}" is blocked: its origin is not in the allowlist (${this.rules.map((r) => ('exact' in r ? r.exact : r.text)).join(', ') || 'empty'}).`,
+        `Navigation to "${url}" is blocked: its origin is not in the allowlist (${this.allowlist.describe()}).`,
         { argument: 'url' },
       );
     }
@@ -440,6 +457,7 @@ export class BrowserComputer implements Computer, AsyncDisposable {
     this.closed = true;
     await this.context.close().catch(() => undefined);
     await this.browser.close().catch(() => undefined);
+    for (const proxy of this.proxies) await proxy.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -524,15 +542,14 @@ export class BrowserComputer implements Computer, AsyncDisposable {
     }
     const page = frame?.page();
     const topLevel = navigation && (frame === undefined || frame === page?.mainFrame());
-    const blocked: BlockedRequest = {
+    this.record({
       url: url.length > 300 ? `${url.slice(0, 300)}…` : url,
       resourceType: request.resourceType(),
       navigation: topLevel,
+      stoppedBy: 'route',
+      initiator: 'page',
       at: new Date().toISOString(),
-    };
-    this.blockedLog.push(blocked);
-    this.pendingBlocked.push(blocked);
-    this.options.onBlocked?.(blocked);
+    });
     if (topLevel && page === this.page) {
       // "204 No Content" makes the browser stay on the current page instead of showing an error page.
       await route.fulfill({ status: 204, body: '' }).catch(() => undefined);
@@ -541,6 +558,25 @@ export class BrowserComputer implements Computer, AsyncDisposable {
     await route.abort('blockedbyclient').catch(() => undefined);
     // A popup without a page yet shows the error page; `adoptPage` closes it when it is reported.
     if (topLevel) await page?.close().catch(() => undefined);
+  }
+
+  /** The egress proxy refused a request: the page's go into the current action's result, Chromium's own only into the log. */
+  private recordRefusal(refused: RefusedEgress, initiator: 'page' | 'browser'): void {
+    const tunnel = refused.method === 'CONNECT';
+    this.record({
+      url: refused.target,
+      resourceType: tunnel ? 'tunnel' : (refused.fetchDest ?? 'other'),
+      navigation: refused.fetchMode === 'navigate' && refused.fetchDest === 'document',
+      stoppedBy: 'proxy',
+      initiator,
+      at: new Date().toISOString(),
+    });
+  }
+
+  private record(blocked: BlockedRequest): void {
+    this.blockedLog.push(blocked);
+    if (blocked.initiator === 'page') this.pendingBlocked.push(blocked);
+    this.options.onBlocked?.(blocked);
   }
 
   private takeBlocked(): BlockedRequest[] {
