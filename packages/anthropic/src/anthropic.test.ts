@@ -1,7 +1,8 @@
-// The real `@anthropic-ai/sdk` client against the local wire server: every recorded Anthropic payload,
-// the captured request bodies, and every state-machine branch end to end.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// The real `@anthropic-ai/sdk` client against the local wire server: replies in every documented shape
+// of the Messages API (text, tool_use, thinking, prompt-cache usage, streaming events, error bodies),
+// written by this project with the @lllm/test-server body builders; the captured request bodies; and
+// every state-machine branch end to end. The genuine recordings are replayed by the conformance layer
+// (packages/conformance) when they are present.
 import {
   AbortError,
   Agent,
@@ -14,7 +15,18 @@ import {
   type ProviderError,
 } from '@lllm/core';
 import { Prompt, tool } from '@lllm/prompts';
-import { fixtureResponse, listFixtures, readJsonFixture, recordedStatus, startWireServer, type WireServer } from '@lllm/test-server';
+import {
+  anthropicError,
+  anthropicMessage,
+  anthropicRateLimitHeaders,
+  anthropicStream,
+  type ScriptedResponse,
+  startWireServer,
+  textBlock,
+  thinkingBlock,
+  toolUseBlock,
+  type WireServer,
+} from '@lllm/test-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createAnthropic } from './provider.js';
@@ -36,8 +48,8 @@ function request(overrides: Partial<InvokeRequest> = {}): InvokeRequest {
   return { model: 'claude-sonnet-4-5', messages: dialog.messages, tools: [], modelArgs: {}, ...overrides };
 }
 
-async function invoke(fixture: string, overrides: Partial<InvokeRequest> = {}, status?: number) {
-  server.enqueue(PATH, fixtureResponse(fixture, status === undefined ? {} : { status }));
+async function invoke(reply: ScriptedResponse, overrides: Partial<InvokeRequest> = {}) {
+  server.enqueue(PATH, reply);
   const events: InvokeEvent[] = [];
   const result = await provider()
     .messages()
@@ -46,21 +58,17 @@ async function invoke(fixture: string, overrides: Partial<InvokeRequest> = {}, s
   return { result, events };
 }
 
-type Recorded = {
-  model: string;
-  content: { type: string; text?: string; id?: string; name?: string }[];
-  usage: { input_tokens: number; output_tokens: number };
-};
+const GREETING = 'Hello! How can I help you today?';
+const greeting = () => ({ json: anthropicMessage({ content: [textBlock(GREETING)], usage: { input_tokens: 14, output_tokens: 9 } }) });
 
-describe('recorded Anthropic payloads', () => {
-  it('anthropic_messages_text_1.json: text, stop reason, usage; the request has system, max_tokens from the card (capped when not streaming)', async () => {
-    const recorded = readJsonFixture<Recorded>('anthropic_messages_text_1.json');
-    const { result } = await invoke('anthropic_messages_text_1.json');
+describe('Messages API replies', () => {
+  it('text, stop reason, usage; the request has system, max_tokens from the card (capped when not streaming)', async () => {
+    const { result } = await invoke(greeting());
     const invoked = result as InvokeResult;
-    expect(invoked.content).toBe(recorded.content[0]?.text);
+    expect(invoked.content).toBe(GREETING);
     expect(invoked.finishReason).toBe('stop');
     expect(invoked.model).toBe('claude-sonnet-4-5-20250929');
-    expect(invoked.usage).toEqual({ inputTokens: 12, outputTokens: 29 });
+    expect(invoked.usage).toEqual({ inputTokens: 14, outputTokens: 9 });
     expect(bodies()[0]).toEqual({
       model: 'claude-sonnet-4-5',
       max_tokens: 16_384,
@@ -69,43 +77,70 @@ describe('recorded Anthropic payloads', () => {
     });
   });
 
-  it('anthropic_messages_tooluse_1.json: text then a tool_use without arguments', async () => {
-    const { result } = await invoke('anthropic_messages_tooluse_1.json', { model: 'claude-3-opus-latest' });
+  it('text then a tool_use without arguments', async () => {
+    const reply = anthropicMessage({
+      model: 'claude-3-opus-20240229',
+      content: [
+        textBlock('<thinking>The user wants the issue list refreshed; the tool takes no input.</thinking>'),
+        toolUseBlock('toolu_lllmIssues01', 'updateIssueList'),
+      ],
+    });
+    const { result } = await invoke({ json: reply }, { model: 'claude-3-opus-latest' });
     const invoked = result as InvokeResult;
     expect(invoked.content).toContain('<thinking>');
-    expect(invoked.toolCalls).toEqual([{ id: 'toolu_01LRmxn9vGM1d2DZSDBowdZ1', name: 'updateIssueList', arguments: '{}' }]);
+    expect(invoked.toolCalls).toEqual([{ id: 'toolu_lllmIssues01', name: 'updateIssueList', arguments: '{}' }]);
     expect(invoked.finishReason).toBe('tool_calls');
   });
 
-  it('anthropic_messages_tooluse_2.json: the request shape the real API accepted, and the tool call', async () => {
-    const recordedRequest = readJsonFixture<{ tools: { name: string; description: string; input_schema: Record<string, unknown> }[] }>(
-      'anthropic_messages_tooluse_2.request.json',
-    );
-    const tools = recordedRequest.tools.map((spec) => ({
+  it('tools go out in the documented shape, and the tool call comes back', async () => {
+    const documented = [
+      {
+        name: 'get_user_country',
+        description: "Get the user's country.",
+        input_schema: { type: 'object', properties: {}, additionalProperties: false },
+      },
+      {
+        name: 'get_weather',
+        description: 'Get the current weather in a given location.',
+        input_schema: {
+          type: 'object',
+          properties: { location: { type: 'string', description: 'The city and state, e.g. San Francisco, CA' } },
+          required: ['location'],
+        },
+      },
+    ];
+    const tools = documented.map((spec) => ({
       name: spec.name,
       description: spec.description,
       parameters: spec.input_schema,
       linked: true,
       execute: () => '',
     }));
-    const { result } = await invoke('anthropic_messages_tooluse_2.json', { tools });
-    expect((result as InvokeResult).toolCalls).toEqual([
-      { id: 'toolu_01X9wcHKKAZD9tBC711xipPa', name: 'get_user_country', arguments: '{}' },
-    ]);
-    expect(bodies()[0]?.tools).toEqual(recordedRequest.tools);
+    const reply = anthropicMessage({ content: [toolUseBlock('toolu_lllmCountry01', 'get_user_country')] });
+    const { result } = await invoke({ json: reply }, { tools });
+    expect((result as InvokeResult).toolCalls).toEqual([{ id: 'toolu_lllmCountry01', name: 'get_user_country', arguments: '{}' }]);
+    expect(bodies()[0]?.tools).toEqual(documented);
   });
 
-  it('anthropic_messages_cache_1.json: cache reads and writes priced exactly by the model card', async () => {
-    const { result } = await invoke('anthropic_messages_cache_1.json');
+  it('cache reads and writes priced exactly by the model card', async () => {
+    const reply = anthropicMessage({
+      content: [textBlock('Summarised.')],
+      usage: { input_tokens: 5, output_tokens: 40, cache_read_input_tokens: 2_048, cache_creation_input_tokens: 512 },
+    });
+    const { result } = await invoke({ json: reply });
     const invoked = result as InvokeResult;
-    expect(invoked.usage).toEqual({ inputTokens: 3, outputTokens: 33, cachedInputTokens: 1111, cacheWriteInputTokens: 418 });
+    expect(invoked.usage).toEqual({ inputTokens: 5, outputTokens: 40, cachedInputTokens: 2_048, cacheWriteInputTokens: 512 });
     const { costOf } = await import('@lllm/core');
-    // claude-sonnet-4-5: 3 × $3 + 418 × $3.75 + 1111 × $0.30 + 33 × $15 per 1M tokens = $0.0024048
-    expect(costOf(invoked.model, invoked.usage).totalUsd).toBe(0.0024048);
+    // claude-sonnet-4-5: 5 × $3 + 512 × $3.75 + 2048 × $0.30 + 40 × $15 per 1M tokens = $0.0031494
+    expect(costOf(invoked.model, invoked.usage).totalUsd).toBe(0.0031494);
   });
 
-  it('anthropic_messages_stream_text_1.chunks.jsonl: text deltas and usage', async () => {
-    const { result, events } = await invoke('anthropic_messages_stream_text_1.chunks.jsonl', { stream: true });
+  it('streamed text: text deltas and usage', async () => {
+    const reply = anthropicStream({
+      content: [textBlock('Hello! Paris is the capital of France.')],
+      usage: { input_tokens: 14, output_tokens: 11 },
+    });
+    const { result, events } = await invoke(reply, { stream: true });
     const invoked = result as InvokeResult;
     const text = events.filter((event) => event.type === 'text-delta').map((event) => ('text' in event ? event.text : ''));
     expect(text.length).toBeGreaterThan(1);
@@ -114,8 +149,15 @@ describe('recorded Anthropic payloads', () => {
     expect(bodies()[0]?.stream).toBe(true);
   });
 
-  it('anthropic_messages_stream_thinking_1.sse: thinking deltas, signature kept and echoed on the next turn', async () => {
-    const { result, events } = await invoke('anthropic_messages_stream_thinking_1.sse', { stream: true, model: 'claude-sonnet-4-0' });
+  it('streamed thinking: thinking deltas, signature kept and echoed on the next turn', async () => {
+    const reply = anthropicStream({
+      model: 'claude-sonnet-4-20250514',
+      content: [
+        thinkingBlock('The user says hello. A short friendly answer fits.', 'EqQBCkgIBxABGAIiQLllmSignatureOpaqueBase64Value0123456789=='),
+        textBlock('Hello! What can I do for you?'),
+      ],
+    });
+    const { result, events } = await invoke(reply, { stream: true, model: 'claude-sonnet-4-0' });
     const invoked = result as InvokeResult;
     expect(events.some((event) => event.type === 'reasoning-delta')).toBe(true);
     expect(String(invoked.extra?.reasoning ?? '').length).toBeGreaterThan(0);
@@ -125,12 +167,12 @@ describe('recorded Anthropic payloads', () => {
     expect(thinking?.signature?.length).toBeGreaterThan(10);
     // The next turn sends the thinking block back unchanged, before the text.
     const { Message } = await import('@lllm/core');
-    const reply = new Message({ role: 'assistant', content: invoked.content, creator: 'a', raw: invoked.raw });
-    server.enqueue(PATH, fixtureResponse('anthropic_messages_text_1.json'));
+    const answer = new Message({ role: 'assistant', content: invoked.content, creator: 'a', raw: invoked.raw });
+    server.enqueue(PATH, greeting());
     await provider()
       .messages()
       .invoke(
-        request({ messages: [...request().messages, reply, new Message({ role: 'user', content: 'More?', creator: 'user' })] }),
+        request({ messages: [...request().messages, answer, new Message({ role: 'user', content: 'More?', creator: 'user' })] }),
         new AbortController().signal,
       );
     const sent = ((bodies().at(-1)?.messages ?? []) as { role: string; content: { type: string; signature?: string }[] }[])[1];
@@ -138,9 +180,21 @@ describe('recorded Anthropic payloads', () => {
     expect(sent?.content[0]?.signature).toBe(thinking?.signature);
   });
 
-  for (const name of ['anthropic_messages_stream_tooluse_1.chunks.jsonl', 'anthropic_messages_stream_tooluse_2.chunks.jsonl']) {
-    it(`${name}: input_json_delta fragments assembled into a tool call`, async () => {
-      const { result, events } = await invoke(name, { stream: true });
+  const TOOL_STREAMS: Record<string, ScriptedResponse> = {
+    'text then a tool_use with input': anthropicStream(
+      {
+        content: [
+          textBlock("I'll check the weather."),
+          toolUseBlock('toolu_lllmWeather01', 'get_weather', { location: 'San Francisco, CA', unit: 'fahrenheit' }),
+        ],
+      },
+      { jsonPieces: 4 },
+    ),
+    'a tool_use with an empty input': anthropicStream({ content: [toolUseBlock('toolu_lllmTime01', 'get_time')] }),
+  };
+  for (const [name, reply] of Object.entries(TOOL_STREAMS)) {
+    it(`streamed ${name}: input_json_delta fragments assembled into a tool call`, async () => {
+      const { result, events } = await invoke(reply, { stream: true });
       const invoked = result as InvokeResult;
       expect(invoked.finishReason).toBe('tool_calls');
       expect(invoked.toolCalls).toHaveLength(1);
@@ -151,44 +205,55 @@ describe('recorded Anthropic payloads', () => {
     });
   }
 
-  it('anthropic_messages_error400_1.json: a 400 with its request id, not retryable', async () => {
-    const { result } = await invoke('anthropic_messages_error400_1.json');
+  it('a 400 with its request id, not retryable', async () => {
+    const { result } = await invoke(
+      anthropicError({
+        status: 400,
+        type: 'invalid_request_error',
+        message: 'max_tokens: 100000 > 64000, which is the maximum allowed number of output tokens for claude-sonnet-4-5-20250929',
+        requestId: 'req_011lllmBadRequest0001',
+      }),
+    );
     const error = result as ProviderError;
     expect(error.statusCode).toBe(400);
     expect(error.kind).toBe('client');
     expect(error.isRetryable).toBe(false);
-    expect(error.requestId).toBe('req_011Ca7jT9AHpgXgdv8igm4z9');
-    expect(error.message).toContain("does not support effort level 'xhigh'");
+    expect(error.requestId).toBe('req_011lllmBadRequest0001');
+    expect(error.message).toContain('max_tokens: 100000 > 64000');
   });
 
-  it('anthropic_messages_error404_1.json: an unknown model', async () => {
-    const { result } = await invoke('anthropic_messages_error404_1.json');
+  it('a 404 for an unknown model', async () => {
+    const { result } = await invoke(anthropicError({ status: 404, type: 'not_found_error', message: 'model: claude-does-not-exist' }));
     expect((result as ProviderError).statusCode).toBe(404);
     expect((result as ProviderError).message).toContain('(not_found_error): model: claude-does-not-exist');
   });
 
-  it('anthropic_messages_error429_1.headers.json: a rate limit with the recorded headers is retryable', async () => {
-    // The recording kept the headers only (Anthropic's 429 body has this documented shape).
-    const recorded = recordedStatus('anthropic_messages_error429_1');
-    server.enqueue(PATH, {
-      json: { type: 'error', error: { type: 'rate_limit_error', message: 'Number of request tokens has exceeded your rate limit' } },
-      status: 429,
-      headers: recorded?.headers ?? {},
-    });
+  it('a 429 with rate-limit headers and no retry-after is retryable, the request id read from the header', async () => {
+    server.enqueue(
+      PATH,
+      anthropicError({
+        status: 429,
+        type: 'rate_limit_error',
+        message: 'Number of request tokens has exceeded your per-minute rate limit',
+        requestId: 'req_01lllmRateLimited0001',
+        requestIdInHeaderOnly: true,
+        headers: anthropicRateLimitHeaders({
+          requests: 50,
+          requestsRemaining: 0,
+          tokens: 40_000,
+          tokensRemaining: 0,
+          reset: '2026-01-01T00:00:30Z',
+        }),
+      }),
+    );
     const error = (await provider()
       .messages()
       .invoke(request(), new AbortController().signal)
       .catch((e: unknown) => e)) as ProviderError;
     expect(error.kind).toBe('rate_limit');
     expect(error.retryAfterMs).toBeUndefined();
-    expect(error.requestId).toBe('req_01T5fCVnYdf9X5ZW6KayReBK');
+    expect(error.requestId).toBe('req_01lllmRateLimited0001');
     expect(error.message).toContain('(rate_limit_error)');
-  });
-
-  it('every Anthropic fixture is covered above', () => {
-    const source = readFileSync(fileURLToPath(import.meta.url), 'utf8');
-    const missing = listFixtures().filter((name) => name.startsWith('anthropic') && !source.includes(name.replace('.headers.json', '')));
-    expect(missing).toEqual([]);
   });
 });
 
@@ -210,7 +275,7 @@ describe('request translation', () => {
       new Message({ role: 'tool', content: 'r1', creator: 'function', toolCallId: 't1' }),
       new Message({ role: 'tool', content: 'r2', creator: 'function', toolCallId: 't2' }),
     ];
-    server.enqueue(PATH, fixtureResponse('anthropic_messages_text_1.json'));
+    server.enqueue(PATH, greeting());
     await provider()
       .messages()
       .invoke(request({ messages, modelArgs: { max_tokens: 100, temperature: 0.5 } }), new AbortController().signal);
@@ -243,7 +308,7 @@ describe('request translation', () => {
     const dialog = Dialog.create();
     const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2]).toString('base64');
     dialog.sendImage(jpeg, 'What is it?');
-    server.enqueue(PATH, fixtureResponse('anthropic_messages_text_1.json'));
+    server.enqueue(PATH, greeting());
     await provider()
       .messages()
       .invoke(request({ messages: dialog.messages }), new AbortController().signal);

@@ -2,7 +2,16 @@
 // the local wire server: every branch, with assertions on what went over the wire.
 import { AbortError, Agent, AgentCallError, type AgentOptions } from '@lllm/core';
 import { Prompt, tool } from '@lllm/prompts';
-import { type CapturedRequest, fixtureResponse, startWireServer, type WireServer } from '@lllm/test-server';
+import {
+  type CapturedRequest,
+  functionCall,
+  openaiError,
+  outputMessage,
+  reasoningItem,
+  responseBody,
+  startWireServer,
+  type WireServer,
+} from '@lllm/test-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createOpenAI } from './provider.js';
@@ -195,7 +204,11 @@ describe('agent calls through the Chat Completions invoker', () => {
   it('429 then success: waits for retry-after, and the attempt is kept', async () => {
     server.enqueue(
       CHAT,
-      { ...fixtureResponse('openaicompat_openrouter_error429_1.json'), headers: { 'retry-after': '3' } },
+      {
+        status: 429,
+        headers: { 'retry-after': '3' },
+        json: { error: { code: 429, message: 'Rate limit exceeded: upstream provider is busy.', metadata: { provider_name: 'Example' } } },
+      },
       text('<answer>ok</answer>'),
     );
     const { agent: weatherAgent, dialog, waits } = agent();
@@ -206,7 +219,7 @@ describe('agent calls through the Chat Completions invoker', () => {
   });
 
   it('5xx exhausting the recall budget ends with a provider AgentCallError', async () => {
-    const failure = fixtureResponse('openai_error500_1.json', { status: 500 });
+    const failure = openaiError({ status: 500, message: 'The server had an error while processing your request.' });
     server.enqueue(CHAT, failure, failure, failure);
     const { agent: weatherAgent, dialog, waits } = agent({ maxLlmRecall: 2, backoff: { initialDelayMs: 10 } });
     const error = (await weatherAgent.call(dialog).catch((caught: unknown) => caught)) as AgentCallError;
@@ -276,31 +289,43 @@ describe('agent calls through the Chat Completions invoker', () => {
 
 describe('agent calls through the Responses invoker', () => {
   it('sends input items and tools, then function_call / function_call_output with reasoning items echoed back', async () => {
-    server.enqueue(RESPONSES, fixtureResponse('openai_responses_reasoning_1.json'), {
-      json: {
-        id: 'resp_2',
-        object: 'response',
-        created_at: 1,
-        model: 'gpt-5-2025-08-07',
-        status: 'completed',
-        output: [
-          {
-            type: 'message',
-            id: 'msg_1',
-            role: 'assistant',
-            status: 'completed',
-            content: [{ type: 'output_text', text: '<answer>done</answer>', annotations: [] }],
+    const planCall = responseBody({
+      model: 'gpt-5-2025-08-07',
+      output: [
+        reasoningItem({ summary: ['Planning the trip first.'], encryptedContent: 'gAAAAABlllm-opaque-reasoning-state' }),
+        functionCall({ callId: 'call_lllmPlan01', name: 'update_plan', arguments: '{"steps":["book","pack"]}' }),
+      ],
+      usage: { input_tokens: 80, output_tokens: 120, reasoning_tokens: 96 },
+    });
+    server.enqueue(
+      RESPONSES,
+      { json: planCall },
+      {
+        json: {
+          id: 'resp_2',
+          object: 'response',
+          created_at: 1,
+          model: 'gpt-5-2025-08-07',
+          status: 'completed',
+          output: [
+            {
+              type: 'message',
+              id: 'msg_1',
+              role: 'assistant',
+              status: 'completed',
+              content: [{ type: 'output_text', text: '<answer>done</answer>', annotations: [] }],
+            },
+          ],
+          usage: {
+            input_tokens: 10,
+            input_tokens_details: { cached_tokens: 0 },
+            output_tokens: 5,
+            output_tokens_details: { reasoning_tokens: 0 },
+            total_tokens: 15,
           },
-        ],
-        usage: {
-          input_tokens: 10,
-          input_tokens_details: { cached_tokens: 0 },
-          output_tokens: 5,
-          output_tokens_details: { reasoning_tokens: 0 },
-          total_tokens: 15,
         },
       },
-    });
+    );
     const plan = tool({
       name: 'update_plan',
       description: 'Update the plan',
@@ -326,8 +351,8 @@ describe('agent calls through the Responses invoker', () => {
     const reasoning = input.find((item) => item.type === 'reasoning');
     expect(reasoning?.encrypted_content).toMatch(/^gAAAA/);
     const call = input.find((item) => item.type === 'function_call');
-    expect(call?.call_id).toBe('call_gL7JE6GDeGGsFubqO2XGytyO');
-    expect(input.at(-1)).toEqual({ type: 'function_call_output', call_id: 'call_gL7JE6GDeGGsFubqO2XGytyO', output: 'plan updated' });
+    expect(call?.call_id).toBe('call_lllmPlan01');
+    expect(input.at(-1)).toEqual({ type: 'function_call_output', call_id: 'call_lllmPlan01', output: 'plan updated' });
     expect(result.message.usage).toEqual({ inputTokens: 10, outputTokens: 5 });
   });
 
@@ -339,7 +364,7 @@ describe('agent calls through the Responses invoker', () => {
       mcpServers: [{ label: 'docs', url: 'https://mcp.example.com/sse', requireApproval: 'never', allowedTools: ['search'] }],
       computerUseConfig: { displayWidth: 1024, displayHeight: 768, environment: 'browser' },
     });
-    server.enqueue(RESPONSES, fixtureResponse('openai_responses_text_1.json'));
+    server.enqueue(RESPONSES, { json: responseBody({ output: [outputMessage('Searched.')] }) });
     const { agent: searcher, dialog } = agent({ model: 'gpt-4o', maxLlmRecall: 0 }, 'responses');
     dialog.sendMessage(hosted);
     const error = (await searcher.call(dialog).catch((caught: unknown) => caught)) as AgentCallError;

@@ -1,7 +1,7 @@
 // Endpoints per invoker: two local wire servers, the real `openai` client, assertions on which server
 // received each request and with which key and headers.
 import { ConfigError, InvalidArgumentError, type InvokeRequest, type InvokeResult } from '@lllm/core';
-import { fixtureResponse, startWireServer, type WireServer } from '@lllm/test-server';
+import { chatCompletion, outputMessage, responseBody, startWireServer, type WireServer } from '@lllm/test-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOpenAI } from './provider.js';
 
@@ -24,12 +24,15 @@ const MAIN_KEY = 'sk-test-main-endpoint-key-00000';
 const LOCAL_KEY = 'sk-test-local-endpoint-key-0000';
 const signal = () => new AbortController().signal;
 const request = (model = 'gpt-4o'): InvokeRequest => ({ model, messages: [], tools: [], modelArgs: {} });
+const mainReply = { json: chatCompletion({ model: 'gpt-4.1-nano-2025-04-14', content: 'Paris.' }) };
+const compatibleReply = { json: chatCompletion({ model: 'llama-3.3-70b', compatible: true, content: 'Paris is the capital of France.' }) };
+const responsesReply = { json: responseBody({ output: [outputMessage('The capital of France is Paris.')] }) };
 
 describe('per-invoker baseURL', () => {
   it('chat({ baseURL }) and responses({ baseURL }) go to their own endpoint; the provider default is untouched', async () => {
-    main.enqueue(CHAT, fixtureResponse('openai_chat_text_1.json'));
-    local.enqueue(CHAT, fixtureResponse('openaicompat_cerebras_chat_1.json'));
-    local.enqueue(RESPONSES, fixtureResponse('openai_responses_text_1.json'));
+    main.enqueue(CHAT, mainReply);
+    local.enqueue(CHAT, compatibleReply);
+    local.enqueue(RESPONSES, responsesReply);
     const provider = createOpenAI({ apiKey: MAIN_KEY, baseURL: main.openaiBaseURL, headers: { 'x-team': 'research' } });
 
     const viaMain = (await provider.chat().invoke(request(), signal())) as InvokeResult;
@@ -53,7 +56,7 @@ describe('per-invoker baseURL', () => {
     const saved = process.env.TOGETHER_API_KEY;
     delete process.env.TOGETHER_API_KEY;
     try {
-      local.enqueue(CHAT, fixtureResponse('openaicompat_cerebras_chat_1.json'));
+      local.enqueue(CHAT, compatibleReply);
       const provider = createOpenAI({ apiKey: MAIN_KEY, baseURL: main.openaiBaseURL });
       await provider
         .chat({ baseURL: local.openaiBaseURL, apiKey: LOCAL_KEY })

@@ -1,10 +1,10 @@
 // Hosted MCP on the Responses API through the real `openai` client and the local wire server:
 // approval requests answered by the policy (or a typed error without one), mcp_call items surfaced.
-// The response envelope is a recorded payload; the MCP output items follow the API reference
+// The response envelope comes from @lllm/test-server's builder; the MCP output items follow the API reference
 // (mcp_list_tools, mcp_approval_request, mcp_call; mcp_approval_response as an input item).
 import { Agent, AgentCallError, Dialog, type InvokeRequest, type InvokeResult, Message, ProviderError } from '@lllm/core';
 import { Prompt, tool } from '@lllm/prompts';
-import { readJsonFixture, type SseEvent, startWireServer, type WireServer } from '@lllm/test-server';
+import { responseBody as envelope, type SseEvent, startWireServer, type WireServer } from '@lllm/test-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createOpenAI } from './provider.js';
@@ -18,7 +18,6 @@ afterAll(() => server.close());
 beforeEach(() => server.reset());
 
 const RESPONSES = '/v1/responses';
-const recorded = readJsonFixture<Record<string, unknown>>('openai_responses_text_1.json');
 
 type Item = Record<string, unknown>;
 const usage = (input: number, output: number) => ({
@@ -29,10 +28,7 @@ const usage = (input: number, output: number) => ({
   total_tokens: input + output,
 });
 const responseBody = (id: string, output: Item[], tokens = usage(100, 10)) => ({
-  ...recorded,
-  id,
-  model: 'gpt-4.1-2025-04-14',
-  output,
+  ...envelope({ id, model: 'gpt-4.1-2025-04-14', output: output as { type: string }[] }),
   usage: tokens,
 });
 const reply = (id: string, output: Item[], tokens?: ReturnType<typeof usage>) => ({ json: responseBody(id, output, tokens) });
