@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateLllmError } from './errors.js';
 import { detectPackageManager, type PackageManager, packageManagerCommands } from './package-manager.js';
@@ -180,7 +180,7 @@ export async function runCreate(argv: readonly string[], io: CreateIo, options: 
     if (name === undefined) {
       throw new CreateLllmError('usage', `${program} needs a project name: ${program} my-agents [--template ${listTemplates().join('|')}]`);
     }
-    const created = createProject({ name, template: template ?? DEFAULT_TEMPLATE, parent: values.dir ?? io.cwd });
+    const created = createProject({ name, template: template ?? DEFAULT_TEMPLATE, parent: resolve(io.cwd, values.dir ?? '.') });
     line(io, `Created ${created.directory} from the ${created.template} template (${created.files} files).`);
     const manager = detectPackageManager(io.env);
     if (values.install) await install(created.directory, manager, io);

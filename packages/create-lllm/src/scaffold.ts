@@ -128,6 +128,8 @@ export function createProject(options: CreateProjectOptions): CreatedProject {
         if (dependencies && dependency.startsWith('@lllm/')) dependencies[dependency] = range;
       }
     }
+    // pnpm 10 runs no install scripts unless allowed: the SQLite log store needs better-sqlite3 built.
+    if (!inWorkspace) manifest.pnpm = { onlyBuiltDependencies: ['better-sqlite3', 'esbuild'] };
     writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
   }
   if (!inWorkspace) dropSourceCondition(target);
