@@ -1,3 +1,4 @@
+import { logCallError, logProviderAttempt } from './attempt-log.js';
 import { Dialog, type SendMessageOptions } from './dialog.js';
 import { AbortError, AgentCallError, InvalidArgumentError, LllmError, ProviderError, throwIfAborted, toAbortError } from './errors.js';
 import type { InvokeRequest, InvokeResult, Invoker, RawToolCall } from './invoker.js';
@@ -5,6 +6,7 @@ import type { LogStore } from './log-store.js';
 import { type FailedAttempt, FunctionCall, Message } from './message.js';
 import { type Cost, sumCosts } from './model-card.js';
 import type { PromptLike, ToolLike } from './prompt-like.js';
+import { RequestDeadline, type RequestLimits } from './request-deadline.js';
 import { type BackoffOptions, backoffDelay, sleep as defaultSleep, raceAbort } from './retry.js';
 import type { Stream } from './stream.js';
 import { closestMatches, safeName } from './strings.js';
@@ -38,8 +40,14 @@ export interface AgentOptions {
   readonly maxLlmRecall?: number;
   readonly rateLimit?: RateLimitBudget;
   readonly backoff?: BackoffOptions;
-  /** Per-request timeout in ms; a timeout is a transient fault. Default: none (the provider's own). */
+  /**
+   * The longest wait for a reply, per request, in ms (default 120,000; `0`: no limit): the whole reply
+   * when not streaming, the first stream event when streaming. Passing it is a `timeout` fault, retried
+   * on the recall budget.
+   */
   readonly timeoutMs?: number;
+  /** The longest silence between two events of a streamed reply, in ms (default 60,000; `0`: no limit). A `timeout` fault. */
+  readonly streamIdleTimeoutMs?: number;
   /** Where dialogs from `initDialog` are logged. */
   readonly log?: LogStore;
   /** Default log session for `initDialog` (default: the agent name and a timestamp). */
@@ -109,6 +117,11 @@ const DEFAULTS = {
   maxLlmRecall: 3,
   maxWaits: 8,
   maxTotalWaitMs: 300_000,
+  // Chat replies take seconds; 120 s fits a non-streamed reply of several thousand tokens, and four
+  // attempts of a stalled provider end in minutes rather than the 20 of undici's 300 s default.
+  timeoutMs: 120_000,
+  // A live stream sends something every few seconds; a minute of silence is a stall.
+  streamIdleTimeoutMs: 60_000,
 } as const;
 
 /**
@@ -125,6 +138,8 @@ export class Agent {
   readonly maxInterruptTimes: number;
   readonly interruptHardCap: number;
   readonly maxLlmRecall: number;
+  /** Per-request time limits (ms, `0` for none). */
+  readonly limits: RequestLimits;
   readonly log: LogStore | undefined;
   readonly stream: Stream | undefined;
   readonly #options: AgentOptions;
@@ -142,6 +157,10 @@ export class Agent {
     this.maxInterruptTimes = nonNegative('maxInterruptTimes', options.maxInterruptTimes ?? DEFAULTS.maxInterruptTimes);
     this.interruptHardCap = Math.max(1, options.interruptHardCap ?? DEFAULTS.interruptHardCap);
     this.maxLlmRecall = nonNegative('maxLlmRecall', options.maxLlmRecall ?? DEFAULTS.maxLlmRecall);
+    this.limits = Object.freeze({
+      timeoutMs: nonNegative('timeoutMs', options.timeoutMs ?? DEFAULTS.timeoutMs),
+      streamIdleTimeoutMs: nonNegative('streamIdleTimeoutMs', options.streamIdleTimeoutMs ?? DEFAULTS.streamIdleTimeoutMs),
+    });
     this.log = options.log;
     this.stream = options.stream;
     this.#sleep = options.sleep ?? defaultSleep;
@@ -189,6 +208,16 @@ export class Agent {
       rateLimitWaits: 0,
       rateLimitWaitedMs: 0,
     };
+    try {
+      return await this.#run<T>(dialog, state);
+    } catch (error) {
+      // A failed call leaves its reason in the log next to its attempts: the log of a call is complete.
+      logCallError(dialog, this.name, error);
+      throw error;
+    }
+  }
+
+  async #run<T>(dialog: Dialog, state: CallState): Promise<AgentCallResult<T>> {
     let interrupts = 0;
     let finalPromptSent = false;
     for (;;) {
@@ -313,9 +342,13 @@ export class Agent {
     }
   }
 
-  /** One model request with the transient-fault and rate-limit policy. */
+  /**
+   * One model request with the transient-fault and rate-limit policy. Every failed request is logged
+   * on a pruned branch of `work` before the next one (or the error) — a call's log holds all of them.
+   */
   async #invoke(work: Dialog, prompt: PromptLike, state: CallState, attempts: FailedAttempt[]): Promise<InvokeResult> {
     const stream = this.#options.streamReplies ? this.stream : undefined;
+    let deadline: RequestDeadline | undefined;
     const request: InvokeRequest = {
       model: this.model,
       messages: work.messages,
@@ -330,77 +363,91 @@ export class Agent {
             onEvent: (event) => {
               if (event.type === 'text-delta') stream.textDelta(event.text);
             },
+            onActivity: () => deadline?.activity(),
           }
         : {}),
     };
+    // Failed requests are logged on their own pruned fork: never sent to the model again.
+    let faults: Dialog | undefined;
+    const errorDialog = work.branch === 'exception' ? (work.parent ?? work) : work;
     for (let recall = 0; ; ) {
       throwIfAborted(state.signal);
-      const timeout = this.#options.timeoutMs === undefined ? undefined : AbortSignal.timeout(this.#options.timeoutMs);
-      const signals = [state.signal, timeout].filter((signal): signal is AbortSignal => signal !== undefined);
-      const signal = signals.length === 0 ? NEVER_ABORTED : signals.length === 1 ? (signals[0] as AbortSignal) : AbortSignal.any(signals);
+      deadline = new RequestDeadline(this.limits);
+      const signal = state.signal ? AbortSignal.any([state.signal, deadline.signal]) : deadline.signal;
+      const started = Date.now();
       let error: ProviderError;
       try {
         return await raceAbort(this.invoker.invoke(request, signal), signal);
       } catch (thrown) {
         if (state.signal?.aborted) throw toAbortError(state.signal.reason);
-        error = this.#asProviderError(thrown, timeout);
+        error = this.#asProviderError(thrown, deadline);
+      } finally {
+        deadline.clear();
       }
+      const durationMs = Date.now() - started;
+
+      // Decide first, so the logged attempt says how long the state machine waited after it.
+      let wait: number | undefined;
+      let fatal: string | undefined;
+      if (!error.isRetryable) {
+        fatal = `Agent "${this.name}": the ${this.invoker.name} request failed and cannot be retried: ${error.message}`;
+      } else if (error.kind === 'rate_limit') {
+        state.rateLimitWaits += 1;
+        const next = error.retryAfterMs ?? backoffDelay(state.rateLimitWaits, this.#options.backoff, this.#random);
+        const maxWaits = this.#options.rateLimit?.maxWaits ?? DEFAULTS.maxWaits;
+        const maxTotal = this.#options.rateLimit?.maxTotalWaitMs ?? DEFAULTS.maxTotalWaitMs;
+        if (state.rateLimitWaits > maxWaits || state.rateLimitWaitedMs + next > maxTotal) {
+          fatal = `Agent "${this.name}": rate limited ${state.rateLimitWaits} times by ${this.invoker.name}; waiting ${next} ms more would pass the rate-limit budget (${maxWaits} waits, ${maxTotal} ms in total). Lower the request rate or raise rateLimit.maxWaits / maxTotalWaitMs.`;
+        } else {
+          wait = next;
+          state.rateLimitWaitedMs += next;
+        }
+      } else {
+        recall += 1;
+        if (recall > this.maxLlmRecall) {
+          fatal = `Agent "${this.name}": the ${this.invoker.name} request failed ${recall} times in a row (maxLlmRecall ${this.maxLlmRecall}). Last error: ${error.message}`;
+        } else wait = backoffDelay(recall, this.#options.backoff, this.#random);
+      }
+
       const failure: FailedAttempt = {
         kind: 'provider',
         error: error.message,
         at: Date.now(),
         ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
+        provider: {
+          errorKind: error.kind,
+          invoker: error.provider ?? this.invoker.name,
+          durationMs,
+          retryable: error.isRetryable,
+          ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
+          ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+          ...(wait === undefined ? {} : { waitMs: wait }),
+        },
       };
       attempts.push(failure);
       state.attempts.push(failure);
-      if (!error.isRetryable) {
-        throw new AgentCallError(`Agent "${this.name}": the ${this.invoker.name} request failed and cannot be retried: ${error.message}`, {
-          kind: 'provider',
-          attempts: state.attempts,
-          dialog: work.branch === 'exception' ? (work.parent ?? work) : work,
-          cause: error,
-        });
+      if (work.log) {
+        faults ??= work.fork({ branch: 'exception' });
+        logProviderAttempt(faults, failure, { agent: this.name, model: this.model, promptPath: prompt.path, body: error.body });
       }
-      if (error.kind === 'rate_limit') {
-        state.rateLimitWaits += 1;
-        const wait = error.retryAfterMs ?? backoffDelay(state.rateLimitWaits, this.#options.backoff, this.#random);
-        const maxWaits = this.#options.rateLimit?.maxWaits ?? DEFAULTS.maxWaits;
-        const maxTotal = this.#options.rateLimit?.maxTotalWaitMs ?? DEFAULTS.maxTotalWaitMs;
-        if (state.rateLimitWaits > maxWaits || state.rateLimitWaitedMs + wait > maxTotal) {
-          throw new AgentCallError(
-            `Agent "${this.name}": rate limited ${state.rateLimitWaits} times by ${this.invoker.name}; waiting ${wait} ms more would pass the rate-limit budget (${maxWaits} waits, ${maxTotal} ms in total). Lower the request rate or raise rateLimit.maxWaits / maxTotalWaitMs.`,
-            {
-              kind: 'provider',
-              attempts: state.attempts,
-              dialog: work.branch === 'exception' ? (work.parent ?? work) : work,
-              cause: error,
-            },
-          );
-        }
-        state.rateLimitWaitedMs += wait;
-        await this.#sleep(wait, state.signal);
-        continue;
+      if (fatal !== undefined) {
+        throw new AgentCallError(fatal, { kind: 'provider', attempts: state.attempts, dialog: errorDialog, cause: error });
       }
-      recall += 1;
-      if (recall > this.maxLlmRecall) {
-        throw new AgentCallError(
-          `Agent "${this.name}": the ${this.invoker.name} request failed ${recall} times in a row (maxLlmRecall ${this.maxLlmRecall}). Last error: ${error.message}`,
-          { kind: 'provider', attempts: state.attempts, dialog: work.branch === 'exception' ? (work.parent ?? work) : work, cause: error },
-        );
-      }
-      await this.#sleep(backoffDelay(recall, this.#options.backoff, this.#random), state.signal);
+      await this.#sleep(wait ?? 0, state.signal);
     }
   }
 
-  #asProviderError(thrown: unknown, timeout: AbortSignal | undefined): ProviderError {
-    if (ProviderError.isInstance(thrown)) return thrown;
-    if (timeout?.aborted) {
-      return new ProviderError(`The request timed out after ${this.#options.timeoutMs} ms.`, {
-        kind: 'timeout',
-        provider: this.invoker.name,
-        cause: thrown,
-      });
+  #asProviderError(thrown: unknown, deadline: RequestDeadline): ProviderError {
+    if (deadline.reason) {
+      const limit = deadline.limitMs;
+      return new ProviderError(
+        deadline.reason === 'request'
+          ? `${this.invoker.name}: the request timed out after ${limit} ms without a reply (timeoutMs). A slow model may need more: raise timeout_ms in the agent's config or pass --timeout to lllm run.`
+          : `${this.invoker.name}: the request timed out after ${limit} ms of silence in the streamed reply (streamIdleTimeoutMs). Raise stream_idle_timeout_ms in the agent's config if the model pauses longer.`,
+        { kind: 'timeout', provider: this.invoker.name, cause: thrown },
+      );
     }
+    if (ProviderError.isInstance(thrown)) return thrown;
     if (LllmError.isInstance(thrown)) {
       return new ProviderError(thrown.message, { kind: 'client', isRetryable: false, provider: this.invoker.name, cause: thrown });
     }

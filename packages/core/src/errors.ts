@@ -106,7 +106,8 @@ export class ProviderError extends LllmError {
 }
 
 function defaultRetryable(kind: ProviderErrorKind): boolean {
-  return kind === 'rate_limit' || kind === 'server' || kind === 'connection' || kind === 'timeout';
+  // A malformed reply (wrong field types, cut-off JSON) is transient: the next one is usually fine.
+  return kind === 'rate_limit' || kind === 'server' || kind === 'connection' || kind === 'timeout' || kind === 'invalid_response';
 }
 
 /** Why an agent call gave up. */

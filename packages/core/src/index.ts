@@ -1,5 +1,7 @@
 export type { AgentCallOptions, AgentCallResult, AgentOptions, RateLimitBudget } from './agent.js';
 export { Agent } from './agent.js';
+export type { AgentCallErrorRecord, LoggedCallErrorKind } from './attempt-log.js';
+export { AGENT_CALL_ERROR_EVENT } from './attempt-log.js';
 export type {
   AgentConfig,
   AgentSystem,
@@ -85,6 +87,7 @@ export type {
   MessageInit,
   MessageJSON,
   Modality,
+  ProviderAttemptDetail,
   Role,
   TokenLogprob,
   Usage,
@@ -102,6 +105,7 @@ export {
   registerModelCard,
   registerModelCards,
   sumCosts,
+  usageProblems,
   ZERO_COST,
 } from './model-card.js';
 export { IncompatibleCoreError, loadedCoreCopies, processRegistry } from './process-registry.js';

@@ -31,6 +31,11 @@ export interface InvokeRequest {
   readonly stream?: boolean;
   /** Receives streaming deltas. */
   readonly onEvent?: ((event: InvokeEvent) => void) | undefined;
+  /**
+   * Called each time part of a streamed reply arrives (every stream event, with or without a delta),
+   * so the caller can time silences (the agent's idle-stream timeout). Invokers that stream call it.
+   */
+  readonly onActivity?: (() => void) | undefined;
   /** The path of the prompt on top of the dialog, for logs. */
   readonly promptPath?: string | undefined;
 }

@@ -161,9 +161,35 @@ function costFromPico(parts: PicoParts, known: boolean): Cost {
   });
 }
 
-/** The cost of `usage` under `card`. */
+function isTokenCount(value: unknown): boolean {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
+/**
+ * What is wrong with a usage record: token counts must be finite numbers >= 0 (`inputTokens` and
+ * `outputTokens` present). One line per problem, empty when it is fine.
+ */
+export function usageProblems(usage: Usage): string[] {
+  const problems: string[] = [];
+  for (const key of ['inputTokens', 'outputTokens', 'cachedInputTokens', 'cacheWriteInputTokens', 'reasoningTokens'] as const) {
+    const value: unknown = usage[key];
+    const required = key === 'inputTokens' || key === 'outputTokens';
+    if ((value !== undefined || required) && !isTokenCount(value)) {
+      problems.push(
+        `${key} must be a finite number >= 0, got ${value === undefined ? 'nothing' : typeof value === 'number' ? String(value) : JSON.stringify(value)}`,
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * The cost of `usage` under `card`. Usage with a missing, negative or non-finite token count is not
+ * priced: the cost is `known: false` (never NaN, never negative).
+ */
 export function priceUsage(card: ModelCard | undefined, usage: Usage | undefined): Cost {
   if (!usage) return ZERO_COST;
+  if (usageProblems(usage).length > 0) return UNKNOWN_COST;
   if (!card?.pricing) return UNKNOWN_COST;
   const { pricing } = card;
   return costFromPico(

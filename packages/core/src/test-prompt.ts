@@ -13,7 +13,8 @@ export interface TestPromptOptions {
 
 function render(path: string, template: string, args: Readonly<Record<string, unknown>> = {}): string {
   return template.replace(/\{(\w+)\}/g, (_, name: string) => {
-    if (args[name] === undefined) throw new TemplateError(`Prompt "${path}" needs {${name}}`, { promptPath: path, missing: [name] });
+    if (!Object.hasOwn(args, name) || args[name] === undefined)
+      throw new TemplateError(`Prompt "${path}" needs {${name}}`, { promptPath: path, missing: [name] });
     return String(args[name]);
   });
 }

@@ -51,7 +51,8 @@ export function compileTemplate(source: string): CompiledTemplate {
 
 /** Render a compiled template; every missing argument is named in one `TemplateError`. */
 export function renderTemplate(template: CompiledTemplate, args: Readonly<Record<string, unknown>>, promptPath: string): string {
-  const missing = template.placeholders.filter((name) => args[name] === undefined);
+  // Own properties only: `{constructor}` or `{toString}` must not render what Object.prototype holds.
+  const missing = template.placeholders.filter((name) => !Object.hasOwn(args, name) || args[name] === undefined);
   if (missing.length > 0) {
     const given = Object.keys(args).filter((key) => args[key] !== undefined);
     const list = (names: readonly string[]) => names.map((name) => `{${name}}`).join(', ');

@@ -114,7 +114,7 @@ export interface BuildAgentOptions {
   readonly log?: LogStore;
   /** Override the invoker of every agent (e.g. a scripted one for offline runs). */
   readonly invokerFor?: (name: string, agent: AgentConfig) => Invoker;
-  /** Extra agent options (tests inject `sleep`). */
+  /** Extra agent options, over the config's (tests inject `sleep`; `lllm run --timeout` sets `timeoutMs`). */
   readonly agentOptions?: Partial<AgentOptions>;
   /** Handed to every run as `context.services` (e.g. `{ proxy }`); core never looks inside. */
   readonly services?: Readonly<Record<string, unknown>>;
@@ -198,6 +198,8 @@ export async function buildAgent<R = unknown>(config: SystemConfig, options: Bui
       maxExceptionRetry: config.max_exception_retry,
       maxInterruptTimes: config.max_interrupt_times,
       maxLlmRecall: config.max_llm_recall,
+      ...(agentConfig.timeout_ms === undefined ? {} : { timeoutMs: agentConfig.timeout_ms }),
+      ...(agentConfig.stream_idle_timeout_ms === undefined ? {} : { streamIdleTimeoutMs: agentConfig.stream_idle_timeout_ms }),
       log,
       ...(options.stream ? { stream: options.stream } : {}),
       ...(options.agentOptions ?? {}),

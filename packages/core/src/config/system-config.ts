@@ -4,28 +4,72 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod/v4';
 import { ConfigError } from '../errors.js';
 import { checkModelArguments, findModelCard } from '../model-card.js';
+import { closestMatches } from '../strings.js';
 
 /** How an agent talks to its model. */
 export const API_TYPES = ['completion', 'response', 'anthropic'] as const;
 export type ApiType = (typeof API_TYPES)[number];
+
+const milliseconds = z.number().int().min(0);
+
+/**
+ * Model arguments an agent config may set; each is sent to the provider as a body field. Anything
+ * else provider-specific goes under `extra_body`, so a misspelt key is reported instead of sent.
+ */
+const modelArgumentShape = {
+  temperature: z.number().optional(),
+  top_p: z.number().optional(),
+  top_k: z.number().int().positive().optional(),
+  max_completion_tokens: z.number().int().positive().optional(),
+  max_tokens: z.number().int().positive().optional(),
+  max_output_tokens: z.number().int().positive().optional(),
+  frequency_penalty: z.number().optional(),
+  presence_penalty: z.number().optional(),
+  seed: z.number().int().optional(),
+  stop: z.union([z.string(), z.array(z.string())]).optional(),
+  stop_sequences: z.array(z.string()).optional(),
+  n: z.number().int().positive().optional(),
+  logprobs: z.boolean().optional(),
+  top_logprobs: z.number().int().min(0).optional(),
+  logit_bias: z.record(z.string(), z.number()).optional(),
+  reasoning_effort: z.string().optional(),
+  reasoning: z.record(z.string(), z.unknown()).optional(),
+  thinking: z.record(z.string(), z.unknown()).optional(),
+  verbosity: z.string().optional(),
+  parallel_tool_calls: z.boolean().optional(),
+  tool_choice: z.unknown().optional(),
+  service_tier: z.string().optional(),
+  user: z.string().optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  store: z.boolean().optional(),
+  truncation: z.string().optional(),
+  prompt_cache_key: z.string().optional(),
+  safety_identifier: z.string().optional(),
+};
 
 const agentConfigSchema = z
   .object({
     model_name: z.string().min(1),
     system_prompt_path: z.string().min(1),
     api_type: z.enum(API_TYPES).default('completion'),
-    temperature: z.number().optional(),
-    max_completion_tokens: z.number().int().positive().optional(),
-    max_tokens: z.number().int().positive().optional(),
-    top_p: z.number().optional(),
     base_url: z.string().url().optional(),
     /** The environment variable holding the key for `base_url` (never OPENAI_API_KEY by default). */
     api_key_env: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name such as TOGETHER_API_KEY')
       .optional(),
+    /** The longest wait for a reply per request, in ms (default 120,000; 0: no limit). */
+    timeout_ms: milliseconds.optional(),
+    /** The longest silence in a streamed reply, in ms (default 60,000; 0: no limit). */
+    stream_idle_timeout_ms: milliseconds.optional(),
+    /** Provider-specific body fields sent as they are (the escape hatch for keys LLLM does not know). */
+    extra_body: z.record(z.string(), z.unknown()).optional(),
+    ...modelArgumentShape,
   })
-  .catchall(z.unknown());
+  .strict();
+
+/** Keys an agent config accepts, for "did you mean" suggestions. */
+const AGENT_CONFIG_KEYS = Object.keys(agentConfigSchema.shape);
 
 const systemConfigSchema = z
   .object({
@@ -49,7 +93,10 @@ const systemConfigSchema = z
   })
   .strict();
 
-/** One agent's configuration. Keys besides the known ones are model arguments (`temperature`, …). */
+/** Top-level keys of a system config, for "did you mean" suggestions. */
+const TOP_LEVEL_KEYS = Object.keys(systemConfigSchema.shape);
+
+/** One agent's configuration: structural keys, model arguments (`temperature`, …) and `extra_body`. */
 export type AgentConfig = z.output<typeof agentConfigSchema>;
 
 /** A validated system configuration, with `log_dir` and `ckpt_dir` resolved against its project root. */
@@ -60,19 +107,40 @@ export type SystemConfig = z.output<typeof systemConfigSchema> & {
   readonly root: string;
 };
 
-const AGENT_KEYS = new Set(['model_name', 'system_prompt_path', 'api_type', 'base_url', 'api_key_env']);
+const AGENT_KEYS = new Set([
+  'model_name',
+  'system_prompt_path',
+  'api_type',
+  'base_url',
+  'api_key_env',
+  'timeout_ms',
+  'stream_idle_timeout_ms',
+  'extra_body',
+]);
 
-/** The model arguments of an agent config: everything but its known structural keys. */
+/**
+ * The model arguments of an agent config: its model argument keys, then the `extra_body` fields
+ * (sent as they are). Structural keys (`model_name`, `timeout_ms`, …) are not model arguments.
+ */
 export function modelArguments(agent: AgentConfig): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(agent).filter(([key, value]) => !AGENT_KEYS.has(key) && value !== undefined));
+  const known = Object.entries(agent).filter(([key, value]) => !AGENT_KEYS.has(key) && value !== undefined);
+  return { ...Object.fromEntries(known), ...(agent.extra_body ?? {}) };
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.length ? issue.path.join('.') : '(top level)';
   if (issue.code === 'invalid_type')
     return `${path}: expected ${issue.expected}, got ${issue.input === undefined ? 'nothing' : JSON.stringify(issue.input)}`;
-  if (issue.code === 'unrecognized_keys')
-    return `${path === '(top level)' ? '' : `${path}: `}unknown key${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
+  if (issue.code === 'unrecognized_keys') {
+    const inAgent = issue.path.length === 2 && issue.path[0] === 'agent_configs';
+    const known = inAgent ? AGENT_CONFIG_KEYS : TOP_LEVEL_KEYS;
+    const keys = issue.keys.map((key) => {
+      const suggestion = closestMatches(key, known)[0];
+      return `"${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`;
+    });
+    const hatch = inAgent ? '; a provider-specific body field goes under extra_body: { <key>: <value> }' : '';
+    return `${path === '(top level)' ? '' : `${path}: `}unknown key${issue.keys.length === 1 ? '' : 's'} ${keys.join(', ')}${hatch}`;
+  }
   return `${path}: ${issue.message}`;
 }
 
