@@ -1,9 +1,8 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   filterSessions,
   type JsonObject,
-  LllmError,
   LOG_COLLECTIONS,
   type LogCollection,
   type LogEntry,
@@ -13,7 +12,10 @@ import {
   type ReadQuery,
   type SessionQuery,
 } from '@lllm/core';
+import { ensureDirectory } from '@lllm/core/utils';
 import { type SerializedEntry, serializeEntry, storedJson } from './entry-json.js';
+import { LogStoreError, messageOf } from './errors.js';
+import { onProcessEnd } from './exit-hook.js';
 
 /** Options of the JSONL store. */
 export interface JsonlLogStoreOptions {
@@ -38,8 +40,26 @@ function fileName(session: string): string {
   return `${encodeURIComponent(session).replace(/\./g, '%2E')}.jsonl`;
 }
 
-function sessionName(file: string): string {
-  return decodeURIComponent(file.replace(/\.jsonl$/, ''));
+/** A line LLLM wrote: `{ time, sequence, pid, data }` with numbers and an object. */
+function isEntryLine(value: unknown): value is { time: number; sequence: number; data: JsonObject } {
+  if (typeof value !== 'object' || value === null) return false;
+  const line = value as Record<string, unknown>;
+  return (
+    typeof line.time === 'number' &&
+    typeof line.sequence === 'number' &&
+    typeof line.data === 'object' &&
+    line.data !== null &&
+    !Array.isArray(line.data)
+  );
+}
+
+/** The session a file holds, or undefined for a file LLLM did not name. */
+function sessionName(file: string): string | undefined {
+  try {
+    return decodeURIComponent(file.replace(/\.jsonl$/, ''));
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -58,13 +78,17 @@ export class JsonlLogStore implements LogStore {
   #timer: NodeJS.Timeout | undefined;
   #error: unknown;
   #closed = false;
+  readonly #removeExitHook: () => void;
 
   constructor(options: JsonlLogStoreOptions) {
-    if (!options.directory) throw new LllmError('The jsonl log store needs a directory: set log_dir in the system config.');
+    if (!options.directory)
+      throw new LogStoreError('The jsonl log store needs a directory: set log_dir in the system config.', { path: '' });
     this.root = join(options.directory, options.base ?? 'default');
+    // Transcripts are private: new folders are 0700, new files 0600.
+    ensureDirectory(this.root, { setting: 'log_dir', mode: 0o700 });
     this.#flushIntervalMs = options.flushIntervalMs ?? 25;
     this.#warn = options.onWarning ?? ((message) => console.warn(message));
-    process.on('exit', this.#onExit);
+    this.#removeExitHook = onProcessEnd(this.#onExit);
   }
 
   readonly #onExit = (): void => {
@@ -95,13 +119,13 @@ export class JsonlLogStore implements LogStore {
     }
     for (const [file, lines] of this.#pending) {
       try {
-        mkdirSync(join(file, '..'), { recursive: true });
+        ensureDirectory(join(file, '..'), { setting: 'log_dir', mode: 0o700 });
         // One append per batch: whole lines, in order. Same text as JSON.stringify({ time, sequence, pid, data }).
         let text = '';
         for (const line of lines) {
           text += `{"time":${line.time},"sequence":${line.sequence},"pid":${process.pid},"data":${storedJson(line.entry)}}\n`;
         }
-        appendFileSync(file, text);
+        appendFileSync(file, text, { mode: 0o600 });
         this.#pending.delete(file);
       } catch (error) {
         this.#error = error;
@@ -114,9 +138,13 @@ export class JsonlLogStore implements LogStore {
     if (this.#error !== undefined) {
       const error = this.#error;
       this.#error = undefined;
-      throw new LllmError(`Writing the JSONL log under ${this.root} failed: ${error instanceof Error ? error.message : String(error)}`, {
-        cause: error,
-      });
+      throw new LogStoreError(
+        `Writing the JSONL log under ${this.root} failed: ${messageOf(error)}. Check the disk and the folder's permissions.`,
+        {
+          path: this.root,
+          cause: error,
+        },
+      );
     }
   }
 
@@ -131,6 +159,10 @@ export class JsonlLogStore implements LogStore {
       if (line.trim() === '') continue;
       try {
         const parsed = JSON.parse(line) as { time: number; sequence: number; data: JsonObject };
+        if (!isEntryLine(parsed)) {
+          this.#warn(`${file}: skipped line ${index + 1}: not a log entry (a JSON object with time, sequence and an object data).`);
+          continue;
+        }
         if (query.since !== undefined && parsed.time < query.since) continue;
         if (query.until !== undefined && parsed.time >= query.until) continue;
         entries.push({ collection, session, time: parsed.time, sequence: parsed.sequence, data: parsed.data });
@@ -151,6 +183,7 @@ export class JsonlLogStore implements LogStore {
       for (const file of readdirSync(folder)) {
         if (!file.endsWith('.jsonl')) continue;
         const session = sessionName(file);
+        if (session === undefined) continue;
         if (query.prefix !== undefined && !session.startsWith(query.prefix)) continue;
         const entries = await this.read(collection, session);
         if (entries.length === 0) continue;
@@ -176,6 +209,6 @@ export class JsonlLogStore implements LogStore {
     if (this.#closed) return;
     await this.flush();
     this.#closed = true;
-    process.off('exit', this.#onExit);
+    this.#removeExitHook();
   }
 }

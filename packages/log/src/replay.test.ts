@@ -105,7 +105,7 @@ describe('ReplaySession', () => {
 describe('replay viewer in Chromium', () => {
   it('lists sessions, shows the timeline and expands a pruned attempt on click', async () => {
     const viewer = await serveReplayViewer({ store });
-    expect(viewer.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(viewer.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43}$/);
     const browser = await chromium.launch({
       executablePath: process.env.LLLM_CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: [
@@ -120,6 +120,8 @@ describe('replay viewer in Chromium', () => {
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       await page.goto(viewer.url);
+      // The token moved from the address into a cookie.
+      expect(page.url()).toBe(`${viewer.origin}/`);
       await page.locator('.session', { hasText: 'weather-run' }).click();
       await page.locator('#timeline').waitFor();
       expect(await page.locator('#total-cost').textContent()).toBe('$0.000480');
@@ -136,7 +138,9 @@ describe('replay viewer in Chromium', () => {
       const artifacts = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
       mkdirSync(artifacts, { recursive: true });
       await page.screenshot({ path: join(artifacts, 'replay-viewer.png'), fullPage: true });
-      const missing = await (await fetch(`${viewer.url}/api/sessions/nope`)).json();
+      const missing = await (
+        await fetch(`${viewer.origin}/api/sessions/nope`, { headers: { authorization: `Bearer ${viewer.token}` } })
+      ).json();
       expect(missing.error).toContain('No logged session "nope"');
     } finally {
       await browser.close();

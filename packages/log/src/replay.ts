@@ -1,5 +1,18 @@
-import { type Cost, costOf, type DialogBranch, type LogStore, Message, type MessageJSON, NotFoundError, sumCosts } from '@lllm/core';
-import { truncate } from '@lllm/core/utils';
+import {
+  type Cost,
+  costOf,
+  type DialogBranch,
+  type LogStore,
+  Message,
+  type MessageJSON,
+  NotFoundError,
+  ROLES,
+  redactString,
+  sumCosts,
+} from '@lllm/core';
+import { escapeControlCharacters, truncate } from '@lllm/core/utils';
+import { LogStoreError } from './errors.js';
+import { findSessionEnd, type SessionEnd } from './session-end.js';
 
 /** One logged message of a dialog. */
 export interface ReplayMessage {
@@ -57,6 +70,25 @@ export interface AgentSummary {
 
 const REPLY_ROLES = new Set(['assistant', 'tool_call']);
 
+/** Where a store keeps its entries, for error messages. */
+function storeLocation(store: LogStore): string {
+  const located = store as { path?: unknown; root?: unknown };
+  return typeof located.path === 'string' ? located.path : typeof located.root === 'string' ? located.root : `the ${store.type} store`;
+}
+
+/** A logged message's JSON, checked enough that `Message.fromJSON` rebuilds a message from it. */
+function isMessageJson(value: unknown): value is MessageJSON {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const json = value as Record<string, unknown>;
+  return (
+    ROLES.includes(json.role as (typeof ROLES)[number]) &&
+    typeof json.content === 'string' &&
+    typeof json.creator === 'string' &&
+    (json.toolCalls === undefined || Array.isArray(json.toolCalls)) &&
+    (json.attempts === undefined || Array.isArray(json.attempts))
+  );
+}
+
 function emptyTokens(): TokenTotals {
   return { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteInputTokens: 0, reasoningTokens: 0 };
 }
@@ -85,6 +117,8 @@ export class ReplaySession {
   readonly tokens: TokenTotals;
   readonly cost: Cost;
   readonly agents: readonly AgentSummary[];
+  /** The session's end marker (`writeSessionEnd`): undefined while it runs, or when its process was killed outright. */
+  readonly end: SessionEnd | undefined;
 
   private constructor(
     session: string,
@@ -96,6 +130,7 @@ export class ReplaySession {
     this.dialogs = dialogs;
     this.frontend = frontend;
     this.activities = activities;
+    this.end = findSessionEnd(frontend);
     const tokens = emptyTokens();
     const costs: Cost[] = [];
     const perAgent = new Map<string, { replies: number; retries: number; toolCalls: number; tokens: TokenTotals; costs: Cost[] }>();
@@ -168,14 +203,31 @@ export class ReplaySession {
     const messageActivities: { time: number; sequence: number; message: ReplayMessage }[] = [];
     for (const entry of messageEntries) {
       const data = entry.data;
-      const dialogId = String(data.dialogId);
+      // Records without a message (other kinds of entries) are not messages of a dialog.
+      if (data.message === undefined) continue;
+      if (!isMessageJson(data.message) || typeof data.dialogId !== 'string') {
+        throw new LogStoreError(
+          `Entry ${entry.sequence} of session "${session}" in ${storeLocation(store)} is not a logged message (it needs a dialogId and a message with a role, content and creator): the log was changed by something other than LLLM. Remove that entry or restore the log from a backup.`,
+          { path: storeLocation(store) },
+        );
+      }
+      const dialogId = data.dialogId;
+      let message: Message;
+      try {
+        message = Message.fromJSON(data.message);
+      } catch (error) {
+        throw new LogStoreError(
+          `Entry ${entry.sequence} of session "${session}" in ${storeLocation(store)} holds a message LLLM cannot rebuild (${error instanceof Error ? error.message : String(error)}). Remove that entry or restore the log from a backup.`,
+          { path: storeLocation(store), cause: error },
+        );
+      }
       const replay: ReplayMessage = {
         dialogId,
         index: Number(data.index ?? 0),
         pruned: data.pruned === true,
         copied: data.copied === true,
         time: entry.time,
-        message: Message.fromJSON(data.message as unknown as MessageJSON),
+        message,
       };
       // A dialog whose record was not logged (logging started mid-way) still appears, as a root.
       if (!byId.has(dialogId)) {
@@ -257,6 +309,7 @@ export class ReplaySession {
       tokens: this.tokens,
       cost: this.cost,
       agents: this.agents,
+      end: this.end ?? null,
     };
   }
 }
@@ -279,10 +332,13 @@ function money(cost: Cost): string {
  */
 export function renderTranscript(replay: ReplaySession, options: TranscriptOptions = {}): string {
   const paint = (code: number, text: string) => (options.color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  // Everything from the log is data: secrets redacted, control characters shown as escapes, never
+  // obeyed by the terminal. Only `paint` adds escape sequences.
+  const t = (text: string) => escapeControlCharacters(redactString(text));
   const width = options.width ?? 600;
   const lines: string[] = [];
   const tokens = replay.tokens;
-  lines.push(paint(1, `Session ${replay.session}`));
+  lines.push(paint(1, `Session ${t(replay.session)}`));
   lines.push(
     `${replay.dialogs.length} dialogs · ${tokens.inputTokens + tokens.cachedInputTokens + tokens.cacheWriteInputTokens} input tokens (${tokens.cachedInputTokens} cached) · ${tokens.outputTokens} output tokens · ${money(replay.cost)}`,
   );
@@ -290,17 +346,17 @@ export function renderTranscript(replay: ReplaySession, options: TranscriptOptio
     const indent = '  '.repeat(depth);
     const label =
       dialog.branch === 'exception'
-        ? paint(33, `✂ pruned retry branch ${dialog.id.slice(0, 8)} (forked at message ${dialog.forkIndex})`)
+        ? paint(33, `✂ pruned retry branch ${t(dialog.id.slice(0, 8))} (forked at message ${dialog.forkIndex})`)
         : dialog.branch === 'root'
-          ? `dialog ${dialog.id.slice(0, 8)}`
-          : `${dialog.branch} ${dialog.id.slice(0, 8)} of ${dialog.parentId?.slice(0, 8) ?? '?'} at message ${dialog.forkIndex}`;
+          ? `dialog ${t(dialog.id.slice(0, 8))}`
+          : `${t(dialog.branch)} ${t(dialog.id.slice(0, 8))} of ${t(dialog.parentId?.slice(0, 8) ?? '?')} at message ${dialog.forkIndex}`;
     lines.push('');
     lines.push(`${indent}${paint(2, '──')} ${label} ${paint(2, '──')}`);
     for (const entry of dialog.messages) {
       const { message } = entry;
       const time = new Date(entry.time).toISOString().slice(11, 19);
-      const prompt = message.promptPath ? paint(2, ` [${message.promptPath}]`) : '';
-      const who = message.role === message.creator ? message.role : `${message.role} · ${message.creator}`;
+      const prompt = message.promptPath ? paint(2, ` [${t(message.promptPath)}]`) : '';
+      const who = t(message.role === message.creator ? message.role : `${message.role} · ${message.creator}`);
       const mark = entry.pruned ? paint(33, ' ✂ pruned') : '';
       const cost =
         REPLY_ROLES.has(message.role) && message.usage
@@ -309,13 +365,13 @@ export function renderTranscript(replay: ReplaySession, options: TranscriptOptio
       lines.push(`${indent}${paint(2, time)} ${paint(36, who)}${prompt}${mark}${cost}`);
       const body =
         message.modality === 'image'
-          ? `<image ${message.mediaType ?? ''}${message.caption ? `: ${message.caption}` : ''}>`
-          : truncate(message.content, width);
+          ? t(`<image ${message.mediaType ?? ''}${message.caption ? `: ${message.caption}` : ''}>`)
+          : t(truncate(message.content, width));
       if (body) lines.push(`${indent}  ${body}`);
       for (const call of message.toolCalls)
-        lines.push(`${indent}  ${paint(35, '→')} ${call.name}(${truncate(JSON.stringify(call.arguments), 200)})`);
+        lines.push(`${indent}  ${paint(35, '→')} ${t(call.name)}(${t(truncate(JSON.stringify(call.arguments), 200))})`);
       for (const attempt of message.attempts) {
-        lines.push(`${indent}  ${paint(33, `⟲ retry (${attempt.kind})`)}: ${truncate(attempt.error, 200)}`);
+        lines.push(`${indent}  ${paint(33, `⟲ retry (${t(attempt.kind)})`)}: ${t(truncate(attempt.error, 200))}`);
       }
     }
     for (const child of dialog.children) renderDialog(child, depth + 1);
@@ -326,9 +382,14 @@ export function renderTranscript(replay: ReplaySession, options: TranscriptOptio
     lines.push(paint(1, 'By agent'));
     for (const agent of replay.agents) {
       lines.push(
-        `  ${agent.agent}: ${agent.replies} replies, ${agent.retries} pruned retries, ${agent.toolCalls} tool calls, ${agent.tokens.inputTokens + agent.tokens.cachedInputTokens}+${agent.tokens.outputTokens} tokens, ${money(agent.cost)}`,
+        `  ${t(agent.agent)}: ${agent.replies} replies, ${agent.retries} pruned retries, ${agent.toolCalls} tool calls, ${agent.tokens.inputTokens + agent.tokens.cachedInputTokens}+${agent.tokens.outputTokens} tokens, ${money(agent.cost)}`,
       );
     }
+  }
+  const end = replay.end;
+  if (end) {
+    lines.push('');
+    lines.push(paint(end.status === 'completed' ? 32 : 33, `Ended: ${end.status}${end.reason ? ` (${t(end.reason)})` : ''}`));
   }
   return lines.join('\n');
 }

@@ -1,9 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   filterSessions,
   type JsonObject,
-  LllmError,
   type LogCollection,
   type LogEntry,
   type LogSessionInfo,
@@ -12,8 +11,11 @@ import {
   type ReadQuery,
   type SessionQuery,
 } from '@lllm/core';
+import { ensureDirectory } from '@lllm/core/utils';
 import Database from 'better-sqlite3';
 import { type SerializedEntry, serializeEntry, storedJson } from './entry-json.js';
+import { codeOf, LogStoreError, messageOf } from './errors.js';
+import { onProcessEnd } from './exit-hook.js';
 import { type Row, SqliteWriter } from './sqlite-writer.js';
 
 /** Options of the SQLite store. */
@@ -53,10 +55,27 @@ CREATE TABLE IF NOT EXISTS entries (
   pid INTEGER NOT NULL,
   data TEXT NOT NULL
 );
+`;
+
+const INDEXES = `
 CREATE INDEX IF NOT EXISTS entries_session ON entries (session, collection, id);
 CREATE INDEX IF NOT EXISTS entries_time ON entries (time);
 CREATE INDEX IF NOT EXISTS entries_collection ON entries (collection, session);
 `;
+
+/** The columns LLLM reads and writes; a table without them is someone else's. */
+const COLUMNS = ['id', 'session', 'collection', 'time', 'sequence', 'pid', 'data'];
+
+/** Why SQLite refused a file, in words a user can act on. */
+function openProblem(error: unknown): string {
+  const code = codeOf(error);
+  if (code === 'SQLITE_NOTADB') return 'it is not a SQLite database';
+  if (code.startsWith('SQLITE_CORRUPT')) return 'the database is corrupt';
+  if (code.startsWith('SQLITE_CANTOPEN')) return 'it cannot be opened (check that the folder exists and is writable)';
+  if (code.startsWith('SQLITE_READONLY') || code === 'EACCES' || code === 'EPERM') return 'it is not writable';
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'another process holds it locked';
+  return messageOf(error);
+}
 
 /** A queued entry as a table row; secrets are redacted here, before the row goes anywhere. */
 function toRow(pending: Pending): Row {
@@ -89,35 +108,55 @@ export class SqliteLogStore implements LogStore {
   #timer: NodeJS.Timeout | undefined;
   #error: unknown;
   #closed = false;
+  readonly #removeExitHook: () => void;
 
   constructor(options: SqliteLogStoreOptions = {}) {
     this.path = options.path ?? join(options.directory ?? '.', 'lllm.sqlite');
-    if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
+    this.#busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
+    if (this.path !== ':memory:') {
+      // Transcripts are private: a new folder is 0700 and a new file 0600 (SQLite gives its -wal and
+      // -shm files the database's mode).
+      ensureDirectory(dirname(this.path), { setting: options.path ? 'The SQLite log folder' : 'log_dir', mode: 0o700 });
+      if (!existsSync(this.path)) {
+        try {
+          closeSync(openSync(this.path, 'a', 0o600));
+        } catch (error) {
+          throw new LogStoreError(`Cannot create the SQLite log ${this.path}: ${openProblem(error)}. Choose a log_dir you can write to.`, {
+            path: this.path,
+            cause: error,
+          });
+        }
+      }
+    }
+    let db: Database.Database | undefined;
     try {
-      this.#db = new Database(this.path);
+      db = new Database(this.path);
+      db.pragma(`busy_timeout = ${this.#busyTimeoutMs}`);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.exec(SCHEMA);
+      const columns = new Set((db.pragma('table_info(entries)') as { name: string }[]).map((column) => column.name));
+      const absent = COLUMNS.filter((column) => !columns.has(column));
+      if (absent.length > 0) throw new Error(`its "entries" table has no ${absent.map((name) => `"${name}"`).join(', ')} column`);
+      db.exec(INDEXES);
+      this.#insert = db.prepare('INSERT INTO entries (session, collection, time, sequence, pid, data) VALUES (?, ?, ?, ?, ?, ?)');
     } catch (error) {
-      throw new LllmError(
-        `Cannot open the SQLite log at ${this.path}: ${error instanceof Error ? error.message : String(error)}. Check log_dir exists and is writable.`,
-        {
-          cause: error,
-        },
+      db?.close();
+      throw new LogStoreError(
+        `${this.path} cannot be used as the SQLite log: ${openProblem(error)}. Move the file away, or point log_dir at another folder.`,
+        { path: this.path, cause: error },
       );
     }
-    this.#busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
-    this.#db.pragma(`busy_timeout = ${this.#busyTimeoutMs}`);
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = NORMAL');
-    this.#db.exec(SCHEMA);
-    this.#insert = this.#db.prepare('INSERT INTO entries (session, collection, time, sequence, pid, data) VALUES (?, ?, ?, ?, ?, ?)');
+    this.#db = db;
     this.#insertMany = this.#db.transaction((rows: readonly Row[]) => {
       for (const row of rows) this.#insert.run(row[0], row[1], row[2], row[3], process.pid, row[4]);
     });
     this.#batchSize = options.batchSize ?? 256;
     this.#flushIntervalMs = options.flushIntervalMs ?? 25;
     this.#useWriterThread = (options.writerThread ?? true) && this.path !== ':memory:';
-    // Queued writes are saved while the process exits: better-sqlite3 is synchronous, and the writer
-    // thread is waited for.
-    process.on('exit', this.#onExit);
+    // Queued writes are saved when the process exits or gets SIGINT/SIGTERM: better-sqlite3 is
+    // synchronous, and the writer thread is waited for.
+    this.#removeExitHook = onProcessEnd(this.#onExit);
   }
 
   readonly #onExit = (): void => {
@@ -199,66 +238,102 @@ export class SqliteLogStore implements LogStore {
     const error = this.#error ?? this.#writer?.takeError();
     if (error !== undefined) {
       this.#error = undefined;
-      throw new LllmError(`Writing to the SQLite log at ${this.path} failed: ${error instanceof Error ? error.message : String(error)}`, {
-        cause: error,
-      });
+      throw new LogStoreError(
+        `Writing to the SQLite log ${this.path} failed: ${openProblem(error)}. Check the disk and the file's permissions.`,
+        {
+          path: this.path,
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /** Run a query; SQLite's failures (a corrupt file, a lock) become a `LogStoreError` naming the file. */
+  #query<T>(what: string, run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      if (LogStoreError.isInstance(error)) throw error;
+      throw new LogStoreError(`Cannot ${what} in the SQLite log ${this.path}: ${openProblem(error)}.`, { path: this.path, cause: error });
     }
   }
 
   async read(collection: LogCollection, session: string, query: ReadQuery = {}): Promise<LogEntry[]> {
     await this.#settle();
-    const rows = this.#db
-      .prepare(
-        `SELECT collection, session, time, sequence, data FROM entries
+    const rows = this.#query('read', () =>
+      this.#db
+        .prepare(
+          `SELECT id, collection, session, time, sequence, data FROM entries
          WHERE session = ? AND collection = ? AND time >= ? AND time < ?
          ORDER BY id ${query.limit === undefined ? '' : 'LIMIT ?'}`,
-      )
-      .all(
-        ...[
-          session,
-          collection,
-          query.since ?? 0,
-          query.until ?? Number.MAX_SAFE_INTEGER,
-          ...(query.limit === undefined ? [] : [query.limit]),
-        ],
-      ) as {
+        )
+        .all(
+          ...[
+            session,
+            collection,
+            query.since ?? 0,
+            query.until ?? Number.MAX_SAFE_INTEGER,
+            ...(query.limit === undefined ? [] : [query.limit]),
+          ],
+        ),
+    ) as {
+      id: number;
       collection: LogCollection;
       session: string;
-      time: number;
-      sequence: number;
-      data: string;
+      time: unknown;
+      sequence: unknown;
+      data: unknown;
     }[];
     return rows.map((row) => ({
       collection: row.collection,
       session: row.session,
-      time: row.time,
-      sequence: row.sequence,
-      data: JSON.parse(row.data) as JsonObject,
+      time: Number(row.time),
+      sequence: Number(row.sequence),
+      data: this.#entryData(row.id, row.data),
     }));
+  }
+
+  /** A row's data: a JSON object, or a `LogStoreError` naming the row (a file edited by something else). */
+  #entryData(id: number, text: unknown): JsonObject {
+    let data: unknown;
+    try {
+      data = typeof text === 'string' ? JSON.parse(text) : undefined;
+    } catch {
+      data = undefined;
+    }
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+      throw new LogStoreError(
+        `Row ${id} of the SQLite log ${this.path} is not a log entry (its data is not a JSON object): the file was changed by something other than LLLM. Delete that row or restore the file from a backup.`,
+        { path: this.path },
+      );
+    }
+    return data as JsonObject;
   }
 
   async sessions(query: SessionQuery = {}): Promise<LogSessionInfo[]> {
     await this.#settle();
-    const rows = this.#db
-      .prepare(
-        `SELECT session, MIN(time) AS firstTime, MAX(time) AS lastTime, COUNT(*) AS entries FROM entries
+    const rows = this.#query('list sessions', () =>
+      this.#db
+        .prepare(
+          `SELECT session, MIN(time) AS firstTime, MAX(time) AS lastTime, COUNT(*) AS entries FROM entries
          ${query.prefix === undefined ? '' : 'WHERE session >= ? AND session < ? || char(1114111)'}
          GROUP BY session`,
-      )
-      .all(...(query.prefix === undefined ? [] : [query.prefix, query.prefix])) as LogSessionInfo[];
+        )
+        .all(...(query.prefix === undefined ? [] : [query.prefix, query.prefix])),
+    ) as LogSessionInfo[];
     return filterSessions(rows, query);
   }
 
   async deleteSession(session: string): Promise<void> {
     await this.#settle();
-    this.#db.prepare('DELETE FROM entries WHERE session = ?').run(session);
+    this.#query('delete a session', () => this.#db.prepare('DELETE FROM entries WHERE session = ?').run(session));
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     await this.flush();
     this.#closed = true;
-    process.off('exit', this.#onExit);
+    this.#removeExitHook();
     await this.#writer?.close();
     this.#db.close();
   }
