@@ -245,9 +245,9 @@ describe('a long reply is stored once', () => {
     expect(row.size).toBeGreaterThan(content.length);
     expect(row.size).toBeLessThan(content.length + 10_000);
     const replay = await ReplaySession.load(store, 'big');
-    const message = replay.dialogs[0]?.messages[0]?.message;
-    expect(message?.content).toBe(content);
-    expect((message?.raw as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe(content);
+    const message = replay.dialogs[0]?.messages[0]?.message as Message;
+    expect(message.content).toBe(content);
+    expect((message.raw as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe(content);
     await store.close();
   });
 });
