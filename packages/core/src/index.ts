@@ -120,7 +120,7 @@ export type {
   ToolLike,
   ValidationResult,
 } from './prompt-like.js';
-export { knownSecrets, REDACTED, redactSecrets, redactString, registerSecret } from './redact.js';
+export { isSecretKey, knownSecrets, REDACTED, redactSecrets, redactString, registerSecret } from './redact.js';
 export type { BackoffOptions } from './retry.js';
 export { backoffDelay, parseRetryAfter, raceAbort, sleep } from './retry.js';
 export type {

@@ -1,76 +1,154 @@
+// One redaction for everything LLLM writes: log stores, the proxy cache, error messages, MCP stderr
+// tails, sandbox outputs, the CLI's output. Three kinds of secrets are replaced by `[REDACTED]`:
+// - known secret values — registered ones and the values of secret-named environment variables —
+//   in every form an API or a layer may have encoded them (percent-encoded, form-encoded, base64,
+//   JSON-escaped: see redact/encodings.ts);
+// - secrets recognised by their shape or by the name before them (redact/patterns.ts);
+// - in objects, every value under a secret-named key (redact/names.ts).
 import { processRegistry } from './process-registry.js';
+import { encodedForms } from './redact/encodings.js';
+import { isSecretKey } from './redact/names.js';
+import { REDACTED, redactPatterns } from './redact/patterns.js';
 
-/** What replaces a secret. */
-export const REDACTED = '[REDACTED]';
+export { isSecretKey } from './redact/names.js';
+export { REDACTED } from './redact/patterns.js';
 
-const SECRET_KEY =
-  /^(?:authorization|proxy-authorization|x-api-key|api[-_]?key|apikey|x-goog-api-key|password|passwd|secret|client[-_]?secret|access[-_]?token|refresh[-_]?token|auth[-_]?token|session[-_]?token)$|(?:[-_]api[-_]?key|ApiKey|[-_]secret|[-_]password)$/i;
-
-const SECRET_PATTERNS: readonly RegExp[] = [
-  /\bsk-(?:ant-|proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}/g,
-  /\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{12,}/g,
-  /\b(?:api[_-]?key|apikey|token|access_token)=([^&\s"']{8,})/gi,
-  /\bAIza[0-9A-Za-z_-]{30,}/g,
-  /\bgh[pousr]_[A-Za-z0-9]{30,}/g,
-];
+/** Values shorter than this are not treated as secrets: they would redact ordinary words. */
+const MIN_SECRET_LENGTH = 8;
 
 const extraSecrets = () => processRegistry('secrets', () => new Set<string>());
 
 /**
- * Treat `value` as a secret everywhere LLLM writes (logs, caches, error messages). Values shorter
- * than 8 characters are ignored: they would redact ordinary words.
+ * Treat `value` as a secret everywhere LLLM writes (logs, caches, error messages, printed output),
+ * including its URL-encoded, base64 and JSON-escaped forms. Values shorter than 8 characters are
+ * ignored: they would redact ordinary words.
  */
 export function registerSecret(value: string | undefined): void {
-  if (value && value.length >= 8) extraSecrets().add(value);
+  if (typeof value === 'string' && value.length >= MIN_SECRET_LENGTH) extraSecrets().add(value);
 }
+
+/** `scheme://user:password@host` → `password` (percent-decoded too, when it was encoded). */
+const URL_PASSWORD = /\b[A-Za-z][A-Za-z0-9+.-]{1,20}:\/\/[^\s:/@]*:([^\s@/]+)@/g;
 
 function environmentSecrets(): string[] {
   const found: string[] = [];
   const env = typeof process === 'undefined' ? {} : process.env;
   for (const [name, value] of Object.entries(env)) {
-    if (value && value.length >= 8 && /(?:API_KEY|_TOKEN|_SECRET|_PASSWORD|APIKEY)$/i.test(name)) found.push(value);
+    if (!value || value.length < MIN_SECRET_LENGTH) continue;
+    if (isSecretKey(name)) found.push(value);
+    // DATABASE_URL, REDIS_URL, …: the password inside the URL is the secret.
+    if (value.includes('://')) {
+      for (const match of value.matchAll(URL_PASSWORD)) {
+        const password = match[1] ?? '';
+        found.push(password);
+        try {
+          found.push(decodeURIComponent(password));
+        } catch {}
+      }
+    }
   }
-  return found;
+  return found.filter((secret) => secret.length >= MIN_SECRET_LENGTH);
 }
 
-/** Replace secrets inside one string: known secret values and key-shaped patterns. */
-export function redactString(text: string, secrets: readonly string[] = knownSecrets()): string {
-  // Most strings are short and innocent: skip the patterns when nothing could match.
-  if (text.length < 8) return text;
-  let result = text;
-  for (const secret of secrets) {
-    if (result.includes(secret)) result = result.split(secret).join(REDACTED);
-  }
-  for (const pattern of SECRET_PATTERNS) {
-    result = result.replace(pattern, (match, group: unknown) =>
-      typeof group === 'string'
-        ? match.replace(group, REDACTED)
-        : match.startsWith('B')
-          ? `${match.split(/\s+/)[0]} ${REDACTED}`
-          : REDACTED,
-    );
-  }
-  return result;
-}
-
-let cached: { at: number; registered: number; list: string[] } | undefined;
+let cached: { at: number; registered: number; signature: string; list: string[] } | undefined;
 
 /**
- * Every secret value known right now: registered ones and `*_API_KEY`/`*_TOKEN`/`*_SECRET` env
- * values. Reading the environment is slow, so the list is reused for up to a second (and rebuilt at
- * once when a secret is registered).
+ * Every secret value known right now: registered ones, values of secret-named environment variables
+ * (`*_API_KEY`, `*_KEY`, `*_SECRET*`, `*_TOKEN`, `*PASSWORD*`, `*_PAT`, `*_CREDENTIALS`, …) and the
+ * passwords inside URL-valued variables (`DATABASE_URL`). Reading the environment is slow, so the list is
+ * reused for up to a second (and rebuilt at once when a secret is registered); an unchanged set keeps
+ * the same array, so the matcher built for it is reused.
  */
 export function knownSecrets(): string[] {
   const at = Date.now();
-  if (cached && cached.registered === extraSecrets().size && at - cached.at < 1000) return cached.list;
+  const registered = extraSecrets().size;
+  if (cached && cached.registered === registered && at - cached.at < 1000) return cached.list;
   const list = [...new Set([...extraSecrets(), ...environmentSecrets()])].sort((a, b) => b.length - a.length);
-  cached = { at, registered: extraSecrets().size, list };
+  const signature = list.join('\u0000');
+  if (cached && cached.signature === signature) {
+    cached = { ...cached, at, registered };
+    return cached.list;
+  }
+  cached = { at, registered, signature, list };
   return list;
+}
+
+/** One regular expression for every form of every secret in a set, longest first. */
+function compileSecrets(secrets: readonly string[]): RegExp | undefined {
+  const forms = new Set<string>();
+  for (const secret of secrets) {
+    if (typeof secret !== 'string' || secret.length === 0) continue;
+    for (const form of encodedForms(secret)) forms.add(form);
+  }
+  if (forms.size === 0) return undefined;
+  return new RegExp(alternation([...forms]), 'g');
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+
+/**
+ * `abc|abd|xy` as the trie `ab(?:c|d)|xy`: V8 tries the alternatives of a flat list one by one at
+ * every position, but only one branch of a trie per character. A form that ends where a longer one
+ * goes on is tried last, so the longer form is replaced whole.
+ */
+function alternation(forms: string[]): string {
+  const branches = new Map<string, string[]>();
+  let ends = false;
+  for (const form of forms) {
+    if (form.length === 0) ends = true;
+    else {
+      const first = form.charAt(0);
+      const rest = branches.get(first);
+      if (rest) rest.push(form.slice(1));
+      else branches.set(first, [form.slice(1)]);
+    }
+  }
+  const parts = [...branches].map(
+    ([first, rests]) => escapeRegExp(first) + (rests.length === 1 ? escapeRegExp(rests[0] as string) : `(?:${alternation(rests)})`),
+  );
+  if (ends) parts.push('');
+  return parts.join('|');
+}
+
+const matchers = new WeakMap<readonly string[], RegExp | undefined>();
+const recentMatchers = new Map<string, RegExp | undefined>();
+
+/**
+ * The matcher of a secret set: remembered per array (`knownSecrets()` returns the same array while the
+ * set is unchanged) and, for arrays built per call, per content (the last 32 sets).
+ */
+function secretsMatcher(secrets: readonly string[]): RegExp | undefined {
+  if (secrets.length === 0) return undefined;
+  if (matchers.has(secrets)) return matchers.get(secrets);
+  const signature = secrets.join('\u0000');
+  let matcher: RegExp | undefined;
+  if (recentMatchers.has(signature)) matcher = recentMatchers.get(signature);
+  else {
+    matcher = compileSecrets(secrets);
+    if (recentMatchers.size >= 32) recentMatchers.delete(recentMatchers.keys().next().value as string);
+    recentMatchers.set(signature, matcher);
+  }
+  matchers.set(secrets, matcher);
+  return matcher;
+}
+
+/**
+ * Replace secrets inside one string: known secret values (in their encoded forms too) and secrets
+ * recognised by shape or name. JSON-safe: redacting a serialized JSON text gives JSON that still
+ * parses (prefer `redactSecrets` on the value before serializing, which also honours secret keys).
+ */
+export function redactString(text: string, secrets: readonly string[] = knownSecrets()): string {
+  // Most strings are short and innocent.
+  if (typeof text !== 'string' || text.length < MIN_SECRET_LENGTH) return text;
+  const matcher = secretsMatcher(secrets);
+  const known = matcher ? text.replace(matcher, REDACTED) : text;
+  return redactPatterns(known);
 }
 
 /**
  * A deep copy of `value` with secrets replaced: values under secret-named keys (`apiKey`,
- * `Authorization`, `x-api-key`, …) and secret values or patterns inside any string.
+ * `Authorization`, `x-api-key`, `client_secret`, `AWS_SECRET_ACCESS_KEY`, … — see `isSecretKey`) and
+ * secrets inside any string (see `redactString`).
  */
 export function redactSecrets<T>(value: T, secrets: readonly string[] = knownSecrets()): T {
   return redactValue(value, secrets, new WeakMap()) as T;
@@ -90,7 +168,7 @@ function redactValue(value: unknown, secrets: readonly string[], seen: WeakMap<o
   const copy: Record<string, unknown> = {};
   seen.set(value, copy);
   for (const [key, item] of Object.entries(value)) {
-    copy[key] = SECRET_KEY.test(key) && item !== null && item !== undefined && item !== '' ? REDACTED : redactValue(item, secrets, seen);
+    copy[key] = isSecretKey(key) && item !== null && item !== undefined && item !== '' ? REDACTED : redactValue(item, secrets, seen);
   }
   return copy;
 }

@@ -1,0 +1,118 @@
+// Secrets recognised by their shape, for text that holds secrets nobody registered: provider keys,
+// cloud keys, tokens, private key blocks, passwords in URLs, webhook URLs, and values after a secret
+// name (`api_key=…`, `PGPASSWORD=…`, `"client_secret": "…"`). Every pattern is JSON-safe: a match
+// never swallows a `"` or the `\` of an escape, so redacting a serialized JSON text leaves valid JSON.
+// Speed matters (every log entry passes here): each regular expression is built once, starts with
+// literal text where it can, and the URL patterns run only on text that holds "://".
+import { isSecretKey, isSecretQueryName } from './names.js';
+
+/** What replaces a secret. */
+export const REDACTED = '[REDACTED]';
+
+const KEY_BLOCK = String.raw`-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----`;
+const KEY_BLOCK_END = String.raw`-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----`;
+
+/** Secrets recognisable on their own; a named group marks a prefix that stays. */
+const TOKENS = new RegExp(
+  [
+    // A private key block up to its END line, or to the end of the (JSON, or JSON in JSON) string when it was cut off.
+    String.raw`${KEY_BLOCK}(?:[^"\\]|\\[^"])*?(?:${KEY_BLOCK_END}|(?=\\?")|$)`,
+    String.raw`\b(?:${[
+      // JSON Web Tokens.
+      String.raw`eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`,
+      // AWS access key ids, Google API keys.
+      String.raw`(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b`,
+      String.raw`AIza[0-9A-Za-z_-]{30,}`,
+      // Slack, GitHub, GitLab, npm, Stripe, Hugging Face, OpenAI and Anthropic keys.
+      String.raw`xox[abposer]-[A-Za-z0-9-]{10,}`,
+      String.raw`xapp-[0-9]-[A-Za-z0-9-]{10,}`,
+      String.raw`gh[pousr]_[A-Za-z0-9]{30,}`,
+      String.raw`github_pat_[A-Za-z0-9_]{30,}`,
+      String.raw`glpat-[A-Za-z0-9_-]{20,}`,
+      String.raw`npm_[A-Za-z0-9]{30,}`,
+      String.raw`(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}`,
+      String.raw`whsec_[A-Za-z0-9+/=]{16,}`,
+      String.raw`hf_[A-Za-z0-9]{30,}`,
+      String.raw`sk-(?:ant-|proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}`,
+      // Credentials after an auth scheme. After Basic and Token they hold a digit, +, / or = or mix
+      // cases, so prose ("Basic understanding") stays.
+      String.raw`(?<bearer>Bearer[ \t]+)[A-Za-z0-9._~+/=-]{12,}`,
+      String.raw`(?<scheme>(?:Basic|Token)[ \t]+)(?=[A-Za-z0-9._~+/=-]*(?:[0-9+/=]|[a-z][A-Z]))[A-Za-z0-9._~+/=-]{12,}`,
+    ].join('|')})`,
+  ].join('|'),
+  'g',
+);
+
+/** Secrets inside URLs; a named group marks the part that stays. */
+const URLS = new RegExp(
+  [
+    // The password of any scheme://user:password@host.
+    String.raw`(?<userinfo>\b[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s:/@"'\\<>]*:)[^\s@/"'\\<>]+(?=@)`,
+    // Webhook URLs: the token is the path after the hook segment.
+    String.raw`(?<hook>\bhttps?://(?:hooks\.slack\.com/(?:services|workflows|triggers)/|[^\s/"'\\<>]+/(?:[^\s"'\\<>?#]*/)?(?:webhooks?|hooks|webhookb2)/))[^\s"'\\<>?#]+`,
+  ].join('|'),
+  'g',
+);
+
+/**
+ * An unquoted value: up to a space, separator, quote, bracket or escape. In raw text a backslash and
+ * the character after it count as one (`C:\Users`), unless that pair could be a JSON escape (`\"`,
+ * `\\`, `\n`, `\u…`), so in JSON text, at any depth of nesting, a match ends before an escape.
+ */
+const VALUE = String.raw`(?:[^\s&"'\\<>;,()[\]{}]|\\[^"\\/bfnrtu\s]){4,}`;
+
+/**
+ * A value after a name that contains a secret word: the word and the rest of the name, then the
+ * separator in one of the forms text writes it (the named group), then the value. Whether the whole
+ * name is secret (`isSecretKey`, or a key-carrying query parameter before `=`) is decided per match.
+ */
+const NAMED_VALUES = new RegExp(
+  String.raw`(?<word>(?:key|appid|sig|signature|token|secret|pass(?:w(?:or)?d|phrase)?|pwd|pat|credentials?|auth(?:orization)?|cookie|string|webhook)[\w.-]*?)(?:${[
+    // "client_secret": "…" (JSON) and \"client_secret\": \"…\" (JSON inside JSON strings, at any depth).
+    String.raw`(?<json>"[ \t]*:[ \t]*")(?:[^"\\]|\\.)+(?=")`,
+    String.raw`(?<nested>(?:\\\\)*\\"[ \t]*:[ \t]*(?:\\\\)*\\")[^"\\]+`,
+    // PASSWORD="…" and PASSWORD=\"…\" (shell and .env files, and those inside JSON).
+    String.raw`(?<quoted>[ \t]*[:=][ \t]*")[^"\\\s]{4,}(?=")`,
+    String.raw`(?<escaped>[ \t]*[:=][ \t]*\\")[^"\\\s]{4,}(?=\\")`,
+    // api_key=…, PGPASSWORD=…, password: …, 'token': '…'.
+    String.raw`(?<pair>'?[ \t]*[:=][ \t]*'?)(?!(?:Bearer|Basic|Token|Digest)\b)${VALUE}`,
+  ].join('|')})`,
+  'gi',
+);
+
+const NAME_CHARACTER = /[\w.-]/;
+
+type Groups = Record<string, string | undefined>;
+
+function keepPrefix(...args: unknown[]): string {
+  const groups = args[args.length - 1] as Groups | undefined;
+  if (groups) {
+    for (const prefix of Object.values(groups)) if (prefix !== undefined) return prefix + REDACTED;
+  }
+  return REDACTED;
+}
+
+function redactNamedValues(text: string): string {
+  return text.replace(NAMED_VALUES, (...args: unknown[]) => {
+    const match = args[0] as string;
+    const groups = args[args.length - 1] as Groups;
+    const whole = args[args.length - 2] as string;
+    const offset = args[args.length - 3] as number;
+    let start = offset;
+    while (start > 0 && NAME_CHARACTER.test(whole[start - 1] as string)) start -= 1;
+    const word = groups.word ?? '';
+    const name = whole.slice(start, offset) + word;
+    const separator = groups.json ?? groups.nested ?? groups.quoted ?? groups.escaped ?? groups.pair ?? '';
+    if (isSecretKey(name) || (separator === '=' && isSecretQueryName(name))) return word + separator + REDACTED;
+    // Not a secret name: the value may still hold one further on.
+    const value = match.slice(word.length + separator.length);
+    return word + separator + redactNamedValues(value);
+  });
+}
+
+/** Replace secrets recognised by their shape or by the name before them. */
+export function redactPatterns(text: string): string {
+  let result = text.replace(TOKENS, keepPrefix);
+  if (result.includes('://')) result = result.replace(URLS, keepPrefix);
+  return redactNamedValues(result);
+}
