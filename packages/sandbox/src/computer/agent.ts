@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   AbortError,
@@ -33,9 +33,9 @@ import {
   type Usage,
 } from '@lllm/core';
 import { SandboxError } from '../errors.js';
-import { writeFileAtomic } from '../jupyter/notebook.js';
 import { type ComputerAction, describeAction, parseComputerAction } from './actions.js';
 import type { ActionResult, BlockedRequest, Computer, Screenshot } from './browser.js';
+import { writeCheckpointFile } from './checkpoint-file.js';
 
 /**
  * The part of an OpenAI client the loop uses: `responses.create(body, { signal })`. Pass an `openai`
@@ -590,8 +590,7 @@ export class ComputerUseAgent {
     state.url = this.options.computer.currentUrl();
     const path = this.checkpointPath(state.id);
     if (!path) return;
-    await mkdir(resolve(this.options.checkpointDir ?? '.'), { recursive: true });
-    await writeFileAtomic(path, `${JSON.stringify(state)}\n`);
+    await writeCheckpointFile(resolve(this.options.checkpointDir ?? '.'), path, state);
   }
 
   private result(state: Checkpoint): ComputerUseResult {
