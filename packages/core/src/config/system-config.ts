@@ -181,7 +181,19 @@ export function loadSystemConfig(file: string, options: { root?: string } = {}):
     });
     throw new ConfigError(`${path}: invalid YAML:\n${problems.map((p) => `- ${p}`).join('\n')}`, { file: path, problems });
   }
-  const data: unknown = document.toJS();
+  let data: unknown;
+  try {
+    // Aliases are capped (the yaml default, explicit here): a few lines of nested aliases ("billion
+    // laughs") would otherwise expand into gigabytes.
+    data = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const aliases = /alias/i.test(message);
+    throw new ConfigError(
+      `${path}: invalid YAML: ${message}${aliases ? ' (more than 100 alias expansions). Write the values out instead of nesting aliases.' : ''}`,
+      { file: path, problems: [aliases ? 'too many alias expansions' : message], cause: error },
+    );
+  }
   const parsed = systemConfigSchema.safeParse(data ?? {}, { reportInput: true });
   const problems = parsed.success ? [] : parsed.error.issues.map(describeIssue);
   if (parsed.success) {
