@@ -1,17 +1,21 @@
 import { parseArgs } from 'node:util';
 import {
+  AbortError,
   buildAgent,
   ConsoleStream,
   createLogStore,
   getAgentType,
   LllmError,
+  type LogStore,
   listAgentTypes,
   listDiscoverySections,
   newSessionName,
+  redactSecrets,
   redactString,
 } from '@lllm/core';
 import { createScriptedInvoker } from '@lllm/core/testing';
-import { ReplaySession, renderTranscript, serveReplayViewer } from '@lllm/log';
+import { escapeControlCharacters } from '@lllm/core/utils';
+import { ReplaySession, renderTranscript, serveReplayViewer, writeSessionEnd } from '@lllm/log';
 import { findPrompt, getPrompt, listPrompts, promptSource } from '@lllm/prompts';
 import { getProxy, listProxies, ProxyRuntime, proxySource } from '@lllm/proxy';
 import { commandCreate } from './create.js';
@@ -48,9 +52,60 @@ Commands:
   replay <session> [--config <name>] | replay --serve [--port <n>]          show a logged session
   doctor                                                                     check the setup
 
-Exit codes: 0 ok, 1 a problem to fix (the message says how), 2 bad usage, 70 a bug in lllm.`;
+Exit codes: 0 ok, 1 a problem to fix (the message says how), 2 bad usage, 3 the run finished and its
+result is printed but its log could not be written, 70 a bug in lllm, 130 / 143 stopped by SIGINT /
+SIGTERM (the log is saved and the session marked cancelled).`;
+
+/** `lllm run` finished and printed its result, but the log could not be written. */
+export const EXIT_LOG_FAILED = 3;
+/** The exit status of a process ended by a signal, as a shell reports it (128 + the signal number). */
+const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
 
 const line = (io: Io, text = '') => io.stdout.write(`${text}\n`);
+/** Text that comes from data (a log, a model, a file, an error): secrets redacted, control characters shown as escapes. */
+const shown = (text: string) => escapeControlCharacters(redactString(text));
+
+/** Close the log; the failure, if any, instead of a throw (a paid result must still be shown). */
+async function closeLog(log: LogStore): Promise<unknown> {
+  try {
+    await log.close();
+    return undefined;
+  } catch (error) {
+    return error ?? new Error('unknown failure');
+  }
+}
+
+/**
+ * While `work` runs, SIGINT and SIGTERM abort it through `controller` and reject at once with the
+ * signal's name, so the caller can save the log and exit 130/143 even if the work ignores the abort.
+ * A second signal exits immediately (the log stores' own hook still saves their queued entries).
+ */
+async function cancellable<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let onSignal: ((signal: NodeJS.Signals) => void) | undefined;
+  const cancelled = new Promise<never>((_, reject) => {
+    onSignal = (signal) => {
+      if (controller.signal.aborted) process.exit(SIGNAL_EXIT[signal] ?? 1);
+      const error = new AbortError(`Cancelled by ${signal}.`);
+      controller.abort(error);
+      reject(Object.assign(error, { signal }));
+    };
+  });
+  const handler = (signal: NodeJS.Signals) => onSignal?.(signal);
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  try {
+    return await Promise.race([work(controller.signal), cancelled]);
+  } finally {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  }
+}
+
+function signalOf(error: unknown): NodeJS.Signals | undefined {
+  const signal = typeof error === 'object' && error !== null && 'signal' in error ? error.signal : undefined;
+  return signal === 'SIGINT' || signal === 'SIGTERM' ? signal : undefined;
+}
 
 async function commandRun(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -103,28 +158,54 @@ async function commandRun(args: string[], io: Io): Promise<number> {
     ...(scripted ? { invokerFor: (name: string) => createScriptedInvoker([...(offline[name] ?? [])], { name: 'scripted' }) } : {}),
   });
   const spinner = stream.spinner(`${scripted ? `[${SCRIPTED_LABEL}] ` : ''}${config.name} (${config.agent_type}) is working…`);
+  const reportLogFailure = (failure: unknown) =>
+    io.stderr.write(
+      `lllm: the ${config.log_type} log in ${config.log_dir} could not be written, so session ${session} is incomplete: ${shown(failure instanceof Error ? failure.message : String(failure))}\n`,
+    );
   let run: Awaited<ReturnType<typeof system.run>>;
   try {
-    run = await system.run(task, { session });
+    run = await cancellable((signal) => system.run(task, { session, signal }));
     spinner.stop('success', `${config.name} finished`);
   } catch (error) {
-    spinner.stop('failure', `${config.name} failed`);
-    await log.close();
+    const signal = signalOf(error);
+    spinner.stop(signal ? 'cancelled' : 'failure', `${config.name} ${signal ? `cancelled by ${signal}` : 'failed'}`);
+    writeSessionEnd(
+      log,
+      session,
+      signal ? 'cancelled' : 'failed',
+      signal ?? redactString(error instanceof Error ? error.message : String(error)),
+    );
+    const logFailure = await closeLog(log);
+    if (logFailure !== undefined) reportLogFailure(logFailure);
+    if (signal) {
+      io.stderr.write(`lllm: cancelled by ${signal}; what ran so far is logged: lllm replay ${session}\n`);
+      const code = SIGNAL_EXIT[signal] ?? 1;
+      // Work that ignores the abort (a project's own code) must not keep the process alive.
+      setTimeout(() => process.exit(code), 2000).unref();
+      return code;
+    }
     if (LllmError.isInstance(error)) throw error;
     // A throw from the system's own run() is a bug in the project, not in lllm: say where it came from.
     io.stderr.write(
-      `lllm: agent_type "${config.agent_type}" failed in its run(): ${redactString(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`,
+      `lllm: agent_type "${config.agent_type}" failed in its run(): ${shown(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`,
     );
     return 1;
   }
-  await log.close();
+  writeSessionEnd(log, session, 'completed');
+  // The result is paid for: it is printed whatever happens to the log.
+  const logFailure = await closeLog(log);
   line(io, scripted ? `Result (${SCRIPTED_LABEL}):` : 'Result:');
-  line(io, redactString(JSON.stringify(run.result, null, 2) ?? 'undefined'));
+  // Redact the value, then serialize: JSON escapes every control character, and no regex ever edits JSON text.
+  line(io, JSON.stringify(redactSecrets(run.result), null, 2) ?? 'undefined');
   line(
     io,
     `Cost: $${run.cost.totalUsd.toFixed(6)}${run.cost.known ? '' : ' (some models have no price card)'}${scripted ? ' (scripted: no real spend)' : ''}`,
   );
-  line(io, `Session: ${run.session} (${config.log_type} log in ${config.log_dir}; see it with: lllm replay ${run.session})`);
+  if (logFailure !== undefined) {
+    reportLogFailure(logFailure);
+    return EXIT_LOG_FAILED;
+  }
+  line(io, `Session: ${shown(run.session)} (${config.log_type} log in ${config.log_dir}; see it with: lllm replay ${shown(run.session)})`);
   return 0;
 }
 
@@ -203,26 +284,29 @@ async function commandReplay(args: string[], io: Io): Promise<number> {
   });
   const project = await loadProject({ cwd: io.cwd, env: io.env });
   const config = loadConfig(project, values.config);
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (values.serve && (!/^\d+$/.test(values.port ?? '0') || port > 65_535))
+    throw new UsageError(`--port must be a port number from 0 to 65535, got ${JSON.stringify(values.port)}`);
   const store = await createLogStore({ type: config.log_type, directory: config.log_dir });
   if (values.serve) {
-    const port = values.port === undefined ? 0 : Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65_535)
-      throw new UsageError(`--port must be a port number, got ${JSON.stringify(values.port)}`);
-    const viewer = await serveReplayViewer({ store, port });
-    line(io, `Replay viewer: ${viewer.url} (Ctrl+C to stop)`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    await viewer.close();
-    await store.close();
+    try {
+      const viewer = await serveReplayViewer({ store, port });
+      line(io, `Replay viewer: ${viewer.url} (Ctrl+C to stop; the token in the address is required)`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await viewer.close();
+    } finally {
+      await store.close();
+    }
     return 0;
   }
   const session = positionals[0];
   if (!session) {
     const recent = await store.sessions({ limit: 10 });
     line(io, recent.length ? 'Recent sessions:' : 'No logged sessions yet.');
-    for (const info of recent) line(io, `  ${info.session}  ${new Date(info.lastTime).toISOString()}  ${info.entries} entries`);
+    for (const info of recent) line(io, `  ${shown(info.session)}  ${new Date(info.lastTime).toISOString()}  ${info.entries} entries`);
     await store.close();
     return 0;
   }
@@ -319,7 +403,14 @@ export async function main(
       return 2;
     }
     if (LllmError.isInstance(error)) {
-      io.stderr.write(`lllm: ${redactString(error.message)}\n`);
+      io.stderr.write(`lllm: ${shown(error.message)}\n`);
+      return 1;
+    }
+    // The file system or the network refused (a path in the way, no permission, a full disk, a busy
+    // port): the user's environment, not a bug in lllm.
+    const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+    if (/^E[A-Z]+$/.test(code) && error instanceof Error && ('syscall' in error || 'path' in error)) {
+      io.stderr.write(`lllm: ${shown(error.message)}. Check the path and its permissions, then try again.\n`);
       return 1;
     }
     io.stderr.write(
