@@ -1,4 +1,4 @@
-import { LllmError } from '@lllm/core';
+import { LllmError, redactSecrets, redactString } from '@lllm/core';
 
 /** Why a proxy call failed. */
 export type ProxyErrorKind =
@@ -25,7 +25,8 @@ export type ProxyErrorKind =
 
 /**
  * A proxy call failed. `message` names the endpoint, the value and the fix; it never contains an API
- * key (URLs are shown with the key replaced).
+ * key or another secret: the message and the body are redacted here, whoever builds the error (URLs
+ * are shown with the key replaced).
  */
 export class ProxyError extends LllmError {
   readonly kind: ProxyErrorKind;
@@ -51,7 +52,7 @@ export class ProxyError extends LllmError {
       cause?: unknown;
     },
   ) {
-    super(message, { cause: fields.cause });
+    super(redactString(message), { cause: fields.cause });
     this.name = 'ProxyError';
     this.kind = fields.kind;
     this.path = fields.path;
@@ -61,7 +62,7 @@ export class ProxyError extends LllmError {
       (fields.kind === 'timeout' ||
         fields.kind === 'connection' ||
         (fields.kind === 'http' && (fields.statusCode === 429 || (fields.statusCode ?? 0) >= 500)));
-    this.body = fields.body;
+    this.body = fields.body === undefined ? undefined : redactSecrets(fields.body);
     this.suggestions = fields.suggestions ?? [];
   }
 

@@ -137,6 +137,8 @@ export class ProxyRuntime {
         warn(`Proxy "${definition.path}" is skipped: ${keyProblem}`);
         continue;
       }
+      // Known from activation on, so nothing written before the first call can hold it either.
+      if (definition.apiKey) registerSecret(this.#env[definition.apiKey.env]);
       this.#active.set(definition.path, definition);
     }
     this.warnings = warnings;
@@ -312,9 +314,10 @@ export class ProxyRuntime {
         cause: error,
       });
     }
-    // An API that echoes the key (in a "request" block, an error message) must not hand it to the model.
-    const key = definition.apiKey ? this.#env[definition.apiKey.env] : undefined;
-    if (key && text.includes(key)) text = text.split(key).join(REDACTED);
+    // An API that echoes the key (in a "request" block, an error message, the request URL with the key
+    // percent-encoded) must not hand it to the model, the cache or the log: the key is a known secret,
+    // and redaction finds it in its encoded forms too. The text stays valid JSON.
+    text = redactString(text);
     const body = decodeBody(text, response.headers.get('content-type'));
     if (!response.ok) {
       const detail =
@@ -358,13 +361,21 @@ export class ProxyRuntime {
     for (const [name, value] of Object.entries(params)) {
       if (value === undefined) continue;
       const location = endpoint.locations[name] ?? 'query';
-      if (location === 'path') path = path.split(`{${name}}`).join(encodeURIComponent(String(value)));
+      if (location === 'path') path = path.split(`{${name}}`).join(pathSegment(endpoint, name, value));
       else if (location === 'body') body[name] = value;
       else if (Array.isArray(value)) for (const item of value) query.push([name, queryValue(item)]);
       else query.push([name, queryValue(value)]);
     }
     const base = (definition.baseUrl ?? '').replace(/\/+$/, '');
     const url = new URL(`${base}/${path.replace(/^\/+/, '')}`);
+    // The key goes only below the base URL: a "." or ".." in the declared endpoint path would climb out.
+    const baseUrl = new URL(`${base}/`);
+    if (url.origin !== baseUrl.origin || !url.pathname.startsWith(baseUrl.pathname)) {
+      throw new ProxyError(
+        `${endpoint.fullPath}: the request path ${JSON.stringify(url.pathname)} leaves the proxy's base URL path ${JSON.stringify(baseUrl.pathname)}; remove "." and ".." segments from the endpoint "${endpoint.endpoint}".`,
+        { kind: 'validation', path: endpoint.fullPath },
+      );
+    }
     for (const [name, value] of query) url.searchParams.append(name, value);
     const display = new URL(url);
     const headers: Record<string, string> = { accept: 'application/json', ...definition.headers, ...endpoint.headers };
@@ -384,7 +395,7 @@ export class ProxyRuntime {
       headers['content-type'] = 'application/json';
       init.body = JSON.stringify(body);
     }
-    return { url: url.toString(), display: display.toString().replace(encodeURIComponent(REDACTED), REDACTED), init };
+    return { url: url.toString(), display: redactString(display.toString().replace(encodeURIComponent(REDACTED), REDACTED)), init };
   }
 
   /** Which of `paths` name activated endpoints, and the closest matches for those that do not. */
@@ -513,6 +524,39 @@ export function suggestPaths(path: string, all: readonly string[], limit = 3): s
   return closestMatches(path, prefixes.keys(), limit)
     .flatMap((prefix) => prefixes.get(prefix) ?? [])
     .slice(0, limit);
+}
+
+/** How many times a path parameter is percent-decoded when looking for "." and ".." segments. */
+const MAX_DECODINGS = 4;
+
+/**
+ * A path parameter as one encoded path segment: a "/" in it is sent as %2F, never as a separator, and
+ * a value that is (or decodes to, even twice encoded) "." or ".." anywhere between slashes is refused,
+ * so no parameter moves the request — and the key with it — to another path of the API.
+ */
+function pathSegment(endpoint: ProxyEndpoint, name: string, value: unknown): string {
+  const text = String(value);
+  let decoded = text;
+  for (let round = 0; round < MAX_DECODINGS; round++) {
+    let next: string;
+    try {
+      next = decodeURIComponent(decoded);
+    } catch {
+      break;
+    }
+    if (next === decoded) break;
+    decoded = next;
+  }
+  const climbs = decoded.split(/[/\\]/).some((segment) => segment === '.' || segment === '..');
+  if (text === '' || climbs) {
+    throw new ProxyError(
+      `Cannot call ${endpoint.fullPath}: path parameter "${name}" is ${JSON.stringify(text)}, ${
+        text === '' ? 'an empty path segment' : 'a "." or ".." path segment that would leave the endpoint'
+      }. Give the value itself (e.g. ${JSON.stringify(String(endpoint.examples[name] ?? 'AAPL'))}); a "/" inside it is sent encoded.`,
+      { kind: 'validation', path: endpoint.fullPath },
+    );
+  }
+  return encodeURIComponent(text);
 }
 
 function queryValue(value: unknown): string {
