@@ -17,6 +17,7 @@ import {
   redactString,
   type Usage,
 } from '@lllm/core';
+import { WireReader } from '@lllm/core/utils';
 
 type Block = Record<string, unknown>;
 type WireMessage = { role: 'user' | 'assistant'; content: Block[] };
@@ -118,15 +119,22 @@ export function toAnthropicRequest(request: InvokeRequest, options: MessagesInvo
   return body;
 }
 
-/** Anthropic usage → core usage. */
-export function toAnthropicUsage(usage: Record<string, unknown> | null | undefined): Usage | undefined {
-  if (!usage) return undefined;
-  const number = (key: string) => (typeof usage[key] === 'number' ? (usage[key] as number) : 0);
-  const cacheRead = number('cache_read_input_tokens');
-  const cacheWrite = number('cache_creation_input_tokens');
+/**
+ * Anthropic usage → core usage. `input_tokens` and `output_tokens` must be whole numbers >= 0 (the
+ * cache counts too, when given): otherwise an `invalid_response` `ProviderError`, never a NaN or
+ * negative cost.
+ */
+export function toAnthropicUsage(
+  usage: Record<string, unknown> | null | undefined,
+  reader = new WireReader('anthropic', usage),
+): Usage | undefined {
+  if (usage === undefined || usage === null) return undefined;
+  const record = reader.record(usage, 'usage');
+  const cacheRead = reader.optionalCount(record.cache_read_input_tokens, 'usage.cache_read_input_tokens') ?? 0;
+  const cacheWrite = reader.optionalCount(record.cache_creation_input_tokens, 'usage.cache_creation_input_tokens') ?? 0;
   return {
-    inputTokens: number('input_tokens'),
-    outputTokens: number('output_tokens'),
+    inputTokens: reader.count(record.input_tokens, 'usage.input_tokens'),
+    outputTokens: reader.count(record.output_tokens, 'usage.output_tokens'),
     ...(cacheRead ? { cachedInputTokens: cacheRead } : {}),
     ...(cacheWrite ? { cacheWriteInputTokens: cacheWrite } : {}),
   };
@@ -155,22 +163,32 @@ export function fromAnthropicMessage(
   request: Pick<InvokeRequest, 'format'>,
   provider = 'anthropic',
 ): InvokeResult {
-  const blocks = Array.isArray(message.content) ? (message.content as Block[]) : [];
+  const reader = new WireReader(provider, message);
+  reader.record(message, 'the reply');
+  const blocks = reader.array(message.content, 'content').map((block, index) => reader.record(block, `content[${index}]`));
+  const stopReason = reader.optionalString(message.stop_reason, 'stop_reason');
   let content = '';
   let reasoning = '';
   const toolCalls: RawToolCall[] = [];
-  for (const block of blocks) {
-    if (block.type === 'text') content += String(block.text ?? '');
-    else if (block.type === 'thinking') reasoning += String(block.thinking ?? '');
-    else if (block.type === 'tool_use') {
-      if (request.format && block.name === STRUCTURED_OUTPUT_TOOL) {
-        content = JSON.stringify(block.input ?? {});
+  for (const [index, block] of blocks.entries()) {
+    const path = `content[${index}]`;
+    const type = reader.string(block.type, `${path}.type`);
+    if (type === 'text') content += reader.string(block.text, `${path}.text`);
+    else if (type === 'thinking') reasoning += reader.string(block.thinking, `${path}.thinking`);
+    else if (type === 'tool_use') {
+      const name = reader.string(block.name, `${path}.name`);
+      if (name === '') reader.fail(`${path}.name`, 'a tool name', name);
+      const input = reader.record(block.input, `${path}.input`);
+      if (request.format && name === STRUCTURED_OUTPUT_TOOL) {
+        content = JSON.stringify(input);
         continue;
       }
-      toolCalls.push({ id: String(block.id ?? ''), name: String(block.name ?? ''), arguments: JSON.stringify(block.input ?? {}) });
+      toolCalls.push({ id: reader.string(block.id, `${path}.id`), name, arguments: JSON.stringify(input) });
     }
   }
-  if (message.stop_reason === 'refusal') {
+  const usage = toAnthropicUsage(message.usage as Record<string, unknown> | undefined, reader);
+  const model = reader.optionalString(message.model, 'model');
+  if (stopReason === 'refusal') {
     throw new ProviderError(`${provider}: the model refused${content ? `: ${content}` : '.'}`, {
       kind: 'refusal',
       isRetryable: false,
@@ -183,10 +201,10 @@ export function fromAnthropicMessage(
   return {
     content,
     toolCalls,
-    usage: toAnthropicUsage(message.usage as Record<string, unknown> | undefined),
+    usage,
     raw: message,
-    finishReason: structured ? 'stop' : toFinishReason(message.stop_reason),
-    model: typeof message.model === 'string' ? message.model : undefined,
+    finishReason: structured ? 'stop' : toFinishReason(stopReason),
+    model,
     ...(reasoning ? { extra: { reasoning } } : {}),
   };
 }
@@ -249,7 +267,7 @@ class StreamAssembler {
   readonly blocks = new Map<number, Block & { partialJson?: string }>();
   done = false;
 
-  add(event: Record<string, unknown>, onEvent: InvokeRequest['onEvent'], request: InvokeRequest): void {
+  add(event: Record<string, unknown>, onEvent: InvokeRequest['onEvent'], request: InvokeRequest, reader: WireReader): void {
     const index = typeof event.index === 'number' ? event.index : -1;
     switch (event.type) {
       case 'message_start':
@@ -260,7 +278,11 @@ class StreamAssembler {
         break;
       case 'content_block_delta': {
         const block = this.blocks.get(index) ?? {};
-        const delta = event.delta as Block;
+        const delta = reader.record(event.delta, 'content_block_delta.delta');
+        const field = { text_delta: 'text', thinking_delta: 'thinking', signature_delta: 'signature', input_json_delta: 'partial_json' }[
+          String(delta.type)
+        ];
+        if (field) reader.string(delta[field], `content_block_delta.delta.${field}`);
         if (delta.type === 'text_delta') {
           block.text = `${String(block.text ?? '')}${String(delta.text)}`;
           onEvent?.({ type: 'text-delta', text: String(delta.text) });
@@ -350,7 +372,11 @@ export function createMessagesInvoker(client: () => Anthropic, options: Messages
           return fromAnthropicMessage((await messages.create(body, { signal })) as Record<string, unknown>, request, name);
         const stream = (await messages.create({ ...body, stream: true }, { signal })) as AsyncIterable<Record<string, unknown>>;
         const assembler = new StreamAssembler();
-        for await (const event of stream) assembler.add(event, request.onEvent, request);
+        const reader = new WireReader(name, undefined);
+        for await (const event of stream) {
+          request.onActivity?.();
+          assembler.add(reader.record(event, 'stream event'), request.onEvent, request, reader);
+        }
         return assembler.result(request, name);
       } catch (error) {
         throw toAnthropicError(error, name);

@@ -6,3 +6,4 @@ export { ensureDirectory } from './directories.js';
 export { deepEqual, deepFreeze } from './message.js';
 export { closestMatches, editDistance, safeName, truncate } from './strings.js';
 export { escapeControlCharacters } from './terminal-text.js';
+export { WireReader } from './wire-reader.js';

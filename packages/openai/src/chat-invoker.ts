@@ -11,6 +11,7 @@ import {
   type TokenLogprob,
   type Usage,
 } from '@lllm/core';
+import { WireReader } from '@lllm/core/utils';
 import type OpenAI from 'openai';
 import type {
   ChatCompletion,
@@ -105,21 +106,42 @@ export function toChatRequest(request: InvokeRequest, options: ChatInvokerOption
   return body as unknown as ChatCompletionCreateParamsNonStreaming;
 }
 
-/** Chat Completions usage → core usage (input excludes cached tokens). */
-export function toChatUsage(usage: ChatCompletion['usage'] | null | undefined): Usage | undefined {
-  if (!usage) return undefined;
-  const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
-  const reasoning = usage.completion_tokens_details?.reasoning_tokens ?? 0;
+/**
+ * Chat Completions usage → core usage (input excludes cached tokens). Counts that are missing,
+ * negative or not whole numbers are an `invalid_response` `ProviderError`: never a NaN or negative cost.
+ */
+export function toChatUsage(
+  usage: ChatCompletion['usage'] | null | undefined,
+  reader = new WireReader('openai-chat', usage),
+): Usage | undefined {
+  if (usage === undefined || usage === null) return undefined;
+  const record = reader.record(usage, 'usage');
+  const prompt = reader.count(record.prompt_tokens, 'usage.prompt_tokens');
+  const completion = reader.count(record.completion_tokens, 'usage.completion_tokens');
+  const promptDetails =
+    record.prompt_tokens_details == null ? {} : reader.record(record.prompt_tokens_details, 'usage.prompt_tokens_details');
+  const completionDetails =
+    record.completion_tokens_details == null ? {} : reader.record(record.completion_tokens_details, 'usage.completion_tokens_details');
+  const cached = reader.optionalCount(promptDetails.cached_tokens, 'usage.prompt_tokens_details.cached_tokens') ?? 0;
+  const reasoning = reader.optionalCount(completionDetails.reasoning_tokens, 'usage.completion_tokens_details.reasoning_tokens') ?? 0;
+  if (cached > prompt) reader.fail('usage.prompt_tokens_details.cached_tokens', `at most prompt_tokens (${prompt})`, cached);
   return {
-    inputTokens: usage.prompt_tokens - cached,
-    outputTokens: usage.completion_tokens,
+    inputTokens: prompt - cached,
+    outputTokens: completion,
     ...(cached ? { cachedInputTokens: cached } : {}),
     ...(reasoning ? { reasoningTokens: reasoning } : {}),
   };
 }
 
-function toLogprobs(content: readonly ChatCompletionTokenLogprob[] | null | undefined): TokenLogprob[] | undefined {
+function toLogprobs(content: readonly ChatCompletionTokenLogprob[] | null | undefined, reader?: WireReader): TokenLogprob[] | undefined {
   if (!content) return undefined;
+  if (reader) {
+    for (const [index, entry] of reader.array(content, 'choices[0].logprobs.content').entries()) {
+      const record = reader.record(entry, `choices[0].logprobs.content[${index}]`);
+      reader.string(record.token, `choices[0].logprobs.content[${index}].token`);
+      if (typeof record.logprob !== 'number') reader.fail(`choices[0].logprobs.content[${index}].logprob`, 'a number', record.logprob);
+    }
+  }
   return content.map((entry) => ({
     token: entry.token,
     logprob: entry.logprob,
@@ -148,32 +170,52 @@ function refusalError(provider: string, refusal: string, raw: unknown): Provider
   return new ProviderError(`${provider}: the model refused: ${refusal}`, { kind: 'refusal', isRetryable: false, provider, body: raw });
 }
 
-/** A Chat Completions reply → an `InvokeResult`. A refusal is a non-retryable `ProviderError`. */
-export function fromChatCompletion(completion: ChatCompletion, provider = 'openai-chat'): InvokeResult {
-  const choice = completion.choices?.[0];
-  if (!choice) {
-    throw new ProviderError(`${provider}: the reply has no choices.`, {
-      kind: 'invalid_response',
-      isRetryable: true,
-      provider,
-      body: completion,
-    });
+/** Read the tool calls of a reply message, checking each field's type. */
+function readToolCalls(value: unknown, reader: WireReader): RawToolCall[] {
+  const calls: RawToolCall[] = [];
+  for (const [index, item] of reader.array(value, 'choices[0].message.tool_calls', true).entries()) {
+    const path = `choices[0].message.tool_calls[${index}]`;
+    const call = reader.record(item, path);
+    // Other call types (custom tools) are not LLLM's to run.
+    if (call.type !== undefined && call.type !== 'function') continue;
+    const fn = reader.record(call.function, `${path}.function`);
+    const name = reader.string(fn.name, `${path}.function.name`);
+    if (name === '') reader.fail(`${path}.function.name`, 'a function name', name);
+    const id = reader.optionalString(call.id, `${path}.id`);
+    // Arguments are JSON *text*; an object here is a malformed reply, not arguments to guess at.
+    const args = fn.arguments === undefined || fn.arguments === null ? '' : reader.string(fn.arguments, `${path}.function.arguments`);
+    calls.push({ id: id || `call_${index}`, name, arguments: args });
   }
-  const message = choice.message;
-  if (message.refusal) throw refusalError(provider, message.refusal, completion);
-  const toolCalls: RawToolCall[] = (message.tool_calls ?? []).flatMap((call, index) =>
-    call.type === 'function'
-      ? [{ id: call.id || `call_${index}`, name: call.function.name, arguments: call.function.arguments ?? '' }]
-      : [],
-  );
+  return calls;
+}
+
+/**
+ * A Chat Completions reply → an `InvokeResult`. A refusal is a non-retryable `ProviderError`; a reply
+ * whose fields have the wrong types (content not a string, arguments not a string, no choices, bad
+ * usage) is an `invalid_response` `ProviderError`, retried as transient.
+ */
+export function fromChatCompletion(completion: ChatCompletion, provider = 'openai-chat'): InvokeResult {
+  const reader = new WireReader(provider, completion);
+  const body = reader.record(completion, 'the reply');
+  const choices = reader.array(body.choices, 'choices');
+  if (choices.length === 0) reader.fail('choices', 'a non-empty array', choices);
+  const choice = reader.record(choices[0], 'choices[0]');
+  const message = reader.record(choice.message, 'choices[0].message');
+  const refusal = reader.optionalString(message.refusal, 'choices[0].message.refusal');
+  if (refusal) throw refusalError(provider, refusal, completion);
+  const content = reader.optionalString(message.content, 'choices[0].message.content') ?? '';
+  const toolCalls = readToolCalls(message.tool_calls, reader);
+  const finishReason = reader.optionalString(choice.finish_reason, 'choices[0].finish_reason');
+  const model = reader.optionalString(body.model, 'model');
+  const logprobs = choice.logprobs == null ? undefined : reader.record(choice.logprobs, 'choices[0].logprobs');
   return {
-    content: message.content ?? '',
+    content,
     toolCalls,
-    usage: toChatUsage(completion.usage),
-    logprobs: toLogprobs(choice.logprobs?.content),
+    usage: toChatUsage(completion.usage, reader),
+    logprobs: toLogprobs(logprobs?.content as ChatCompletionTokenLogprob[] | null | undefined, reader),
     raw: completion,
-    finishReason: toFinishReason(choice.finish_reason),
-    model: completion.model,
+    finishReason: toFinishReason(finishReason),
+    model,
   };
 }
 
@@ -189,24 +231,35 @@ class ChatStreamAssembler {
   readonly calls = new Map<number, { id: string; name: string; arguments: string }>();
   chunks = 0;
 
-  add(chunk: ChatCompletionChunk, onEvent: InvokeRequest['onEvent']): void {
+  add(chunk: ChatCompletionChunk, onEvent: InvokeRequest['onEvent'], reader: WireReader): void {
     this.chunks += 1;
-    this.id ??= chunk.id;
-    this.model ??= chunk.model;
+    const where = `stream chunk ${this.chunks}`;
+    reader.record(chunk, where);
+    this.id ??= reader.optionalString(chunk.id, `${where}.id`);
+    this.model ??= reader.optionalString(chunk.model, `${where}.model`);
     if (chunk.usage) this.usage = chunk.usage;
-    for (const choice of chunk.choices ?? []) {
+    for (const item of reader.array(chunk.choices, `${where}.choices`, true)) {
+      const choice = reader.record(item, `${where}.choices[]`) as unknown as ChatCompletionChunk.Choice;
       if (choice.index !== 0) continue;
-      const delta = choice.delta ?? {};
-      if (delta.content) {
-        this.content += delta.content;
-        onEvent?.({ type: 'text-delta', text: delta.content });
+      const delta = (choice.delta == null ? {} : reader.record(choice.delta, `${where}.delta`)) as ChatCompletionChunk.Choice.Delta;
+      const text = reader.optionalString(delta.content, `${where}.delta.content`);
+      if (text) {
+        this.content += text;
+        onEvent?.({ type: 'text-delta', text });
       }
-      if (delta.refusal) this.refusal += delta.refusal;
-      for (const fragment of delta.tool_calls ?? []) {
+      const refusal = reader.optionalString(delta.refusal, `${where}.delta.refusal`);
+      if (refusal) this.refusal += refusal;
+      for (const raw of reader.array(delta.tool_calls, `${where}.delta.tool_calls`, true)) {
+        const fragment = reader.record(raw, `${where}.delta.tool_calls[]`) as unknown as ChatCompletionChunk.Choice.Delta.ToolCall;
+        if (typeof fragment.index !== 'number') reader.fail(`${where}.delta.tool_calls[].index`, 'a number', fragment.index);
+        const fn = fragment.function == null ? {} : reader.record(fragment.function, `${where}.delta.tool_calls[].function`);
+        const name = reader.optionalString(fn.name, `${where}.delta.tool_calls[].function.name`);
+        const args = reader.optionalString(fn.arguments, `${where}.delta.tool_calls[].function.arguments`);
         const call = this.calls.get(fragment.index) ?? { id: '', name: '', arguments: '' };
-        if (fragment.id) call.id = fragment.id;
-        if (fragment.function?.name) call.name += fragment.function.name;
-        if (fragment.function?.arguments) call.arguments += fragment.function.arguments;
+        const id = reader.optionalString(fragment.id, `${where}.delta.tool_calls[].id`);
+        if (id) call.id = id;
+        if (name) call.name += name;
+        if (args) call.arguments += args;
         this.calls.set(fragment.index, call);
         onEvent?.({
           type: 'tool-call-delta',
@@ -217,7 +270,8 @@ class ChatStreamAssembler {
         });
       }
       if (choice.logprobs?.content) this.logprobs.push(...choice.logprobs.content);
-      if (choice.finish_reason) this.finishReason = choice.finish_reason;
+      const finish = reader.optionalString(choice.finish_reason, `${where}.finish_reason`);
+      if (finish) this.finishReason = finish;
     }
   }
 
@@ -246,8 +300,8 @@ class ChatStreamAssembler {
     return {
       content: this.content,
       toolCalls,
-      usage: toChatUsage(this.usage),
-      logprobs: this.logprobs.length > 0 ? toLogprobs(this.logprobs) : undefined,
+      usage: toChatUsage(this.usage, new WireReader(provider, raw)),
+      logprobs: this.logprobs.length > 0 ? toLogprobs(this.logprobs, new WireReader(provider, raw)) : undefined,
       raw,
       finishReason: toFinishReason(this.finishReason),
       model: this.model,
@@ -270,7 +324,11 @@ export function createChatInvoker(resolveClient: ClientResolver, options: ChatIn
         }
         const stream = await client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal });
         const assembler = new ChatStreamAssembler();
-        for await (const chunk of stream) assembler.add(chunk, request.onEvent);
+        const reader = new WireReader(name, undefined);
+        for await (const chunk of stream) {
+          request.onActivity?.();
+          assembler.add(chunk, request.onEvent, reader);
+        }
         return assembler.result(name);
       } catch (error) {
         throw toProviderError(error, name);

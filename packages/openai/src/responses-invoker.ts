@@ -14,6 +14,7 @@ import {
   throwIfAborted,
   type Usage,
 } from '@lllm/core';
+import { WireReader } from '@lllm/core/utils';
 import type {
   Response,
   ResponseCreateParamsNonStreaming,
@@ -245,14 +246,27 @@ export function toResponsesRequest(request: InvokeRequest, options: ResponsesInv
   return body as unknown as ResponseCreateParamsNonStreaming;
 }
 
-/** Responses usage → core usage (input excludes cached tokens). */
-export function toResponsesUsage(usage: Response['usage'] | null | undefined): Usage | undefined {
-  if (!usage) return undefined;
-  const cached = usage.input_tokens_details?.cached_tokens ?? 0;
-  const reasoning = usage.output_tokens_details?.reasoning_tokens ?? 0;
+/**
+ * Responses usage → core usage (input excludes cached tokens). Counts that are missing, negative or
+ * not whole numbers are an `invalid_response` `ProviderError`: never a NaN or negative cost.
+ */
+export function toResponsesUsage(
+  usage: Response['usage'] | null | undefined,
+  reader = new WireReader('openai-responses', usage),
+): Usage | undefined {
+  if (usage === undefined || usage === null) return undefined;
+  const record = reader.record(usage, 'usage');
+  const input = reader.count(record.input_tokens, 'usage.input_tokens');
+  const output = reader.count(record.output_tokens, 'usage.output_tokens');
+  const inputDetails = record.input_tokens_details == null ? {} : reader.record(record.input_tokens_details, 'usage.input_tokens_details');
+  const outputDetails =
+    record.output_tokens_details == null ? {} : reader.record(record.output_tokens_details, 'usage.output_tokens_details');
+  const cached = reader.optionalCount(inputDetails.cached_tokens, 'usage.input_tokens_details.cached_tokens') ?? 0;
+  const reasoning = reader.optionalCount(outputDetails.reasoning_tokens, 'usage.output_tokens_details.reasoning_tokens') ?? 0;
+  if (cached > input) reader.fail('usage.input_tokens_details.cached_tokens', `at most input_tokens (${input})`, cached);
   return {
-    inputTokens: usage.input_tokens - cached,
-    outputTokens: usage.output_tokens,
+    inputTokens: input - cached,
+    outputTokens: output,
     ...(cached ? { cachedInputTokens: cached } : {}),
     ...(reasoning ? { reasoningTokens: reasoning } : {}),
   };
@@ -280,8 +294,47 @@ function mcpErrorText(error: unknown): string {
   return JSON.stringify(error);
 }
 
-/** Read one response's output items. Failed responses and refusals are `ProviderError`s. */
+/** Check the field types of a response's output items (what `readResponse` relies on). */
+function checkResponse(response: Response, reader: WireReader): void {
+  const body = reader.record(response, 'the reply');
+  reader.optionalString(body.status, 'status');
+  reader.optionalString(body.model, 'model');
+  for (const [index, value] of reader.array(body.output, 'output').entries()) {
+    const path = `output[${index}]`;
+    const item = reader.record(value, path);
+    const type = reader.string(item.type, `${path}.type`);
+    if (type === 'message') {
+      for (const [partIndex, partValue] of reader.array(item.content, `${path}.content`).entries()) {
+        const part = reader.record(partValue, `${path}.content[${partIndex}]`);
+        if (part.type === 'output_text') {
+          reader.string(part.text, `${path}.content[${partIndex}].text`);
+          for (const [entryIndex, entry] of reader.array(part.logprobs, `${path}.content[${partIndex}].logprobs`, true).entries()) {
+            const record = reader.record(entry, `${path}.content[${partIndex}].logprobs[${entryIndex}]`);
+            reader.string(record.token, `${path}.content[${partIndex}].logprobs[${entryIndex}].token`);
+            reader.number(record.logprob, `${path}.content[${partIndex}].logprobs[${entryIndex}].logprob`);
+          }
+        } else if (part.type === 'refusal') reader.string(part.refusal, `${path}.content[${partIndex}].refusal`);
+      }
+    } else if (type === 'function_call') {
+      reader.string(item.call_id, `${path}.call_id`);
+      if (reader.string(item.name, `${path}.name`) === '') reader.fail(`${path}.name`, 'a function name', item.name);
+      // Arguments are JSON *text*; an object here is a malformed reply, not arguments to guess at.
+      reader.string(item.arguments, `${path}.arguments`);
+    } else if (type === 'mcp_call' || type === 'mcp_approval_request') {
+      reader.string(item.id, `${path}.id`);
+      reader.string(item.server_label, `${path}.server_label`);
+      reader.string(item.name, `${path}.name`);
+      reader.string(item.arguments, `${path}.arguments`);
+    }
+  }
+}
+
+/**
+ * Read one response's output items. Failed responses and refusals are `ProviderError`s; fields of the
+ * wrong type are `invalid_response` (transient).
+ */
 function readResponse(response: Response, provider: string): ResponseReading {
+  checkResponse(response, new WireReader(provider, response));
   if (response.status === 'failed' || response.error) {
     const detail = response.error ? `${response.error.code}: ${response.error.message}` : 'the response failed';
     throw new ProviderError(`${provider}: ${detail}`, { kind: 'server', provider, body: response });
@@ -373,7 +426,7 @@ function approvalResponses(decisions: readonly McpApprovalDecision[]): JsonRecor
  * `mcp_approval_response` items sent after them, in order: the log shows the whole exchange, and the
  * next request echoes it back.
  */
-function toInvokeResult(rounds: readonly Round[]): InvokeResult {
+function toInvokeResult(rounds: readonly Round[], provider: string): InvokeResult {
   const last = rounds.at(-1) as Round;
   const { response } = last;
   const readings = rounds.map((round) => round.reading);
@@ -403,7 +456,10 @@ function toInvokeResult(rounds: readonly Round[]): InvokeResult {
   return {
     content: readings.map((reading) => reading.content).join(''),
     toolCalls,
-    usage: rounds.reduce<Usage | undefined>((total, round) => addUsage(total, toResponsesUsage(round.response.usage)), undefined),
+    usage: rounds.reduce<Usage | undefined>(
+      (total, round) => addUsage(total, toResponsesUsage(round.response.usage, new WireReader(provider, round.response))),
+      undefined,
+    ),
     logprobs: logprobs.length > 0 ? logprobs : undefined,
     raw,
     finishReason,
@@ -426,7 +482,7 @@ function toInvokeResult(rounds: readonly Round[]): InvokeResult {
 export function fromResponse(response: Response, provider = 'openai-responses'): InvokeResult {
   const reading = readResponse(response, provider);
   if (reading.approvalRequests.length > 0) throw unapprovedError(reading.approvalRequests, provider, response);
-  return toInvokeResult([{ response, reading, decisions: [] }]);
+  return toInvokeResult([{ response, reading, decisions: [] }], provider);
 }
 
 /** An `Invoker` for the Responses API. */
@@ -440,7 +496,12 @@ export function createResponsesInvoker(resolveClient: ClientResolver, options: R
       if (!request.stream) return await client.responses.create(body, { signal });
       const stream = await client.responses.create({ ...body, stream: true }, { signal });
       let completed: Response | undefined;
+      const reader = new WireReader(name, undefined);
       for await (const event of stream as AsyncIterable<ResponseStreamEvent>) {
+        request.onActivity?.();
+        reader.record(event, 'stream event');
+        if ('delta' in event && typeof event.delta !== 'string')
+          reader.fail(`stream event ${String(event.type)}.delta`, 'a string', event.delta);
         if (event.type === 'response.output_text.delta') request.onEvent?.({ type: 'text-delta', text: event.delta });
         else if (event.type === 'response.reasoning_summary_text.delta') request.onEvent?.({ type: 'reasoning-delta', text: event.delta });
         else if (event.type === 'response.function_call_arguments.delta') {
@@ -479,7 +540,7 @@ export function createResponsesInvoker(resolveClient: ClientResolver, options: R
         const requests = reading.approvalRequests;
         if (requests.length === 0) {
           rounds.push({ response, reading, decisions: [] });
-          return toInvokeResult(rounds);
+          return toInvokeResult(rounds, name);
         }
         const policy = options.onMcpApproval;
         if (!policy) throw unapprovedError(requests, name, response);
@@ -497,7 +558,7 @@ export function createResponsesInvoker(resolveClient: ClientResolver, options: R
         }
         rounds.push({ response, reading, decisions });
         // Function or computer calls need the agent's answers first: the decisions travel with the next turn's input.
-        if (reading.toolCalls.length > 0 || reading.computerCalls.length > 0) return toInvokeResult(rounds);
+        if (reading.toolCalls.length > 0 || reading.computerCalls.length > 0) return toInvokeResult(rounds, name);
         // The conversation is stateless (input items are re-sent), so the follow-up repeats the input, adds this reply's items and the answers.
         body = {
           ...body,
