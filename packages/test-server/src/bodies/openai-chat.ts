@@ -120,23 +120,29 @@ export function chatCompletionChunks(
     ...head,
     choices: [{ index: 0, delta, logprobs: null, finish_reason: null, ...extra }],
   });
-  const chunks: Record<string, unknown>[] = [chunk({ role: 'assistant', content: '', refusal: null })];
+  // The first chunk names the role: `content: ''` when text follows, `null` for a tool-call-only
+  // reply or a refusal (which starts `refusal: ''`).
   const text = spec.refusal ?? spec.content ?? '';
-  const pieces = options.pieces ?? splitWords(text);
-  if (pieces.join('') !== text)
+  const hasText = !spec.refusal && (spec.content ?? '') !== '';
+  const toolOnly = (spec.toolCalls?.length ?? 0) > 0 && !hasText;
+  const chunks: Record<string, unknown>[] = [
+    chunk({ role: 'assistant', content: spec.refusal || toolOnly ? null : '', refusal: spec.refusal ? '' : null }),
+  ];
+  const tokens = (spec.logprobs ?? []).map((entry) => entry.token);
+  // With logprobs, one piece per token (the API streams them token by token), when they spell the text.
+  const pieces = options.pieces ?? (tokens.length > 0 && tokens.join('') === text ? tokens : splitWords(text));
+  if (pieces.join('') !== text) {
     throw new Error(`chatCompletionChunks: the pieces ${JSON.stringify(pieces)} do not add up to ${JSON.stringify(text)}.`);
+  }
   const logprobs = [...(spec.logprobs ?? [])];
-  for (const piece of pieces) {
-    if (piece === '') continue;
-    // One logprob entry travels with each piece while there are some (the API sends them per token).
-    const entry = logprobs.shift();
+  const nonEmpty = pieces.filter((piece) => piece !== '');
+  for (const [index, piece] of nonEmpty.entries()) {
+    // One logprob entry travels with each piece; the last piece takes any left over.
+    const entries = index === nonEmpty.length - 1 ? logprobs.splice(0) : logprobs.splice(0, 1);
     const field = spec.refusal ? 'refusal' : 'content';
-    chunks.push(
-      chunk(
-        { [field]: piece },
-        entry ? { logprobs: spec.refusal ? { content: null, refusal: [entry] } : { content: [entry], refusal: null } } : {},
-      ),
-    );
+    const withLogprobs =
+      entries.length > 0 ? { logprobs: spec.refusal ? { content: null, refusal: entries } : { content: entries, refusal: null } } : {};
+    chunks.push(chunk({ [field]: piece }, withLogprobs));
   }
   for (const [index, call] of (spec.toolCalls ?? []).entries()) {
     chunks.push(
