@@ -22,6 +22,7 @@ export type { SandboxErrorKind } from './errors.js';
 export { SandboxError } from './errors.js';
 export type { InitCellConfig } from './jupyter/init-cell.js';
 export { BRIDGE_TOKEN_ENV, pythonJsonLiteral, renderInitCell } from './jupyter/init-cell.js';
+export type { KernelIsolation, KernelIsolationReport } from './jupyter/isolation.js';
 export type {
   CellOutput,
   CodeCell,
@@ -49,6 +50,7 @@ export type {
   RunAllResult,
   RunOptions,
   SandboxBridge,
+  SandboxBridgeSession,
   SessionSettings,
 } from './jupyter/session.js';
 export { JupyterSession } from './jupyter/session.js';

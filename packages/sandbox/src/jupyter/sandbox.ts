@@ -157,6 +157,7 @@ export class JupyterSandbox implements AsyncDisposable {
     return {
       sessionManager: this.managers.sessions,
       serverRoot,
+      isolation: server.isolation,
       maxOutputChars: this.options.maxOutputChars ?? 500_000,
       interruptGraceMs: this.options.interruptGraceMs ?? 5_000,
       saveMetadata: (metadata) => this.writeMetadata(metadata),

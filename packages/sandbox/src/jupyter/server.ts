@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,15 @@ import WebSocket from 'ws';
 import { SandboxError } from '../errors.js';
 import { TIMED_OUT, withTimeout } from '../timing.js';
 import { serverEnvironment } from './environment.js';
+import {
+  detectNamespaceSupport,
+  findExecutable,
+  installWrappedKernelSpecs,
+  type KernelIsolation,
+  type KernelIsolationReport,
+  type KernelLaunchPlan,
+} from './isolation.js';
+import { STATE_DIR_PREFIX, sweepStaleStateDirs, trackServer, untrackServer, writeOwner } from './lifetime.js';
 
 /** How to start a local Jupyter server. */
 export interface JupyterServerOptions {
@@ -41,6 +50,13 @@ export interface JupyterServerOptions {
    * environment. Everything else (`PATH`, `HOME`, `LANG`, `PYTHONPATH`, `JUPYTER_*`, …) is passed.
    */
   readonly inheritSecrets?: boolean;
+  /**
+   * How kernels are kept from this process (see `KernelIsolation` and SECURITY.md). Default: the
+   * strongest this machine allows, `namespace` where possible; when nothing is possible the server
+   * starts with `none` and a loud warning (a process warning and a log line). `namespace` fails the
+   * start when the machine does not allow it; `none` turns isolation off on purpose.
+   */
+  readonly isolation?: KernelIsolation;
   /** Extra command-line arguments, e.g. `--ServerApp.shutdown_no_activity_timeout=600`. */
   readonly args?: readonly string[];
   /** Receives each line the server logs (secrets redacted). */
@@ -74,6 +90,8 @@ export interface JupyterServer extends AsyncDisposable {
   readonly owned: boolean;
   /** The server process id, for servers started here. */
   readonly pid: number | undefined;
+  /** The isolation its kernels run under. A connected server reports `none`: LLLM does not launch its kernels. */
+  readonly isolation: KernelIsolationReport;
   /** Connection settings for `@jupyterlab/services` managers (Node WebSocket, token in a header). */
   readonly settings: ServerConnection.ISettings;
   /** The last lines the server logged (secrets redacted); empty for connected servers. */
@@ -85,16 +103,14 @@ export interface JupyterServer extends AsyncDisposable {
 }
 
 const LOG_LINES = 200;
-const livePids = new Set<number>();
-let exitHookInstalled = false;
+const ISOLATION_WARNING = 'LLLM_KERNEL_ISOLATION';
+let warnedNoIsolation = false;
 
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // A crashed test run must not leave servers behind; kernels follow through ipykernel's parent poller.
-  process.on('exit', () => {
-    for (const pid of livePids) killGroup(pid, 'SIGKILL');
-  });
+/** Say once per process, loudly, that kernels can read this process's environment. */
+function warnNoIsolation(message: string): void {
+  if (warnedNoIsolation) return;
+  warnedNoIsolation = true;
+  process.emitWarning(message, { code: ISOLATION_WARNING });
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
@@ -200,6 +216,7 @@ class StartedServer implements JupyterServer {
     readonly url: string,
     readonly token: string,
     readonly rootDir: string,
+    readonly isolation: KernelIsolationReport,
     private readonly child: ChildProcess,
     private readonly logs: string[],
     private readonly stateDir: string,
@@ -251,11 +268,9 @@ class StartedServer implements JupyterServer {
         }
       }
     }
-    if (pid !== undefined) {
-      killGroup(pid, 'SIGKILL');
-      livePids.delete(pid);
-    }
+    if (pid !== undefined) killGroup(pid, 'SIGKILL');
     await rm(this.stateDir, { recursive: true, force: true });
+    if (pid !== undefined) untrackServer(pid);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -266,6 +281,11 @@ class StartedServer implements JupyterServer {
 class ConnectedServer implements JupyterServer {
   readonly owned = false;
   readonly pid = undefined;
+  readonly isolation: KernelIsolationReport = {
+    mode: 'none',
+    detail:
+      'a connected server launches its kernels itself, so LLLM cannot isolate them; start the server with startJupyterServer() for isolated kernels',
+  };
   readonly settings: ServerConnection.ISettings;
 
   constructor(
@@ -300,13 +320,16 @@ class ConnectedServer implements JupyterServer {
 export async function startJupyterServer(options: JupyterServerOptions): Promise<JupyterServer> {
   const rootDir = resolve(options.rootDir);
   await mkdir(rootDir, { recursive: true });
+  const isolation = await chooseIsolation(options);
+  // Leftovers of owners killed with -9 (their tokens included) go before a new folder is made.
+  await sweepStaleStateDirs();
   const attempts = options.port === undefined ? 3 : 1;
   let lastError: unknown;
   for (let attempt = 0; attempt < attempts; attempt++) {
     throwIfAborted(options.signal);
     const port = options.port ?? (await freePort());
     try {
-      return await startOnce(options, rootDir, port);
+      return await startOnce(options, rootDir, port, isolation);
     } catch (error) {
       lastError = error;
       if (!(error instanceof PortTakenError)) throw error;
@@ -320,14 +343,69 @@ export async function startJupyterServer(options: JupyterServerOptions): Promise
 
 class PortTakenError extends Error {}
 
-async function startOnce(options: JupyterServerOptions, rootDir: string, port: number): Promise<JupyterServer> {
+type IsolationChoice = {
+  readonly report: KernelIsolationReport;
+  readonly plan: (stateDir: string) => KernelLaunchPlan;
+  /** Warn when the server starts (isolation fell back to `none` by default). */
+  readonly warning: string | undefined;
+};
+
+async function chooseIsolation(options: JupyterServerOptions): Promise<IsolationChoice> {
+  const wanted = options.isolation;
+  if (wanted !== undefined && wanted !== 'namespace' && wanted !== 'none') {
+    throw new InvalidArgumentError(`isolation must be "namespace" or "none", got ${JSON.stringify(wanted)}.`, { argument: 'isolation' });
+  }
+  const support = await detectNamespaceSupport();
+  if (wanted !== 'none' && support.available) {
+    const { tools, userNamespace } = support;
+    return {
+      report: {
+        mode: 'namespace',
+        detail: `each kernel runs in its own PID and mount namespace${userNamespace ? ' (inside a user namespace)' : ''} with its own /proc, no capabilities, no_new_privs, and the server's state folder hidden`,
+      },
+      plan: (stateDir) => ({ mode: 'namespace', tools, userNamespace, stateDir }),
+      warning: undefined,
+    };
+  }
+  const setpriv = support.available ? support.tools.setpriv : support.setpriv;
+  const plan = (): KernelLaunchPlan => ({ mode: 'none', setpriv });
+  if (wanted === 'none') {
+    return {
+      report: {
+        mode: 'none',
+        detail: "turned off (isolation: 'none'): kernel code runs as this user and can read this process's environment through /proc",
+      },
+      plan,
+      warning: undefined,
+    };
+  }
+  const reason = support.available ? 'unknown' : support.reason;
+  if (wanted === 'namespace') {
+    throw new SandboxError(
+      `Kernel isolation "namespace" is not possible on this machine: ${reason}. Fix that, or pass isolation: 'none' to run kernels unisolated on purpose.`,
+      { kind: 'server' },
+    );
+  }
+  const detail = `not available (${reason}): kernel code runs as this user and can read this process's environment, API keys included, through /proc`;
+  return {
+    report: { mode: 'none', detail },
+    plan,
+    warning: `Jupyter kernels started by LLLM are NOT isolated: ${detail}. Pass isolation: 'none' to accept this and silence the warning.`,
+  };
+}
+
+async function startOnce(options: JupyterServerOptions, rootDir: string, port: number, isolation: IsolationChoice): Promise<JupyterServer> {
   const token = randomBytes(24).toString('hex');
   registerSecret(token);
-  const stateDir = await mkdtemp(join(tmpdir(), 'lllm-jupyter-'));
+  // The real path: Jupyter hands kernels a realpath'd connection file, and the wrapper hides this folder by path.
+  const stateDir = realpathSync(await mkdtemp(join(tmpdir(), STATE_DIR_PREFIX)));
+  await writeOwner(stateDir);
   const configDir = join(stateDir, 'config');
   const runtimeDir = join(stateDir, 'runtime');
+  const specsDir = join(stateDir, 'share', 'jupyter');
   await mkdir(configDir, { recursive: true });
   await mkdir(runtimeDir, { recursive: true });
+  await mkdir(specsDir, { recursive: true });
   // The token goes in a private config file, not argv (visible in `ps`) nor the environment (which kernels inherit).
   const configFile = join(configDir, 'jupyter_server_config.json');
   await writeFile(configFile, JSON.stringify({ ServerApp: { token } }), { mode: 0o600 });
@@ -351,6 +429,8 @@ async function startOnce(options: JupyterServerOptions, rootDir: string, port: n
   Object.assign(env, {
     JUPYTER_CONFIG_DIR: configDir,
     JUPYTER_RUNTIME_DIR: runtimeDir,
+    // First on the path: the wrapped kernelspecs written below shadow the originals of the same name.
+    JUPYTER_PATH: env.JUPYTER_PATH ? `${specsDir}${delimiter}${env.JUPYTER_PATH}` : specsDir,
     IPYTHONDIR: join(stateDir, 'ipython'),
     PYTHONUNBUFFERED: '1',
     JUPYTER_PLATFORM_DIRS: '1',
@@ -364,11 +444,18 @@ async function startOnce(options: JupyterServerOptions, rootDir: string, port: n
         ]
       : [];
   if (logs[0]) options.onLog?.(logs[0]);
-  const child = spawn(program, args, { cwd: rootDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  if (child.pid !== undefined) {
-    livePids.add(child.pid);
-    installExitHook();
-  }
+  const isolationLine = `[LLLM] Kernel isolation: ${isolation.report.mode} (${isolation.report.detail}).`;
+  logs.push(isolationLine);
+  options.onLog?.(isolationLine);
+  if (isolation.warning) warnNoIsolation(isolation.warning);
+  // The server dies with this process even on kill -9 (the Linux parent-death signal survives exec).
+  const plan = isolation.plan(stateDir);
+  const setpriv = plan.mode === 'namespace' ? plan.tools.setpriv : plan.setpriv;
+  const resolvedProgram = program.includes('/') ? program : findExecutable(program);
+  const [launcher, launcherArgs] =
+    setpriv && resolvedProgram ? [setpriv, ['--pdeathsig=KILL', '--', resolvedProgram, ...args]] : [program, args];
+  const child = spawn(launcher, launcherArgs, { cwd: rootDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid !== undefined) trackServer(child.pid, stateDir);
   const spawnError = new Promise<Error>((resolveError) => child.once('error', resolveError));
   const onData = (chunk: Buffer) => {
     for (const raw of chunk.toString('utf8').split('\n')) {
@@ -386,7 +473,7 @@ async function startOnce(options: JupyterServerOptions, rootDir: string, port: n
   );
 
   const url = `http://127.0.0.1:${port}/`;
-  const server = new StartedServer(url, token, rootDir, child, logs, stateDir);
+  const server = new StartedServer(url, token, rootDir, isolation.report, child, logs, stateDir);
   const timeoutMs = options.startTimeoutMs ?? 60_000;
   const deadline = Date.now() + timeoutMs;
   try {
@@ -413,7 +500,17 @@ async function startOnce(options: JupyterServerOptions, rootDir: string, port: n
           { kind: 'server' },
         );
       }
-      if ((await probe(url, token, 2000)) === 200) return server;
+      if ((await probe(url, token, 2000)) === 200) {
+        try {
+          await installWrappedKernelSpecs(url, token, specsDir, plan);
+        } catch (error) {
+          throw new SandboxError(
+            `Could not make the Jupyter server launch its kernels through LLLM's wrapper (${isolation.report.mode}): ${(error as Error).message}.`,
+            { kind: 'server', cause: error },
+          );
+        }
+        return server;
+      }
       if (Date.now() > deadline) {
         throw new SandboxError(
           `The Jupyter server did not answer on ${url} within ${timeoutMs} ms; raise startTimeoutMs if the machine is slow. Its last lines:\n${logs.slice(-15).join('\n')}`,

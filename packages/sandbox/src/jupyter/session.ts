@@ -5,6 +5,7 @@ import { InvalidArgumentError, knownSecrets, registerSecret, sleep, throwIfAbort
 import { SandboxError } from '../errors.js';
 import { TIMED_OUT, withTimeout } from '../timing.js';
 import { BRIDGE_TOKEN_ENV, INIT_CELL_MARKER, renderInitCell, renderTokenInjection } from './init-cell.js';
+import type { KernelIsolationReport } from './isolation.js';
 import {
   type CellOutput,
   type CodeCell,
@@ -20,12 +21,34 @@ import { OutputCollector, redactOutputs } from './outputs.js';
 import { normaliseCutoffDate, type SessionMetadata } from './session-metadata.js';
 import { type DirectoryTreeOptions, directoryTree } from './tree.js';
 
-/** The proxy HTTP bridge a session's `CALL_API` talks to (what `serveProxy` returns fits). */
+/** A token bound to one session on the bridge's side (what `ProxyBridge.createSession()` returns fits). */
+export interface SandboxBridgeSession {
+  readonly url: string;
+  readonly token: string;
+  /** End the token (called when the session shuts down or its proxies, cutoff or bridge change). */
+  revoke?(): void;
+}
+
+/**
+ * The proxy HTTP bridge a session's `CALL_API` talks to. Pass what `serveProxy` returns: the session
+ * then asks it (`createSession`) for a token bound to the session's proxies and cutoff date, and only
+ * that token reaches the kernel. A plain `{ url, token }` is handed to the kernel as is, so give it a
+ * session token (`bridge.createSession(...)`), never the bridge's master token.
+ */
 export interface SandboxBridge {
   /** Base URL, e.g. `http://127.0.0.1:43121`. `CALL_API` posts to `<url>/call`. */
   readonly url: string;
-  /** Bearer token; handed to the kernel through a silent execution, never written to the notebook, registered as a secret. */
+  /**
+   * Bearer token. Handed to the kernel (through a silent execution, never written to the notebook,
+   * registered as a secret) only when the bridge has no `createSession`.
+   */
   readonly token: string;
+  /** Make a token whose proxies and cutoff the bridge enforces; the kernel gets this one instead of `token`. */
+  createSession?(options: {
+    readonly label: string;
+    readonly proxies: readonly string[];
+    readonly cutoffDate: string | null;
+  }): SandboxBridgeSession;
 }
 
 /** The kind of a cell to add. */
@@ -95,6 +118,8 @@ export interface SessionHost {
   readonly sessionManager: SessionManager;
   /** The folder the Jupyter server serves (server paths are relative to it). */
   readonly serverRoot: string;
+  /** The isolation the server's kernels run under. */
+  readonly isolation: KernelIsolationReport;
   readonly maxOutputChars: number;
   /** How long an interrupted cell may take to stop before the kernel is restarted. */
   readonly interruptGraceMs: number;
@@ -139,6 +164,8 @@ export class JupyterSession {
   readonly notebookPath: string;
   private meta: SessionMetadata;
   private bridge: SandboxBridge | undefined;
+  /** The token the kernel holds: bound to this session by the bridge when it can (see `kernelBridge()`). */
+  private bridgeSession: SandboxBridgeSession | undefined;
   private cellList: NotebookCell[];
   private notebookMetadata: Record<string, unknown>;
   private connection: Session.ISessionConnection | undefined;
@@ -190,6 +217,11 @@ export class JupyterSession {
   /** The notebook path as the Jupyter server knows it (relative to its root). */
   get serverPath(): string {
     return toServerPath(this.host.serverRoot, this.notebookPath);
+  }
+
+  /** How the kernel is kept from this process (`namespace` or `none`, and why); see SECURITY.md. */
+  get isolation(): KernelIsolationReport {
+    return this.host.isolation;
   }
 
   /** The current kernel's id, when one is running. */
@@ -378,12 +410,15 @@ export class JupyterSession {
       });
       if (settings.bridge !== undefined) this.bridge = settings.bridge ?? undefined;
       registerSecret(this.bridge?.token);
+      // New proxies, cutoff or bridge: the old session token ends, a new one carries the new narrowing.
+      this.revokeBridgeSession();
+      const kernelToken = this.kernelBridge()?.token;
       await this.host.saveMetadata(this.meta);
       this.cellList[0] = this.makeInitCell(this.cellList[0]);
       this.invalidateFrom(0);
       await this.save();
       if (this.connection?.kernel) {
-        await this.silent(renderTokenInjection(this.bridge?.token));
+        await this.silent(renderTokenInjection(kernelToken));
         await this.runOne(0, {});
       }
     });
@@ -403,6 +438,8 @@ export class JupyterSession {
   start(): Promise<void> {
     return this.exclusive(async () => {
       this.assertOpen();
+      // Fails fast (before a kernel starts) when the bridge refuses the session's proxies or cutoff.
+      this.kernelBridge();
       await this.save();
       await this.ensureKernel();
     });
@@ -417,6 +454,7 @@ export class JupyterSession {
       await this.stopKernel();
       await this.chain.catch(() => undefined);
       await this.stopKernel();
+      this.revokeBridgeSession();
       this.host.onShutdown(this);
     })();
     return this.shutdownPromise;
@@ -428,6 +466,21 @@ export class JupyterSession {
     const run = this.chain.then(operation, operation);
     this.chain = run.catch(() => undefined);
     return run;
+  }
+
+  /** The `{ url, token }` the kernel gets: a session-bound token when the bridge makes them, else the bridge's own. */
+  private kernelBridge(): SandboxBridgeSession | undefined {
+    const bridge = this.bridge;
+    if (!bridge) return undefined;
+    if (!bridge.createSession) return bridge;
+    this.bridgeSession ??= bridge.createSession({ label: this.id, proxies: this.meta.proxies, cutoffDate: this.meta.cutoffDate });
+    registerSecret(this.bridgeSession.token);
+    return this.bridgeSession;
+  }
+
+  private revokeBridgeSession(): void {
+    this.bridgeSession?.revoke?.();
+    this.bridgeSession = undefined;
   }
 
   private assertOpen(): void {
@@ -470,7 +523,7 @@ export class JupyterSession {
   private makeInitCell(previous: NotebookCell | undefined): CodeCell {
     const source = renderInitCell({
       sessionId: this.meta.id,
-      bridgeUrl: this.bridge?.url,
+      bridgeUrl: this.bridge ? (this.bridgeSession ?? this.bridge).url : undefined,
       proxies: this.meta.proxies,
       cutoffDate: this.meta.cutoffDate ?? undefined,
       projectRoot: this.meta.projectRoot ?? undefined,
@@ -612,7 +665,7 @@ export class JupyterSession {
     this.initializing = true;
     let init: CellRunResult;
     try {
-      await this.silent(renderTokenInjection(this.bridge?.token));
+      await this.silent(renderTokenInjection(this.kernelBridge()?.token));
       init = await this.runOne(0, {});
     } finally {
       this.initializing = false;
