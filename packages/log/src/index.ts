@@ -2,7 +2,15 @@ export { registerLogBackends } from './backends.js';
 export { LogStoreError } from './errors.js';
 export type { JsonlLogStoreOptions } from './jsonl-store.js';
 export { JsonlLogStore } from './jsonl-store.js';
-export type { AgentSummary, ReplayActivity, ReplayDialog, ReplayMessage, TokenTotals, TranscriptOptions } from './replay.js';
+export type {
+  AgentSummary,
+  ReplayActivity,
+  ReplayCallError,
+  ReplayDialog,
+  ReplayMessage,
+  TokenTotals,
+  TranscriptOptions,
+} from './replay.js';
 export { ReplaySession, renderTranscript } from './replay.js';
 export type { SessionEnd, SessionStatus } from './session-end.js';
 export { writeSessionEnd } from './session-end.js';

@@ -1,4 +1,6 @@
 import {
+  AGENT_CALL_ERROR_EVENT,
+  type AgentCallErrorRecord,
   type Cost,
   costOf,
   type DialogBranch,
@@ -45,6 +47,9 @@ export type ReplayActivity =
   | { readonly kind: 'dialog'; readonly time: number; readonly sequence: number; readonly dialog: ReplayDialog }
   | { readonly kind: 'message'; readonly time: number; readonly sequence: number; readonly message: ReplayMessage }
   | { readonly kind: 'frontend'; readonly time: number; readonly sequence: number; readonly event: Readonly<Record<string, unknown>> };
+
+/** The error that ended a failed agent call, as logged (`AGENT_CALL_ERROR_EVENT` records), with when it was written. */
+export type ReplayCallError = AgentCallErrorRecord & { readonly time: number };
 
 /** Token totals. */
 export interface TokenTotals {
@@ -119,14 +124,18 @@ export class ReplaySession {
   readonly agents: readonly AgentSummary[];
   /** The session's end marker (`writeSessionEnd`): undefined while it runs, or when its process was killed outright. */
   readonly end: SessionEnd | undefined;
+  /** Agent calls that failed: their kind, message and attempts (each attempt is also a pruned message). */
+  readonly callErrors: readonly ReplayCallError[];
 
   private constructor(
     session: string,
     dialogs: ReplayDialog[],
     frontend: Readonly<Record<string, unknown>>[],
     activities: ReplayActivity[],
+    callErrors: ReplayCallError[] = [],
   ) {
     this.session = session;
+    this.callErrors = callErrors;
     this.dialogs = dialogs;
     this.frontend = frontend;
     this.activities = activities;
@@ -201,10 +210,14 @@ export class ReplaySession {
       });
     }
     const messageActivities: { time: number; sequence: number; message: ReplayMessage }[] = [];
+    const callErrors: ReplayCallError[] = [];
     for (const entry of messageEntries) {
       const data = entry.data;
       // Records without a message (other kinds of entries) are not messages of a dialog.
-      if (data.message === undefined) continue;
+      if (data.message === undefined) {
+        if (data.event === AGENT_CALL_ERROR_EVENT) callErrors.push({ ...(data as unknown as AgentCallErrorRecord), time: entry.time });
+        continue;
+      }
       if (!isMessageJson(data.message) || typeof data.dialogId !== 'string') {
         throw new LogStoreError(
           `Entry ${entry.sequence} of session "${session}" in ${storeLocation(store)} is not a logged message (it needs a dialogId and a message with a role, content and creator): the log was changed by something other than LLLM. Remove that entry or restore the log from a backup.`,
@@ -268,6 +281,7 @@ export class ReplaySession {
       [...built.values()].sort((a, b) => a.createdAt - b.createdAt),
       frontendEntries.map((entry) => entry.data),
       activities,
+      callErrors,
     );
   }
 
@@ -309,6 +323,7 @@ export class ReplaySession {
       tokens: this.tokens,
       cost: this.cost,
       agents: this.agents,
+      callErrors: this.callErrors,
       end: this.end ?? null,
     };
   }
@@ -377,6 +392,15 @@ export function renderTranscript(replay: ReplaySession, options: TranscriptOptio
     for (const child of dialog.children) renderDialog(child, depth + 1);
   };
   for (const root of replay.roots) renderDialog(root, 0);
+  for (const failure of replay.callErrors) {
+    lines.push('');
+    lines.push(
+      paint(
+        31,
+        `✗ agent ${t(failure.agent)} failed (${t(failure.kind)}) after ${failure.attempts.length} failed attempts: ${t(truncate(failure.message, width))}`,
+      ),
+    );
+  }
   if (replay.agents.length > 0) {
     lines.push('');
     lines.push(paint(1, 'By agent'));
