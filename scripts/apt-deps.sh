@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Debian packages the integration tests need (real Chromium, a real Jupyter server).
+# Debian packages the integration tests need (real Chromium, a real Jupyter server, isolated kernels).
 # Installs only what is missing; needs root (or sudo).
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v jupyter-server >/dev/null 2>&1 || [ -x /usr/bin/jupyter-server ] || need+=(jupyter-server)
 python3 -c 'import ipykernel' >/dev/null 2>&1 || [ -d /usr/lib/python3/dist-packages/ipykernel ] || need+=(python3-ipykernel)
+# Kernel isolation (PID + mount namespaces, dropped capabilities, parent-death signals): util-linux's
+# unshare and setpriv, and mount. Present on every Debian system; minimal images may lack them.
+{ command -v unshare && command -v setpriv; } >/dev/null 2>&1 || need+=(util-linux)
+command -v mount >/dev/null 2>&1 || need+=(mount)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
