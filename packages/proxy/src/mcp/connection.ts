@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import {
   ConfigError,
+  isSecretKey,
   type JsonSchema,
   raceAbort,
   registerSecret,
@@ -602,17 +603,19 @@ export async function connectMcp(options: McpConnectOptions): Promise<McpConnect
   throwIfAborted(options.signal);
   const { name, transport: spec } = options;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const stderr = new StderrTail();
+  let secrets: string[] = [];
+  // Lines are redacted before they are kept, cut or handed to onStderr.
+  const stderr = new StderrTail(20, 400, (line) => redactFor({ secrets }, line));
   let lastTransportError: unknown;
-  let secrets: string[];
   let target: string;
   let transport: StdioClientTransport | StreamableHTTPClientTransport;
   let pid: number | undefined;
   if (spec.type === 'stdio') {
-    secrets = Object.entries(spec.env ?? {})
-      .filter(([key, value]) => SECRET_ENV_NAME.test(key) && value.length >= 8)
-      .map(([, value]) => value);
-    target = [spec.command, ...(spec.args ?? [])].map(quoteArg).join(' ');
+    const env = Object.entries(spec.env ?? {}).filter(([, value]) => typeof value === 'string' && value.length >= 8);
+    secrets = env.filter(([key]) => SECRET_ENV_NAME.test(key) || isSecretKey(key)).map(([, value]) => value);
+    // What the server is given under a secret name is a secret wherever LLLM writes (tool results in the log too).
+    for (const [key, value] of env) if (isSecretKey(key)) registerSecret(value);
+    target = redactFor({ secrets }, [spec.command, ...(spec.args ?? [])].map(quoteArg).join(' '));
     if (target.length > 240) target = `${target.slice(0, 239)}…`;
     const stdio = new sdk.StdioClientTransport({
       command: spec.command,
@@ -637,6 +640,9 @@ export async function connectMcp(options: McpConnectOptions): Promise<McpConnect
     secrets = Object.values(headers)
       .flatMap((value) => [value, value.replace(/^\S+\s+/, '')])
       .filter((value) => value.length >= 8);
+    for (const [header, value] of Object.entries(headers)) {
+      if (isSecretKey(header)) for (const secret of [value, value.replace(/^\S+\s+/, '')]) registerSecret(secret);
+    }
     const url = new URL(String(spec.url));
     target = redactFor({ secrets }, url.href);
     transport = new sdk.StreamableHTTPClientTransport(url, {

@@ -586,6 +586,37 @@ describe('connection failures', TIMEOUT, () => {
     expect((error as Error).message).not.toContain(secret);
   });
 
+  it('stderr lines are redacted before they are cut, kept or handed to onStderr', async () => {
+    const secret = 'long-line-secret+value/0042';
+    const seen: string[] = [];
+    const script = [
+      'const s = process.env.LEAK_API_KEY;',
+      'console.error("x".repeat(390) + s);',
+      'console.error("calling https://api.test/v1?k=" + encodeURIComponent(s));',
+      'process.exit(2);',
+    ].join(' ');
+    const error = await rejection(
+      connectMcp({
+        name: 'leaky',
+        transport: {
+          type: 'stdio',
+          command: process.execPath,
+          args: ['-e', script],
+          env: { LEAK_API_KEY: secret },
+          onStderr: (line) => seen.push(line),
+        },
+      }),
+    );
+    const message = (error as Error).message;
+    expect(message).toContain(`| ${'x'.repeat(390)}[REDACTED]`);
+    expect(message).toContain('| calling https://api.test/v1?k=[REDACTED]');
+    expect(seen).toContain('calling https://api.test/v1?k=[REDACTED]');
+    for (const text of [message, ...seen]) {
+      expect(text).not.toContain('long-line-');
+      expect(text).not.toContain(encodeURIComponent(secret));
+    }
+  });
+
   it('aborting while connecting kills the process and rejects with AbortError', async () => {
     const pidFile = join(temp, 'abort.pid');
     const controller = new AbortController();

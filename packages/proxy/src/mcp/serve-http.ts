@@ -21,6 +21,17 @@ export interface ServeProxyMcpHttpOptions extends ProxyMcpServerOptions {
   readonly path?: string;
   /** Largest request body accepted (default 4 MiB). */
   readonly maxBodyBytes?: number;
+  /**
+   * Most sessions open at once (default 64). Past it an `initialize` request is answered 503 with
+   * `retry-after`, until a client ends its session (`DELETE`) or one expires.
+   */
+  readonly maxSessions?: number;
+  /**
+   * A session with no request for this long is ended (default 30 minutes); its client starts a new one
+   * when it comes back (an unknown session id is answered 404). A request still being answered, such
+   * as an open `GET` stream, keeps its session alive.
+   */
+  readonly sessionIdleMs?: number;
 }
 
 /** A proxy MCP server running over Streamable HTTP. */
@@ -54,6 +65,10 @@ function loadHttpSdk(): Promise<HttpSdk> {
 interface Session {
   readonly server: Server;
   readonly transport: StreamableHTTPServerTransport;
+  /** Requests of this session still being answered. */
+  active: number;
+  /** Ends the session when it stays idle; refreshed when its last request is answered. */
+  idle?: NodeJS.Timeout;
 }
 
 class HttpProblem extends Error {
@@ -121,11 +136,33 @@ function readJson(request: IncomingMessage, maxBytes: number): Promise<unknown> 
  * Sessions are stateful: an `initialize` request opens one (a new server and transport, its id in
  * the `mcp-session-id` header), later requests carry that id, an unknown id is answered 404 (the
  * client starts a new session) and `DELETE` ends it. Requests whose `Host` or `Origin` is not a
- * loopback name are refused (403), so a web page cannot reach the server by DNS rebinding.
+ * loopback name are refused (403), so a web page cannot reach the server by DNS rebinding. At most
+ * `maxSessions` are open at once (past it: 503 with `retry-after`), and a session idle for
+ * `sessionIdleMs` is ended.
  * Rejects with an `InvalidArgumentError` for a host other than a loopback interface.
  */
 export async function serveProxyMcpHttp(runtime: ProxyRuntime, options: ServeProxyMcpHttpOptions = {}): Promise<ProxyMcpHttpServer> {
-  const { port = 0, host = '127.0.0.1', path = '/mcp', maxBodyBytes = 4 * 1024 * 1024, ...serverOptions } = options;
+  const {
+    port = 0,
+    host = '127.0.0.1',
+    path = '/mcp',
+    maxBodyBytes = 4 * 1024 * 1024,
+    maxSessions = 64,
+    sessionIdleMs = 30 * 60 * 1000,
+    ...serverOptions
+  } = options;
+  if (!Number.isInteger(maxSessions) || maxSessions < 1) {
+    throw new InvalidArgumentError(
+      `serveProxyMcpHttp: maxSessions ${JSON.stringify(maxSessions)} must be a whole number of at least 1, e.g. 64.`,
+      { argument: 'maxSessions' },
+    );
+  }
+  if (!(typeof sessionIdleMs === 'number' && Number.isFinite(sessionIdleMs) && sessionIdleMs > 0)) {
+    throw new InvalidArgumentError(
+      `serveProxyMcpHttp: sessionIdleMs ${JSON.stringify(sessionIdleMs)} must be a positive number of milliseconds, e.g. 1800000 (30 minutes).`,
+      { argument: 'sessionIdleMs' },
+    );
+  }
   if (!isLoopback(host)) {
     throw new InvalidArgumentError(
       `serveProxyMcpHttp: host ${JSON.stringify(host)} is not a loopback interface. The MCP server has no authentication, so it only listens on 127.0.0.1, ::1 or localhost; put a reverse proxy with authentication in front to reach it from elsewhere.`,
@@ -159,7 +196,30 @@ export async function serveProxyMcpHttp(runtime: ProxyRuntime, options: ServePro
     }
   };
 
+  const expire = (session: Session) => {
+    if (session.active > 0) return;
+    void session.server.close().catch(() => {});
+  };
+  /** Count a request against its session while it is answered; the idle clock starts when none is left. */
+  const track = (session: Session, response: ServerResponse) => {
+    session.active += 1;
+    if (session.idle) clearTimeout(session.idle);
+    response.once('close', () => {
+      session.active -= 1;
+      if (session.active > 0 || closing) return;
+      session.idle = setTimeout(() => expire(session), sessionIdleMs);
+      session.idle.unref();
+    });
+  };
+
   const openSession = async (request: IncomingMessage, response: ServerResponse, body: unknown) => {
+    if (sessions.size + opening.size >= maxSessions) {
+      throw new HttpProblem(
+        503,
+        -32000,
+        `Too many sessions: ${maxSessions} are open (maxSessions). End one with DELETE, wait for an idle one to expire, or raise maxSessions.`,
+      );
+    }
     const server = await createProxyMcpServer(runtime, serverOptions);
     const transport: StreamableHTTPServerTransport = new sdk.StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
@@ -168,13 +228,15 @@ export async function serveProxyMcpHttp(runtime: ProxyRuntime, options: ServePro
         opening.delete(session);
       },
     });
-    const session: Session = { server, transport };
-    // Runs on DELETE, on close() and on a transport fault; the SDK server then lets go of the transport.
+    const session: Session = { server, transport, active: 0 };
+    // Runs on DELETE, on close(), on expiry and on a transport fault; the SDK server then lets go of the transport.
     transport.onclose = () => {
+      if (session.idle) clearTimeout(session.idle);
       opening.delete(session);
       if (transport.sessionId) sessions.delete(transport.sessionId);
     };
     opening.add(session);
+    track(session, response);
     await server.connect(transport);
     await transport.handleRequest(request, response, body);
     if (!transport.sessionId) {
@@ -198,6 +260,7 @@ export async function serveProxyMcpHttp(runtime: ProxyRuntime, options: ServePro
     if (sessionId) {
       const session = sessions.get(sessionId);
       if (!session) throw new HttpProblem(404, -32001, 'Session not found: start a new session with an initialize request.');
+      track(session, response);
       await session.transport.handleRequest(request, response, body);
       return;
     }
@@ -214,7 +277,9 @@ export async function serveProxyMcpHttp(runtime: ProxyRuntime, options: ServePro
         error instanceof HttpProblem
           ? error
           : new HttpProblem(500, -32603, `Internal error: ${redactString((error as Error)?.message ?? String(error))}`);
-      sendProblem(response, problem, problem.status === 405 ? { allow: 'POST, GET, DELETE' } : {});
+      const headers: Record<string, string> =
+        problem.status === 405 ? { allow: 'POST, GET, DELETE' } : problem.status === 503 && !closing ? { 'retry-after': '1' } : {};
+      sendProblem(response, problem, headers);
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -232,6 +297,7 @@ export async function serveProxyMcpHttp(runtime: ProxyRuntime, options: ServePro
     closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
       const open = [...sessions.values(), ...opening];
+      for (const session of open) if (session.idle) clearTimeout(session.idle);
       sessions.clear();
       opening.clear();
       await Promise.allSettled(open.map((session) => session.server.close()));

@@ -284,6 +284,32 @@ describe('serveProxyMcpHttp', () => {
     expect(String(waits.reasons.at(-1))).toContain('user pressed stop');
   });
 
+  it('caps open sessions (503 with retry-after) and ends idle ones, keeping those with an open stream', TIMEOUT, async () => {
+    const capped = await serveProxyMcpHttp(runtime, { proxies: ['weather'], maxSessions: 3, sessionIdleMs: 300 });
+    cleanups.push(() => capped.close());
+    // SDK clients keep a GET stream open for server notifications: they are never idle.
+    const { client: first } = await sdkClient(capped.url);
+    await sdkClient(capped.url);
+    // A raw initialize opens a session and leaves it idle.
+    expect((await rawPost(capped.url, {}, INITIALIZE)).status).toBe(200);
+    expect(capped.sessions).toBe(3);
+    const refused = await fetch(capped.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify(INITIALIZE),
+    });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(
+      /^Too many sessions: 3 are open \(maxSessions\)/,
+    );
+    await expect.poll(() => capped.sessions, { timeout: 5_000 }).toBe(2);
+    expect((await first.listTools()).tools.length).toBeGreaterThan(0);
+    expect((await rawPost(capped.url, {}, INITIALIZE)).status).toBe(200);
+    await expect(serveProxyMcpHttp(runtime, { maxSessions: 0 })).rejects.toThrow(/maxSessions 0 must be a whole number/);
+    await expect(serveProxyMcpHttp(runtime, { sessionIdleMs: -1 })).rejects.toThrow(/sessionIdleMs -1 must be a positive number/);
+  });
+
   it('close() ends every session and refuses new connections', TIMEOUT, async () => {
     const closing = await serveProxyMcpHttp(runtime, { proxies: ['weather'] });
     cleanups.push(() => closing.close());

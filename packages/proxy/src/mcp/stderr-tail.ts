@@ -1,16 +1,26 @@
-/** Keeps the last lines a child process wrote to stderr, for error messages. */
+/**
+ * Keeps the last lines a child process wrote to stderr, for error messages. Each line is redacted
+ * before it is cut to length, so a cut never leaves half a secret that redaction no longer recognises.
+ */
 export class StderrTail {
   readonly #lines: string[] = [];
   readonly #maxLines: number;
   readonly #maxLineLength: number;
+  readonly #redact: (line: string) => string;
   #partial = '';
 
-  constructor(maxLines = 20, maxLineLength = 400) {
+  constructor(maxLines = 20, maxLineLength = 400, redact: (line: string) => string = (line) => line) {
     this.#maxLines = maxLines;
     this.#maxLineLength = maxLineLength;
+    this.#redact = redact;
   }
 
-  /** Add a chunk of output; complete lines are kept, a trailing partial line waits for its end. */
+  #cut(line: string): string {
+    const redacted = this.#redact(line);
+    return redacted.length > this.#maxLineLength ? `${redacted.slice(0, this.#maxLineLength)}…` : redacted;
+  }
+
+  /** Add a chunk of output; complete lines are kept (redacted), a trailing partial line waits for its end. */
   push(chunk: string): string[] {
     const text = this.#partial + chunk;
     const parts = text.split(/\r?\n/);
@@ -19,7 +29,7 @@ export class StderrTail {
       parts.push(this.#partial);
       this.#partial = '';
     }
-    const complete = parts.map((line) => (line.length > this.#maxLineLength ? `${line.slice(0, this.#maxLineLength)}…` : line));
+    const complete = parts.map((line) => this.#cut(line));
     for (const line of complete) {
       if (!line.trim()) continue;
       this.#lines.push(line);
@@ -30,7 +40,7 @@ export class StderrTail {
 
   /** The kept lines, the unfinished last line included. */
   lines(): string[] {
-    const partial = this.#partial.trim() ? [this.#partial.slice(0, this.#maxLineLength)] : [];
+    const partial = this.#partial.trim() ? [this.#cut(this.#partial)] : [];
     return [...this.#lines, ...partial].slice(-this.#maxLines);
   }
 }
