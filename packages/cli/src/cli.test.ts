@@ -112,14 +112,16 @@ describe('lllm run', () => {
         const timer = setTimeout(() => reject(new Error(`no viewer URL in: ${seen}`)), 30_000);
         viewer.stdout.on('data', (chunk: Buffer) => {
           seen += chunk.toString();
-          const match = /Replay viewer: (http:\/\/127\.0\.0\.1:\d+\/?)/.exec(seen);
+          const match = /Replay viewer: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43}) /.exec(seen);
           if (match?.[1]) {
             clearTimeout(timer);
             resolve(match[1]);
           }
         });
       });
-      const sessions = await fetch(new URL('/api/sessions', url));
+      const token = new URL(url).searchParams.get('token') ?? '';
+      expect((await fetch(new URL('/api/sessions', url))).status).toBe(401);
+      const sessions = await fetch(new URL('/api/sessions', url), { headers: { authorization: `Bearer ${token}` } });
       expect(sessions.status).toBe(200);
       expect(await sessions.text()).toContain(session);
     } finally {
@@ -439,5 +441,182 @@ export const broken = defineAgent({
     expect(broken.stderr).not.toContain('internal error');
     const late = await lllm(['run', 'Bergen', '--config', 'solo'], project, { GEO_KEY: 'geo-secret-key-0123456789' });
     expect(late.stdout).toContain('after the cutoff date 2024-06-30; it is withheld in this run');
+  }, 60_000);
+});
+
+/** A Chat Completions reply for the init_template's vanilla agent. */
+function chatReply(content: string) {
+  return {
+    json: {
+      id: 'chatcmpl-h8',
+      object: 'chat.completion',
+      created: 1,
+      model: 'gpt-4o-mini-2024-07-18',
+      choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null }],
+      usage: { prompt_tokens: 30, completion_tokens: 5 },
+    },
+  };
+}
+
+function setConfig(project: string, replace: (yaml: string) => string): void {
+  const file = join(project, 'config/default/default.yaml');
+  writeFileSync(file, replace(readFileSync(join(repo, 'templates/init_template/config/default/default.yaml'), 'utf8')));
+}
+
+/** A user mistake: exit 1, one `lllm:` line on stderr saying what and how to fix it, no stack, never "internal error". */
+function expectUserError(result: Result, text: string | RegExp): void {
+  expect(result.stderr).not.toContain('internal error');
+  expect(result.stderr).not.toContain('    at ');
+  if (typeof text === 'string') expect(result.stderr).toContain(text);
+  else expect(result.stderr).toMatch(text);
+  expect(result.code).toBe(1);
+}
+
+describe('lllm under mistakes and signals', () => {
+  it('reports broken logs, bad folders, a YAML alias bomb and a busy port as user errors, not bugs', async () => {
+    const project = templateCopy('init_template');
+    const env = { OPENAI_BASE_URL: server.openaiBaseURL };
+    // A log file that is not SQLite.
+    mkdirSync(join(project, 'logs'), { recursive: true });
+    writeFileSync(join(project, 'logs', 'lllm.sqlite'), 'meeting notes, not a database\n'.repeat(50));
+    expectUserError(
+      await lllm(['replay'], project),
+      `${join(project, 'logs', 'lllm.sqlite')} cannot be used as the SQLite log: it is not a SQLite database. Move the file away`,
+    );
+    rmSync(join(project, 'logs'), { recursive: true });
+    // A row of the wrong shape.
+    registerLogBackends();
+    const store = await createLogStore({ type: 'sqlite', directory: join(project, 'logs') });
+    store.write('messages', 'edited', { dialogId: 'd', index: 0, message: { role: 'wizard', content: 1 } });
+    await store.close();
+    expectUserError(await lllm(['replay', 'edited'], project), /Entry \d+ of session "edited" in .*lllm\.sqlite is not a logged message/);
+    // A YAML alias bomb.
+    setConfig(
+      project,
+      (yaml) =>
+        `${yaml}\nbomb_a: &a [x, x, x, x, x, x, x, x, x, x]\nbomb_b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nbomb_c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nbomb_d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n`,
+    );
+    expectUserError(
+      await lllm(['run', 'task'], project, env),
+      /default\.yaml: invalid YAML: Excessive alias count.*Write the values out instead of nesting aliases/,
+    );
+    // log_dir under a file, and under /proc (a recursive mkdir there spins forever).
+    writeFileSync(join(project, 'notes.txt'), 'notes');
+    setConfig(project, (yaml) => yaml.replace('log_dir: logs', 'log_dir: notes.txt/logs'));
+    expectUserError(await lllm(['run', 'task'], project, env), `${join(project, 'notes.txt')} is a file, not a folder`);
+    setConfig(project, (yaml) => yaml.replace('log_dir: logs', 'log_dir: /proc/lllm-logs'));
+    const started = Date.now();
+    expectUserError(await lllm(['replay'], project), 'log_dir "/proc/lllm-logs" cannot be created: /proc does not accept new folders');
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(server.requestsTo('/v1/chat/completions').filter((request) => JSON.stringify(request.body).includes('Task: task'))).toEqual([]);
+    // replay --serve on a busy port.
+    setConfig(project, (yaml) => yaml);
+    const busy: Server = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { port } = busy.address() as AddressInfo;
+    try {
+      expectUserError(
+        await lllm(['replay', '--serve', '--port', String(port)], project),
+        `lllm: Port ${port} on 127.0.0.1 is already in use: choose another with --port, or --port 0 for a free one.`,
+      );
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+    }
+  }, 120_000);
+
+  it('when the log cannot be written, run still prints the paid result and its cost, says so on stderr and exits 3', async () => {
+    const project = templateCopy('init_template');
+    setConfig(project, (yaml) => yaml.replace('log_type: sqlite', 'log_type: jsonl'));
+    // The messages folder cannot be created: a file is in its place.
+    mkdirSync(join(project, 'logs', 'default'), { recursive: true });
+    writeFileSync(join(project, 'logs', 'default', 'messages'), '');
+    server.enqueue('/v1/chat/completions', chatReply('<answer>Paris</answer>'));
+    const result = await lllm(['run', 'Capital of France?', '--session', 'unlogged'], project, { OPENAI_BASE_URL: server.openaiBaseURL });
+    expect(result.stdout).toContain('"answer": "Paris"');
+    expect(result.stdout).toContain('Cost: $0.000008');
+    expect(result.stderr).toContain(
+      `lllm: the jsonl log in ${join(project, 'logs')} could not be written, so session unlogged is incomplete:`,
+    );
+    expect(result.stderr).toContain('is a file, not a folder');
+    expect(result.stderr).not.toContain('internal error');
+    expect(result.code).toBe(3);
+  }, 60_000);
+
+  for (const [signal, exitCode] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    it(`${signal} mid-run saves the log with a cancelled end marker and exits ${exitCode}`, async () => {
+      const project = templateCopy('init_template');
+      const before = server.requestsTo('/v1/chat/completions').length;
+      server.enqueue('/v1/chat/completions', { ...chatReply('<answer>late</answer>'), delayMs: 60_000 });
+      const child = spawn(
+        process.execPath,
+        [
+          '--conditions=lllm-source',
+          '--import',
+          tsxLoader,
+          join(here, 'bin-source.ts'),
+          'run',
+          'Wait for me',
+          '--session',
+          `cut-${signal.toLowerCase()}`,
+        ],
+        {
+          cwd: project,
+          env: { ...process.env, OPENAI_BASE_URL: server.openaiBaseURL, OPENAI_API_KEY: '' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      child.stdout.resume();
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.on('exit', (code, received) => resolve({ code, signal: received })),
+      );
+      // Signal once the model request is in flight (the server holds it).
+      for (let wait = 0; wait < 600 && server.requestsTo('/v1/chat/completions').length === before; wait++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(server.requestsTo('/v1/chat/completions').length).toBe(before + 1);
+      child.kill(signal);
+      expect(await exited).toEqual({ code: exitCode, signal: null });
+      expect(stderr).toContain(`lllm: cancelled by ${signal}; what ran so far is logged: lllm replay cut-${signal.toLowerCase()}`);
+      registerLogBackends();
+      const store = await createLogStore({ type: 'sqlite', directory: join(project, 'logs') });
+      const frontend = await store.read('frontend', `cut-${signal.toLowerCase()}`);
+      const messages = await store.read('messages', `cut-${signal.toLowerCase()}`);
+      await store.close();
+      expect(frontend.at(-1)?.data).toMatchObject({ type: 'session-end', status: 'cancelled', reason: signal });
+      expect(frontend.some((entry) => entry.data.type === 'spinner-stop' && entry.data.outcome === 'cancelled')).toBe(true);
+      expect(messages.map((entry) => (entry.data.message as { role: string }).role)).toEqual(['system', 'user']);
+      const replay = await lllm(['replay', `cut-${signal.toLowerCase()}`], project);
+      expect(replay.stdout).toContain(`Ended: cancelled (${signal})`);
+    }, 90_000);
+  }
+
+  it('replay shows control characters from the log as visible escapes, never raw', async () => {
+    const project = templateCopy('init_template');
+    registerLogBackends();
+    const store = await createLogStore({ type: 'sqlite', directory: join(project, 'logs') });
+    const hostile = 'ok\u001b[2J\u001b[H\u001b]0;owned\u0007\u009b31m';
+    store.write('dialogs', 'hostile', { dialogId: 'd1', branch: 'root', forkIndex: 0, createdAt: 1 });
+    store.write('messages', 'hostile', { dialogId: 'd1', index: 0, message: { role: 'assistant', content: hostile, creator: 'agent' } });
+    store.write('messages', 'bad\u001b]0;name\u0007', {
+      dialogId: 'd1',
+      index: 0,
+      message: { role: 'user', content: 'x', creator: 'user' },
+    });
+    await store.close();
+    const shown = await lllm(['replay', 'hostile'], project);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('ok\\e[2J\\e[H\\e]0;owned\\x07\\x9b31m');
+    const listed = await lllm(['replay'], project);
+    expect(listed.stdout).toContain('bad\\e]0;name\\x07');
+    for (const output of [shown.stdout, listed.stdout]) {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters is the point.
+      expect(output).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    }
   }, 60_000);
 });

@@ -26,6 +26,7 @@ import {
   providerAvailability,
   providerHint,
   proxyRuntimeFor,
+  RunLog,
   SCRIPTED_LABEL,
 } from './runtime.js';
 
@@ -145,7 +146,7 @@ async function commandRun(args: string[], io: Io): Promise<number> {
     io.stderr.write(`Running on a ${SCRIPTED_LABEL} instead: its replies are fixed, not generated.\n`);
   }
   const proxy = proxyRuntimeFor(config, { env: io.env, warn: (message) => io.stderr.write(`warning: ${message}\n`) });
-  const log = await createLogStore({ type: config.log_type, directory: config.log_dir });
+  const log = new RunLog(await createLogStore({ type: config.log_type, directory: config.log_dir }));
   const offline = scripted ? (definition.offline?.(task) ?? {}) : {};
   // The session is named before the run so what the terminal shows is logged to it too (frontend).
   const session = newSessionName(config.name, values.session);

@@ -8,10 +8,17 @@ import {
   discover,
   findLllmToml,
   type Invoker,
+  type JsonObject,
+  type LogCollection,
+  type LogEntry,
+  type LogSessionInfo,
+  type LogStore,
   loadSystemConfig,
+  type ReadQuery,
   registerAgentDiscovery,
   registerInvokerFactory,
   resolveSystemConfigPath,
+  type SessionQuery,
   type SystemConfig,
 } from '@lllm/core';
 import { registerLogBackends } from '@lllm/log';
@@ -191,6 +198,58 @@ export function chooseProviders(
     if (!agent.base_url && !hasProvider(apiType, available)) missing.push(name);
   }
   return { config: { ...config, agent_configs: agents }, notices, missing };
+}
+
+/**
+ * The log of an `lllm run`: a failing `flush()` during the run is remembered instead of thrown, so a
+ * log problem never discards a model reply already paid for; `close()` reports it (the CLI then
+ * prints the result anyway and exits 3). Everything else goes straight to the store.
+ */
+export class RunLog implements LogStore {
+  readonly #store: LogStore;
+  #failure: unknown;
+
+  constructor(store: LogStore) {
+    this.#store = store;
+  }
+
+  get type(): string {
+    return this.#store.type;
+  }
+
+  write(collection: LogCollection, session: string, data: JsonObject): void {
+    this.#store.write(collection, session, data);
+  }
+
+  read(collection: LogCollection, session: string, query?: ReadQuery): Promise<LogEntry[]> {
+    return this.#store.read(collection, session, query);
+  }
+
+  sessions(query?: SessionQuery): Promise<LogSessionInfo[]> {
+    return this.#store.sessions(query);
+  }
+
+  deleteSession(session: string): Promise<void> {
+    return this.#store.deleteSession(session);
+  }
+
+  async flush(): Promise<void> {
+    try {
+      await this.#store.flush();
+    } catch (error) {
+      this.#failure ??= error;
+    }
+  }
+
+  async close(): Promise<void> {
+    let failure = this.#failure;
+    try {
+      await this.#store.close();
+    } catch (error) {
+      failure ??= error;
+    }
+    if (failure !== undefined) throw failure;
+  }
 }
 
 /** A scripted invoker label, so output never passes a scripted run off as a real model. */
