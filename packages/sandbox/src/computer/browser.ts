@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { InvalidArgumentError, sleep } from '@lllm/core';
-import type { Browser, BrowserContext, CDPSession, Frame, Page, Request, Route } from 'playwright-core';
+import type { Browser, BrowserContext, Frame, Page, Request, Route } from 'playwright-core';
 import { SandboxError } from '../errors.js';
 import { type ComputerAction, describeAction, type Point, parseComputerAction } from './actions.js';
 import { OriginAllowlist, originOf } from './allowlist.js';
 import { EgressProxy, type RefusedEgress } from './egress-proxy.js';
 import { type KeyCombo, normaliseKeyCombo } from './keys.js';
+import { PageTargets } from './page-targets.js';
 
 /** What a key combination can mean besides typing: browser controls the page cannot see. */
 export type ControlSignal = 'end_session' | 'back' | 'forward' | 'reload';
@@ -150,23 +151,6 @@ export function defaultChromiumPath(): string {
   return process.env.LLLM_CHROMIUM_PATH || '/usr/bin/chromium';
 }
 
-/** How long an action waits, at most, for the pages it opened to be adopted (or closed). */
-const POPUP_ADOPTION_TIMEOUT_MS = 5_000;
-
-/** The fields of a CDP `Target.TargetInfo` used here. */
-interface TargetInfo {
-  readonly targetId: string;
-  readonly type: string;
-  readonly subtype?: string;
-  readonly browserContextId?: string;
-}
-
-/** A page target the browser created and that is not yet adopted or gone. */
-interface PendingTarget {
-  readonly settled: Promise<void>;
-  readonly settle: () => void;
-}
-
 /**
  * A headless Chromium page driven by computer-use actions, through `playwright-core` (no browser
  * download: it runs the system's Chromium). Coordinates are checked against the display, key
@@ -184,17 +168,11 @@ export class BrowserComputer implements Computer, AsyncDisposable {
   private endedFlag = false;
   /** Pages opened during the current action (popups), being adopted. */
   private pendingPages: Promise<void>[] = [];
-  /** Browser-level CDP session that reports every target Chromium creates (see `watchTargets`). */
-  private targetEvents: CDPSession | undefined;
-  /** This context's CDP id: targets of other contexts are not ours to wait for. */
-  private browserContextId: string | undefined;
-  /** Every page target seen so far, by CDP target id. */
-  private readonly knownTargets = new Set<string>();
-  /** Page targets created but not yet adopted (Playwright's 'page' event) nor destroyed. */
-  private readonly pendingTargets = new Map<string, PendingTarget>();
   private closed = false;
   private readonly allowlist: OriginAllowlist;
   private readonly controlKeys: Readonly<Record<string, ControlSignal>>;
+  /** The page targets Chromium creates, so that an action waits for the popups it opened. */
+  private readonly targets: PageTargets;
 
   private constructor(
     private readonly browser: Browser,
@@ -207,6 +185,7 @@ export class BrowserComputer implements Computer, AsyncDisposable {
     this.page = page;
     this.display = { width: options.width ?? 1024, height: options.height ?? 768 };
     this.allowlist = allowlist;
+    this.targets = new PageTargets(browser, context);
     this.controlKeys = options.controlKeys ?? DEFAULT_CONTROL_KEYS;
   }
 
@@ -286,7 +265,7 @@ export class BrowserComputer implements Computer, AsyncDisposable {
       await context.route('**/*', (route, request) => created.routeRequest(route, request));
       created.watchClose(page);
       context.on('page', (newPage) => created.onPage(newPage));
-      await created.watchTargets(page);
+      await created.targets.watch(page);
       if (startUrl !== 'about:blank') await created.goto(startUrl);
       return created;
     } catch (error) {
@@ -516,7 +495,7 @@ export class BrowserComputer implements Computer, AsyncDisposable {
 
   private async settle(): Promise<void> {
     await sleep(this.options.settleMs ?? 150);
-    await this.awaitNewPages();
+    await this.targets.awaitNew();
     while (this.pendingPages.length > 0) {
       const pages = this.pendingPages;
       this.pendingPages = [];
@@ -598,114 +577,11 @@ export class BrowserComputer implements Computer, AsyncDisposable {
     }
   }
 
-  /*
-   * Popups are adopted from the context's 'page' event, but Playwright emits it only once the new
-   * page's first navigation has committed: under load, or when the popup's server is slow, that is
-   * long after the action. So the computer asks Chromium itself which pages an action opened: a
-   * browser-level CDP session with `Target.setDiscoverTargets` gets `Target.targetCreated` as soon as
-   * the browser creates a window, and `settle` waits (bounded) until each page target created so far
-   * has been adopted or destroyed.
-   *
-   * Why CDP and not an in-page counter of popup requests (an init script wrapping `window.open` and
-   * watching clicks): the browser reports what it actually created, whatever asked for it —
-   * window.open with or without noopener, target=_blank links, areas and forms (also `form.submit()`,
-   * `<base target>`, `formtarget`), Ctrl/Shift/middle clicks, iframes, timers that fire during the
-   * action — whereas a counter has to re-implement the page's semantics (named targets that already
-   * exist, stopPropagation, popups the allowlist closes before they are ever reported) and loses its
-   * count when the page navigates or closes during the action.
-   *
-   * Ordering: Chromium emits `targetCreated` on its UI thread when it creates the window, and answers
-   * commands in order on the same connection, so once `Target.getTargets` has returned every window
-   * created before it has been announced — also for a middle click, whose window the browser creates
-   * after acknowledging the input event (the action may return before `targetCreated` arrives).
-   */
-
-  /** Start following page targets; the ones existing now (the first page) need no adoption. */
-  private async watchTargets(page: Page): Promise<void> {
-    this.browserContextId = (await this.targetInfoOf(page))?.browserContextId;
-    const session = await this.browser.newBrowserCDPSession();
-    session.on('Target.targetCreated', ({ targetInfo }) => this.noteTarget(targetInfo));
-    session.on('Target.targetDestroyed', ({ targetId }) => this.settleTarget(targetId));
-    await session.send('Target.setDiscoverTargets', { discover: true });
-    const { targetInfos } = await session.send('Target.getTargets');
-    for (const info of targetInfos) this.noteTarget(info);
-    for (const targetId of [...this.pendingTargets.keys()]) this.settleTarget(targetId);
-    this.targetEvents = session;
-  }
-
-  /** Record a page target of this context the first time it is seen. */
-  private noteTarget(info: TargetInfo): void {
-    // `subtype` marks pages that are not tabs (e.g. "prerender"): Playwright never reports them.
-    if (info.type !== 'page' || info.subtype) return;
-    if (this.browserContextId !== undefined && info.browserContextId !== this.browserContextId) return;
-    if (this.knownTargets.has(info.targetId)) return;
-    this.knownTargets.add(info.targetId);
-    let settle = () => {};
-    const settled = new Promise<void>((resolve) => {
-      settle = resolve;
-    });
-    this.pendingTargets.set(info.targetId, { settled, settle });
-  }
-
-  /** A page target was adopted or destroyed: nothing to wait for any more. */
-  private settleTarget(targetId: string): void {
-    this.knownTargets.add(targetId);
-    const pending = this.pendingTargets.get(targetId);
-    if (!pending) return;
-    this.pendingTargets.delete(targetId);
-    pending.settle();
-  }
-
-  /** The CDP target of a Playwright page; undefined when it is already gone. */
-  private async targetInfoOf(page: Page): Promise<TargetInfo | undefined> {
-    let session: CDPSession | undefined;
-    try {
-      session = await this.context.newCDPSession(page);
-      return (await session.send('Target.getTargetInfo')).targetInfo;
-    } catch {
-      return undefined;
-    } finally {
-      await session?.detach().catch(() => undefined);
-    }
-  }
-
   /** The context reported a new page: adopt it, then mark its target settled. */
   private onPage(page: Page): void {
     const adoption = this.adoptPage(page);
     this.pendingPages.push(adoption);
-    void Promise.all([this.targetInfoOf(page), adoption]).then(([info]) => {
-      // Without a target id (the page closed meanwhile), `targetDestroyed` settles it.
-      if (info) this.settleTarget(info.targetId);
-    });
-  }
-
-  /**
-   * Wait, at most `POPUP_ADOPTION_TIMEOUT_MS`, until every page target created so far (by this
-   * action, or since the last one) has been adopted or destroyed. Pages still pending at the deadline
-   * are given up on (a late 'page' event still adopts them); if the browser cannot be asked, the
-   * pages already reported (`pendingPages`) are all there is to wait for.
-   */
-  private async awaitNewPages(): Promise<void> {
-    const session = this.targetEvents;
-    if (!session) return;
-    try {
-      const { targetInfos } = await session.send('Target.getTargets');
-      for (const info of targetInfos) this.noteTarget(info);
-    } catch {
-      return;
-    }
-    const waiting = [...this.pendingTargets.entries()];
-    if (waiting.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, POPUP_ADOPTION_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([Promise.all(waiting.map(([, pending]) => pending.settled)), deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
-    for (const [targetId] of waiting) this.settleTarget(targetId);
+    this.targets.adopted(page, adoption);
   }
 
   private async adoptPage(page: Page): Promise<void> {
