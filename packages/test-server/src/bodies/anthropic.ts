@@ -49,6 +49,7 @@ function usageBody(usage: AnthropicUsage): Record<string, unknown> {
     cache_creation: { ephemeral_5m_input_tokens: created, ephemeral_1h_input_tokens: 0 },
     output_tokens: usage.output_tokens,
     service_tier: 'standard',
+    inference_geo: 'not_available',
   };
 }
 

@@ -119,6 +119,7 @@ export function chatCompletionChunks(
   const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
     ...head,
     choices: [{ index: 0, delta, logprobs: null, finish_reason: null, ...extra }],
+    ...(spec.compatible ? {} : { obfuscation: obfuscation(JSON.stringify(delta)) }),
   });
   // The first chunk names the role: `content: ''` when text follows, `null` for a tool-call-only
   // reply or a refusal (which starts `refusal: ''`).
@@ -202,4 +203,12 @@ export function splitEvenly(text: string, parts: number): string[] {
   const pieces: string[] = [];
   for (let start = 0; start < text.length; start += size) pieces.push(text.slice(start, start + size));
   return pieces;
+}
+
+/**
+ * The `obfuscation` field OpenAI adds to streamed deltas (`stream_options.include_obfuscation`,
+ * on by default): filler characters that even out payload sizes. Deterministic here.
+ */
+export function obfuscation(payload: string): string {
+  return 'lllmPadding'.repeat(2).slice(0, Math.max(1, 16 - (payload.length % 16)));
 }

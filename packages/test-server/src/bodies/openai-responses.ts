@@ -2,7 +2,7 @@
 // (message, function_call, reasoning, hosted MCP items) and the typed streaming events. Written by this
 // project from the API reference: no recorded payload is copied here.
 import type { ScriptedResponse, SseEvent } from '../wire-server.js';
-import { splitEvenly, splitWords } from './openai-chat.js';
+import { obfuscation, splitEvenly, splitWords } from './openai-chat.js';
 
 /** An output item of a `response` (`output[]`). */
 export type ResponseItem = Record<string, unknown> & { readonly type: string };
@@ -58,6 +58,7 @@ export function responseBody(spec: ResponseSpec): Record<string, unknown> {
     created_at: spec.createdAt ?? 1_761_000_000,
     status,
     background: false,
+    billing: { payer: 'developer' },
     error: null,
     incomplete_details: status === 'incomplete' ? { reason: spec.incompleteReason ?? 'max_output_tokens' } : null,
     instructions: null,
@@ -68,6 +69,7 @@ export function responseBody(spec: ResponseSpec): Record<string, unknown> {
     parallel_tool_calls: true,
     previous_response_id: null,
     prompt_cache_key: null,
+    prompt_cache_retention: null,
     reasoning: { effort: null, summary: null },
     safety_identifier: null,
     service_tier: 'default',
@@ -224,6 +226,7 @@ export function responseStreamEvents(spec: ResponseSpec, options: { argumentPiec
             content_index: contentIndex,
             delta: piece,
             logprobs: [],
+            obfuscation: obfuscation(piece),
           });
         }
         emit('response.output_text.done', {
@@ -239,7 +242,12 @@ export function responseStreamEvents(spec: ResponseSpec, options: { argumentPiec
       emit('response.output_item.added', { output_index: outputIndex, item: { ...item, arguments: '', status: 'in_progress' } });
       const argumentsText = String(item.arguments ?? '');
       for (const fragment of splitEvenly(argumentsText, options.argumentPieces ?? 3)) {
-        emit('response.function_call_arguments.delta', { item_id: itemId, output_index: outputIndex, delta: fragment });
+        emit('response.function_call_arguments.delta', {
+          item_id: itemId,
+          output_index: outputIndex,
+          delta: fragment,
+          obfuscation: obfuscation(fragment),
+        });
       }
       emit('response.function_call_arguments.done', {
         item_id: itemId,
