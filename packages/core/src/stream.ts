@@ -1,5 +1,9 @@
 import type { LogSession } from './log-store.js';
-import { escapeControlCharacters as shown } from './terminal-text.js';
+import { redactString } from './redact.js';
+import { escapeControlCharacters } from './terminal-text.js';
+
+/** Untrusted text as printed: secrets redacted, control characters shown as escapes. */
+const shown = (text: string): string => escapeControlCharacters(redactString(text));
 
 /** A frontend event: what a `Stream` shows and what lands in the session's `frontend` log. */
 export type StreamEvent =
