@@ -22,7 +22,8 @@ export interface AgentCallErrorRecord {
   readonly kind: LoggedCallErrorKind;
   /** The error's name (`AgentCallError`, `AbortError`, …). */
   readonly name: string;
-  readonly message: string;
+  /** The error message. (Not `message`: in the `messages` collection that field holds a logged message.) */
+  readonly error: string;
   /** Every failed attempt of the call, without the reply bodies (those are logged as pruned messages). */
   readonly attempts: readonly FailedAttemptJSON[];
   /** The provider error that ended the call, when one did. */
@@ -81,7 +82,7 @@ export function callErrorRecord(dialog: Dialog, agent: string, error: unknown): 
     promptPath: dialog.topPrompt?.path ?? null,
     kind: agentError ? agentError.kind : AbortError.isInstance(error) ? 'aborted' : 'error',
     name: LllmError.isInstance(error) || error instanceof Error ? error.name : 'Error',
-    message: error instanceof Error ? error.message : String(error),
+    error: error instanceof Error ? error.message : String(error),
     attempts: (agentError?.attempts ?? []).map(attemptSummary),
     ...(provider
       ? {

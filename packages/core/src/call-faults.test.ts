@@ -83,7 +83,7 @@ describe('every attempt of an agent call is logged', () => {
       promptPath: 'test/task',
       name: 'AgentCallError',
     });
-    expect(record.message).toBe(error.message);
+    expect(record.error).toBe(error.message);
     expect(record.attempts).toHaveLength(5);
     expect(record.providerError).toMatchObject({ kind: 'server', statusCode: 500 });
   });

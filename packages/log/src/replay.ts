@@ -397,7 +397,7 @@ export function renderTranscript(replay: ReplaySession, options: TranscriptOptio
     lines.push(
       paint(
         31,
-        `✗ agent ${t(failure.agent)} failed (${t(failure.kind)}) after ${failure.attempts.length} failed attempts: ${t(truncate(failure.message, width))}`,
+        `✗ agent ${t(failure.agent)} failed (${t(failure.kind)}) after ${failure.attempts.length} failed attempts: ${t(truncate(failure.error, width))}`,
       ),
     );
   }
