@@ -257,20 +257,6 @@ describe('agent calls under injected faults', () => {
     expect(replay.callErrors).toHaveLength(failures.length);
     const replayed = replay.agents.reduce((sum, agent) => sum + agent.replies + agent.retries, 0);
     expect(replayed).toBe(requests);
-    console.log(
-      'FIGURES',
-      JSON.stringify({
-        requests,
-        failures: failures.length,
-        kinds: failures
-          .map((f) => f.kind)
-          .sort()
-          .join(','),
-        faults: faults.length,
-        maxMs: Math.max(...outcomes.map((o) => o.ms)),
-        injected: [...injected],
-      }),
-    );
     await store.close();
   }, 120_000);
 });
