@@ -161,4 +161,29 @@ describe('runCreate', () => {
       'lllm create: Project name "Upper" is not a valid npm package name: name can no longer contain capital letters. Try "upper".\n',
     );
   });
+
+  it('--install runs the package manager that ran it in the new project, and reports when it cannot', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'create-lllm-path-'));
+    try {
+      const missing = capture(parent, { PATH: empty, npm_config_user_agent: 'pnpm/10.34.9 npm/? node/v22.23.3 linux x64' });
+      expect(await runCreate(['install-missing', '--install'], missing.io)).toBe(1);
+      expect(missing.out()).toContain('Installing with pnpm install…');
+      expect(missing.err()).toContain(`create-lllm: Could not start pnpm in ${join(parent, 'install-missing')} (spawn pnpm ENOENT)`);
+      // A real pnpm, offline with an empty metadata cache: it fails, and the project stays for a retry.
+      const failing = capture(parent, {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        npm_config_user_agent: 'pnpm/10.34.9 npm/? node/v22.23.3 linux x64',
+        npm_config_offline: 'true',
+        npm_config_cache_dir: empty,
+      });
+      expect(await runCreate(['install-offline', '--install'], failing.io)).toBe(1);
+      expect(failing.err()).toMatch(
+        /pnpm install failed in .*install-offline \(exit code 1\); the project is there, rerun the install yourself\./,
+      );
+      expect(existsSync(join(parent, 'install-offline', 'lllm.toml'))).toBe(true);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
