@@ -198,6 +198,23 @@ describe('EgressProxy', () => {
     expect(foreignHits).toEqual([]);
   });
 
+  test('a listener that throws neither stops the refusal nor the proxy', async () => {
+    const throwing = await EgressProxy.start({
+      allowlist: new OriginAllowlist([allowedOrigin]),
+      onRefused: () => {
+        throw new Error('listener bug');
+      },
+    });
+    try {
+      expect((await viaProxy(throwing.url, `${foreignOrigin}/x`)).status).toBe(403);
+      expect(await tunnel(throwing.url, foreignOrigin.replace('http://', ''))).toBe('HTTP/1.1 403 Forbidden');
+      expect((await viaProxy(throwing.url, `${allowedOrigin}/still`)).body).toBe('allowed /still');
+    } finally {
+      await throwing.close();
+    }
+    expect(foreignHits).toEqual([]);
+  });
+
   test('with an upstream proxy, allowed traffic goes through it and refused traffic never reaches it', async () => {
     expect(await viaProxy(chained.url, `${allowedOrigin}/via-upstream`)).toEqual({ status: 200, body: 'allowed /via-upstream' });
     expect((await viaProxy(chained.url, `${foreignOrigin}/nope`)).status).toBe(403);

@@ -156,12 +156,16 @@ export class EgressProxy implements AsyncDisposable {
   private refuse(request: IncomingMessage, target: string): void {
     const dest = request.headers['sec-fetch-dest'];
     const mode = request.headers['sec-fetch-mode'];
-    this.options.onRefused?.({
-      target: target.length > 300 ? `${target.slice(0, 300)}…` : target,
-      method: request.method ?? 'GET',
-      fetchDest: typeof dest === 'string' ? dest : undefined,
-      fetchMode: typeof mode === 'string' ? mode : undefined,
-    });
+    try {
+      this.options.onRefused?.({
+        target: target.length > 300 ? `${target.slice(0, 300)}…` : target,
+        method: request.method ?? 'GET',
+        fetchDest: typeof dest === 'string' ? dest : undefined,
+        fetchMode: typeof mode === 'string' ? mode : undefined,
+      });
+    } catch {
+      // A throwing listener must neither stop the refusal nor take the process down from an event handler.
+    }
   }
 
   /** A plain HTTP request in absolute form (`GET http://host:port/path`). */
