@@ -47,6 +47,7 @@ Commands:
   create [name] [--template init_template|example] [--dir <folder>]         scaffold a project (asks on a terminal)
   run "<task>" [--config <name|file.yaml>] [--session <name>] [--strict]    run the system on a task
       [--model <name>] [--provider openai|anthropic]                         (also LLLM_MODEL, LLLM_PROVIDER)
+      [--timeout <ms>]                                                       per-request limit of every agent (default 120000)
   prompts                                                                    list discovered prompts
   proxies                                                                    list discovered proxies and their endpoints
   proxies test [path…]                                                       call endpoints with their examples, report per category
@@ -119,10 +120,18 @@ async function commandRun(args: string[], io: Io): Promise<number> {
       quiet: { type: 'boolean' },
       model: { type: 'string' },
       provider: { type: 'string' },
+      timeout: { type: 'string' },
     },
   });
   const task = positionals.join(' ').trim();
   if (!task) throw new UsageError('lllm run needs a task: lllm run "Summarise the report"');
+  // --timeout <ms>: the per-request limit of every agent, over timeout_ms in the config (0: none).
+  const timeoutMs = values.timeout === undefined || !/^\d+$/.test(values.timeout) ? undefined : Number(values.timeout);
+  if (values.timeout !== undefined && timeoutMs === undefined) {
+    throw new UsageError(
+      `--timeout takes milliseconds (a whole number >= 0, 0 for no limit), got ${JSON.stringify(values.timeout)}: e.g. --timeout 300000`,
+    );
+  }
   const project = await loadProject({ cwd: io.cwd, strict: values.strict ?? false, env: io.env });
   for (const warning of project.report.warnings) io.stderr.write(`warning: ${warning}\n`);
   const loaded = loadConfig(project, values.config);
@@ -155,6 +164,7 @@ async function commandRun(args: string[], io: Io): Promise<number> {
     promptLookup: getPrompt,
     log,
     stream,
+    ...(timeoutMs === undefined ? {} : { agentOptions: { timeoutMs } }),
     ...(proxy ? { services: { proxy } } : {}),
     ...(scripted ? { invokerFor: (name: string) => createScriptedInvoker([...(offline[name] ?? [])], { name: 'scripted' }) } : {}),
   });
