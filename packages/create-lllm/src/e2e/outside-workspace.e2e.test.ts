@@ -70,7 +70,17 @@ function expectOk(result: Result, what: string): void {
 async function install(directory: string): Promise<Result> {
   const result = await run(
     'pnpm',
-    ['install', '--offline', '--cache-dir', cache, '--store-dir', store, '--reporter=append-only', '--config.confirmModulesPurge=false'],
+    [
+      'install',
+      '--offline',
+      '--no-frozen-lockfile',
+      '--cache-dir',
+      cache,
+      '--store-dir',
+      store,
+      '--reporter=append-only',
+      '--config.confirmModulesPurge=false',
+    ],
     { cwd: directory, timeoutMs: 240_000 },
   );
   expectOk(result, `pnpm install in ${directory}`);
