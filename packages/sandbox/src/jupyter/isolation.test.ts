@@ -2,7 +2,7 @@
 // hostile cell can reach of the process that owns the sandbox, and of the proxy bridge.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,7 +10,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidArgumentError } from '@lllm/core';
 import { defineProxy, ProxyRuntime, serveProxy } from '@lllm/proxy';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { detectNamespaceSupport, wrapKernelArgv } from './isolation.js';
+import { SandboxError } from '../errors.js';
+import { chooseIsolation, detectNamespaceSupport, findExecutable, wrapKernelArgv } from './isolation.js';
 import { JupyterSandbox } from './sandbox.js';
 import { startJupyterServer } from './server.js';
 
@@ -39,16 +40,40 @@ interface AttackReport {
   state_files: string[];
 }
 
-/** Run the attack cell in a kernel of a fresh owner process whose environment holds a planted API key. */
-async function attackFromOwner(isolation: 'namespace' | 'none'): Promise<{ report: AttackReport; isolation: { mode: string } }> {
+/** The uid/gid of `nobody`, to run an owner unprivileged. */
+const NOBODY = 65534;
+
+/**
+ * Run the attack cell in a kernel of a fresh owner process whose environment holds a planted API
+ * key; `unprivileged` runs the owner as `nobody` (this process must be root).
+ */
+async function attackFromOwner(
+  isolation: 'namespace' | 'none',
+  unprivileged = false,
+): Promise<{ report: AttackReport; isolation: { mode: string; detail: string } }> {
   const root = await mkdtemp(join(tmpdir(), 'lllm-isolation-'));
   temps.push(root);
+  if (unprivileged) await chown(root, NOBODY, NOBODY);
   const planted = `sk-planted-${randomBytes(16).toString('hex')}`;
-  const child = spawn(
+  const command = [
     process.execPath,
-    ['--conditions=lllm-source', '--import', tsxLoader, ownerScript, root, isolation, 'probe', attackScript],
-    { env: { ...process.env, LLLM_PLANTED_API_KEY: planted }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+    '--conditions=lllm-source',
+    '--import',
+    tsxLoader,
+    ownerScript,
+    root,
+    isolation,
+    'probe',
+    attackScript,
+  ];
+  const setpriv = findExecutable('setpriv') as string;
+  const [program, ...args] = unprivileged
+    ? [setpriv, `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--', ...command]
+    : command;
+  const child = spawn(program as string, args, {
+    env: { ...process.env, LLLM_PLANTED_API_KEY: planted, ...(unprivileged ? { HOME: tmpdir() } : {}) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (chunk: Buffer) => {
@@ -60,7 +85,7 @@ async function attackFromOwner(isolation: 'namespace' | 'none'): Promise<{ repor
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   const line = out.split('\n').find((candidate) => candidate.startsWith('{'));
   if (code !== 0 || !line) throw new Error(`owner exited with ${code}:\n${out}\n${err}`);
-  const result = JSON.parse(line) as { output: string; isolation: { mode: string } };
+  const result = JSON.parse(line) as { output: string; isolation: { mode: string; detail: string } };
   // The planted value never shows up in clear in what the kernel printed.
   expect(result.output).not.toContain(planted);
   const reportLine = result.output.split('\n').find((candidate) => candidate.startsWith('REPORT '));
@@ -74,6 +99,16 @@ describe.runIf(support.available)('kernels in their own namespaces', () => {
   test('a cell walking /proc finds no ancestor, no secret of the owner, no Jupyter token; it cannot signal, ptrace or remount', async () => {
     const { report, isolation } = await attackFromOwner('namespace');
     expect(isolation.mode).toBe('namespace');
+    expectContained(report);
+  });
+
+  test.runIf(process.getuid?.() === 0)('an unprivileged owner gets the same boundary inside a user namespace', async () => {
+    const { report, isolation } = await attackFromOwner('namespace', true);
+    expect(isolation).toMatchObject({ mode: 'namespace', detail: expect.stringContaining('inside a user namespace') });
+    expectContained(report);
+  });
+
+  function expectContained(report: AttackReport) {
     // Alone in its PID namespace: it is PID 1, has no parent it can see, and sees only itself.
     expect(report.pid).toBe(1);
     expect(report.ppid).toBe(0);
@@ -99,7 +134,7 @@ describe.runIf(support.available)('kernels in their own namespaces', () => {
     expect(report.state_files.filter((file) => !file.startsWith('ipython/'))).toEqual([
       expect.stringMatching(/^runtime\/kernel-[0-9a-f-]+\.json$/),
     ]);
-  });
+  }
 
   test("the same cell without isolation finds the owner's key and the Jupyter token (what the boundary stops)", async () => {
     const { report, isolation } = await attackFromOwner('none');
@@ -198,9 +233,21 @@ print(json.dumps({"digest": hashlib.sha256(token.encode()).hexdigest(),
         ),
       );
       expect(after.outputs.map((output) => ('text' in output ? output.text : '')).join('')).toBe('200 401\n');
+      // Settings the bridge refuses change nothing: the kernel keeps its working token.
+      await expect(session.configure({ proxies: ['sports'] })).rejects.toThrow(/Proxy "sports" is not activated in the bridge's runtime/);
+      expect(session.metadata.proxies).toEqual(['news']);
+      const still = await session.runCell(
+        await session.appendCode('print(post({"path": "news/headlines/top"}, token=os.environ["LLLM_BRIDGE_TOKEN"])[0])'),
+      );
+      expect(still.outputs.map((output) => ('text' in output ? output.text : '')).join('')).toBe('200\n');
       await session.shutdown();
-      // Refused tokens never reach a proxy: three calls with the first token, one with the second.
-      expect(bridge.calls).toBe(4);
+      // Refused tokens never reach a proxy: three calls with the first token, two with the second.
+      expect(bridge.calls).toBe(5);
+      // A session whose proxies the bridge does not serve fails before its kernel starts.
+      await expect(sandbox.createSession({ id: 'bad-proxies', proxies: ['wether'], bridge })).rejects.toThrow(
+        /Proxy "wether" is not activated in the bridge's runtime.*did you mean "weather"/,
+      );
+      expect(sandbox.getSession('bad-proxies')).toBeUndefined();
     } finally {
       await bridge.close();
     }
@@ -208,7 +255,37 @@ print(json.dumps({"digest": hashlib.sha256(token.encode()).hexdigest(),
 });
 
 describe('isolation settings', () => {
-  test('the mode is reported on the server, and a wrong value is a typed error naming the choices', async () => {
+  const tools = { setpriv: '/usr/bin/setpriv', unshare: '/usr/bin/unshare', mount: '/usr/bin/mount', sh: '/bin/sh' };
+  const missing = {
+    available: false,
+    reason: 'unshare cannot create PID and mount namespaces here (EPERM)',
+    setpriv: '/usr/bin/setpriv',
+  } as const;
+
+  test('the default is the strongest the machine allows, and falling back to none is loud', () => {
+    const strongest = chooseIsolation(undefined, { available: true, tools, userNamespace: true });
+    expect(strongest.report.mode).toBe('namespace');
+    expect(strongest.report.detail).toContain('inside a user namespace');
+    expect(strongest.warning).toBeUndefined();
+    expect(strongest.plan('/state')).toEqual({ mode: 'namespace', tools, userNamespace: true, stateDir: '/state' });
+    const fallback = chooseIsolation(undefined, missing);
+    expect(fallback.report.mode).toBe('none');
+    expect(fallback.warning).toMatch(/NOT isolated: not available \(unshare cannot create .*EPERM\).*API keys included.*isolation: 'none'/);
+    // Even without namespaces, kernels get the parent-death signal.
+    expect(fallback.plan('/state')).toEqual({ mode: 'none', setpriv: '/usr/bin/setpriv' });
+  });
+
+  test("'namespace' where impossible fails with the reason and the fix; 'none' is quiet because it was asked for", () => {
+    expect(() => chooseIsolation('namespace', missing)).toThrow(SandboxError);
+    expect(() => chooseIsolation('namespace', missing)).toThrow(
+      `Kernel isolation "namespace" is not possible on this machine: unshare cannot create PID and mount namespaces here (EPERM). Fix that, or pass isolation: 'none' to run kernels unisolated on purpose.`,
+    );
+    const off = chooseIsolation('none', { available: true, tools, userNamespace: false });
+    expect(off.report).toMatchObject({ mode: 'none', detail: expect.stringContaining("turned off (isolation: 'none')") });
+    expect(off.warning).toBeUndefined();
+  });
+
+  test('a wrong isolation value is a typed error naming the choices', async () => {
     await expect(startJupyterServer({ rootDir: tmpdir(), isolation: 'strong' as never })).rejects.toThrow(InvalidArgumentError);
     await expect(startJupyterServer({ rootDir: tmpdir(), isolation: 'strong' as never })).rejects.toThrow(
       'isolation must be "namespace" or "none", got "strong".',

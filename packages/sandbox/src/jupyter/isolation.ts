@@ -3,6 +3,8 @@ import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { InvalidArgumentError } from '@lllm/core';
+import { SandboxError } from '../errors.js';
 
 /**
  * How far a Jupyter server's kernels are kept from the process that started them (see SECURITY.md).
@@ -238,4 +240,58 @@ export async function installWrappedKernelSpecs(url: string, token: string, spec
     }
   }
   return names;
+}
+
+/** The isolation a server will use: what to report, how to launch kernels, and what to warn about. */
+export type IsolationChoice = {
+  readonly report: KernelIsolationReport;
+  readonly plan: (stateDir: string) => KernelLaunchPlan;
+  /** Warn when the server starts (isolation fell back to `none` by default). */
+  readonly warning: string | undefined;
+};
+
+/**
+ * Pick the isolation for a server: `wanted` if the machine allows it (else a `SandboxError` naming
+ * why and the fix), or by default the strongest available, falling back to `none` with a warning.
+ */
+export function chooseIsolation(wanted: KernelIsolation | undefined, support: NamespaceSupport): IsolationChoice {
+  if (wanted !== undefined && wanted !== 'namespace' && wanted !== 'none') {
+    throw new InvalidArgumentError(`isolation must be "namespace" or "none", got ${JSON.stringify(wanted)}.`, { argument: 'isolation' });
+  }
+  if (wanted !== 'none' && support.available) {
+    const { tools, userNamespace } = support;
+    return {
+      report: {
+        mode: 'namespace',
+        detail: `each kernel runs in its own PID and mount namespace${userNamespace ? ' (inside a user namespace)' : ''} with its own /proc, no capabilities, no_new_privs, and the server's state folder hidden`,
+      },
+      plan: (stateDir) => ({ mode: 'namespace', tools, userNamespace, stateDir }),
+      warning: undefined,
+    };
+  }
+  const setpriv = support.available ? support.tools.setpriv : support.setpriv;
+  const plan = (): KernelLaunchPlan => ({ mode: 'none', setpriv });
+  if (wanted === 'none') {
+    return {
+      report: {
+        mode: 'none',
+        detail: "turned off (isolation: 'none'): kernel code runs as this user and can read this process's environment through /proc",
+      },
+      plan,
+      warning: undefined,
+    };
+  }
+  const reason = support.available ? 'unknown' : support.reason;
+  if (wanted === 'namespace') {
+    throw new SandboxError(
+      `Kernel isolation "namespace" is not possible on this machine: ${reason}. Fix that, or pass isolation: 'none' to run kernels unisolated on purpose.`,
+      { kind: 'server' },
+    );
+  }
+  const detail = `not available (${reason}): kernel code runs as this user and can read this process's environment, API keys included, through /proc`;
+  return {
+    report: { mode: 'none', detail },
+    plan,
+    warning: `Jupyter kernels started by LLLM are NOT isolated: ${detail}. Pass isolation: 'none' to accept this and silence the warning.`,
+  };
 }

@@ -12,12 +12,13 @@ import { SandboxError } from '../errors.js';
 import { TIMED_OUT, withTimeout } from '../timing.js';
 import { serverEnvironment } from './environment.js';
 import {
+  chooseIsolation,
   detectNamespaceSupport,
   findExecutable,
+  type IsolationChoice,
   installWrappedKernelSpecs,
   type KernelIsolation,
   type KernelIsolationReport,
-  type KernelLaunchPlan,
 } from './isolation.js';
 import { STATE_DIR_PREFIX, sweepStaleStateDirs, trackServer, untrackServer, writeOwner } from './lifetime.js';
 
@@ -320,7 +321,7 @@ class ConnectedServer implements JupyterServer {
 export async function startJupyterServer(options: JupyterServerOptions): Promise<JupyterServer> {
   const rootDir = resolve(options.rootDir);
   await mkdir(rootDir, { recursive: true });
-  const isolation = await chooseIsolation(options);
+  const isolation = chooseIsolation(options.isolation, await detectNamespaceSupport());
   // Leftovers of owners killed with -9 (their tokens included) go before a new folder is made.
   await sweepStaleStateDirs();
   const attempts = options.port === undefined ? 3 : 1;
@@ -342,57 +343,6 @@ export async function startJupyterServer(options: JupyterServerOptions): Promise
 }
 
 class PortTakenError extends Error {}
-
-type IsolationChoice = {
-  readonly report: KernelIsolationReport;
-  readonly plan: (stateDir: string) => KernelLaunchPlan;
-  /** Warn when the server starts (isolation fell back to `none` by default). */
-  readonly warning: string | undefined;
-};
-
-async function chooseIsolation(options: JupyterServerOptions): Promise<IsolationChoice> {
-  const wanted = options.isolation;
-  if (wanted !== undefined && wanted !== 'namespace' && wanted !== 'none') {
-    throw new InvalidArgumentError(`isolation must be "namespace" or "none", got ${JSON.stringify(wanted)}.`, { argument: 'isolation' });
-  }
-  const support = await detectNamespaceSupport();
-  if (wanted !== 'none' && support.available) {
-    const { tools, userNamespace } = support;
-    return {
-      report: {
-        mode: 'namespace',
-        detail: `each kernel runs in its own PID and mount namespace${userNamespace ? ' (inside a user namespace)' : ''} with its own /proc, no capabilities, no_new_privs, and the server's state folder hidden`,
-      },
-      plan: (stateDir) => ({ mode: 'namespace', tools, userNamespace, stateDir }),
-      warning: undefined,
-    };
-  }
-  const setpriv = support.available ? support.tools.setpriv : support.setpriv;
-  const plan = (): KernelLaunchPlan => ({ mode: 'none', setpriv });
-  if (wanted === 'none') {
-    return {
-      report: {
-        mode: 'none',
-        detail: "turned off (isolation: 'none'): kernel code runs as this user and can read this process's environment through /proc",
-      },
-      plan,
-      warning: undefined,
-    };
-  }
-  const reason = support.available ? 'unknown' : support.reason;
-  if (wanted === 'namespace') {
-    throw new SandboxError(
-      `Kernel isolation "namespace" is not possible on this machine: ${reason}. Fix that, or pass isolation: 'none' to run kernels unisolated on purpose.`,
-      { kind: 'server' },
-    );
-  }
-  const detail = `not available (${reason}): kernel code runs as this user and can read this process's environment, API keys included, through /proc`;
-  return {
-    report: { mode: 'none', detail },
-    plan,
-    warning: `Jupyter kernels started by LLLM are NOT isolated: ${detail}. Pass isolation: 'none' to accept this and silence the warning.`,
-  };
-}
 
 async function startOnce(options: JupyterServerOptions, rootDir: string, port: number, isolation: IsolationChoice): Promise<JupyterServer> {
   const token = randomBytes(24).toString('hex');

@@ -136,6 +136,13 @@ function toServerPath(root: string, path: string): string {
   return rel.split(sep).join('/');
 }
 
+/** Ask the bridge for a token bound to the session's proxies and cutoff date (undefined: it makes none). */
+function openBridgeSession(bridge: SandboxBridge | undefined, meta: SessionMetadata): SandboxBridgeSession | undefined {
+  const session = bridge?.createSession?.({ label: meta.id, proxies: meta.proxies, cutoffDate: meta.cutoffDate });
+  registerSecret(session?.token);
+  return session;
+}
+
 function sourceHash(cell: NotebookCell): string {
   return createHash('sha256').update(cell.cell_type).update('\0').update(cell.source).digest('hex');
 }
@@ -402,16 +409,20 @@ export class JupyterSession {
     return this.exclusive(async () => {
       this.assertOpen();
       if (settings.cellTimeoutMs !== undefined) assertTimeout(settings.cellTimeoutMs, 'cellTimeoutMs');
-      this.meta = this.meta.with({
+      const meta = this.meta.with({
         ...(settings.proxies !== undefined ? { proxies: [...settings.proxies] } : {}),
         ...(settings.cutoffDate !== undefined ? { cutoffDate: normaliseCutoffDate(settings.cutoffDate) } : {}),
         ...(settings.projectRoot !== undefined ? { projectRoot: settings.projectRoot } : {}),
         ...(settings.cellTimeoutMs !== undefined ? { cellTimeoutMs: settings.cellTimeoutMs } : {}),
       });
-      if (settings.bridge !== undefined) this.bridge = settings.bridge ?? undefined;
-      registerSecret(this.bridge?.token);
-      // New proxies, cutoff or bridge: the old session token ends, a new one carries the new narrowing.
+      const bridge = settings.bridge !== undefined ? (settings.bridge ?? undefined) : this.bridge;
+      registerSecret(bridge?.token);
+      // A new session token carries the new narrowing. Made first: a bridge refusing it changes nothing.
+      const bridgeSession = openBridgeSession(bridge, meta);
       this.revokeBridgeSession();
+      this.meta = meta;
+      this.bridge = bridge;
+      this.bridgeSession = bridgeSession;
       const kernelToken = this.kernelBridge()?.token;
       await this.host.saveMetadata(this.meta);
       this.cellList[0] = this.makeInitCell(this.cellList[0]);
@@ -472,10 +483,8 @@ export class JupyterSession {
   private kernelBridge(): SandboxBridgeSession | undefined {
     const bridge = this.bridge;
     if (!bridge) return undefined;
-    if (!bridge.createSession) return bridge;
-    this.bridgeSession ??= bridge.createSession({ label: this.id, proxies: this.meta.proxies, cutoffDate: this.meta.cutoffDate });
-    registerSecret(this.bridgeSession.token);
-    return this.bridgeSession;
+    this.bridgeSession ??= openBridgeSession(bridge, this.meta);
+    return this.bridgeSession ?? bridge;
   }
 
   private revokeBridgeSession(): void {
