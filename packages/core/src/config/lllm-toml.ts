@@ -54,18 +54,32 @@ export function findLllmToml(options: { startPath?: string; cwd?: string; env?: 
   return (options.startPath ? searchUp(options.startPath) : undefined) ?? searchUp(options.cwd ?? process.cwd());
 }
 
+/** The largest `lllm.toml` read: a project file is a few lines; anything this big is a mistake. */
+const MAX_TOML_BYTES = 1024 * 1024;
+
 /** Read and parse an `lllm.toml`. A syntax error names the file, line and column. */
 export function readLllmToml(file: string): LllmToml {
   const path = resolve(file);
   let text: string;
   try {
+    const size = statSync(path).size;
+    if (size > MAX_TOML_BYTES) {
+      throw new ConfigError(
+        `${path} is ${size} bytes; an ${LLLM_TOML} is at most ${MAX_TOML_BYTES} bytes. Point LLLM_CONFIG at the project's own ${LLLM_TOML}.`,
+        {
+          file: path,
+        },
+      );
+    }
     text = readFileSync(path, 'utf8');
   } catch (error) {
+    if (ConfigError.isInstance(error)) throw error;
     throw new ConfigError(`Cannot read ${path}: ${error instanceof Error ? error.message : String(error)}.`, { file: path, cause: error });
   }
   let raw: Record<string, unknown>;
   try {
-    raw = parse(text) as Record<string, unknown>;
+    // Nesting is capped so a hostile file cannot exhaust the stack.
+    raw = parse(text, { maxDepth: 64 }) as Record<string, unknown>;
   } catch (error) {
     if (error instanceof TomlError) {
       const first = error.message.split('\n')[0] ?? error.message;
