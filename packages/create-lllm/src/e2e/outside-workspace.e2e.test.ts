@@ -108,6 +108,41 @@ function installedBytes(folder: string): number {
 }
 
 const bin = () => join(scaffolder, 'node_modules', 'create-lllm', 'bin', 'create-lllm.js');
+const hasScript = spawnSync('script', ['--version']).status === 0;
+
+/** The installed binary on a pseudo-terminal (`script` from util-linux): we type into it as a user would. */
+function onTerminal(folder: string) {
+  // Without a terminal of its own, `script` would give the pseudo-terminal 0 columns.
+  const child = spawn('script', ['-qfec', `stty cols 100 rows 40 && ${process.execPath} ${bin()}`, '/dev/null'], {
+    cwd: folder,
+    env: userEnv({ TERM: 'xterm-256color', npm_config_user_agent: 'npm/10.9.2 node/v22 linux x64' }),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let seen = 0;
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return {
+    exited,
+    screen: () => plain(output),
+    type: (keys: string) => child.stdin?.write(keys),
+    kill: () => child.kill('SIGKILL'),
+    /** Wait (up to 20 s) until `text` appears after what the previous wait saw. */
+    async waitFor(text: string): Promise<void> {
+      for (let tries = 0; tries < 200; tries += 1) {
+        const index = plain(output.slice(seen)).indexOf(text);
+        if (index >= 0) {
+          seen = output.length;
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`the prompt never showed ${JSON.stringify(text)}; the screen was:\n${plain(output)}`);
+    },
+  };
+}
 
 beforeAll(async () => {
   // The tarballs are packed from dist: build what is stale (turbo replays the rest from its cache).
@@ -179,48 +214,50 @@ describe('create-lllm from its tarball', () => {
     expect(existsSync(join(work, 'MyAgents'))).toBe(false);
   });
 
-  it.skipIf(spawnSync('script', ['--version']).status !== 0)(
+  it.skipIf(!hasScript)(
     'on a terminal it asks for the name and the template',
     async () => {
       const folder = join(work, 'pty');
       mkdirSync(folder);
-      // `script` gives the binary a pseudo-terminal; we type into it as a user would.
-      // Without a terminal of its own, `script` would give the pseudo-terminal 0 columns.
-      const child = spawn('script', ['-qfec', `stty cols 100 rows 40 && ${process.execPath} ${bin()}`, '/dev/null'], {
-        cwd: folder,
-        env: userEnv({ TERM: 'xterm-256color', COLUMNS: '100', LINES: '40', npm_config_user_agent: 'npm/10.9.2 node/v22 linux x64' }),
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let screen = '';
-      child.stdout?.on('data', (chunk: Buffer) => {
-        screen += chunk.toString();
-      });
-      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-      const waitFor = async (text: string, from: number) => {
-        for (let tries = 0; tries < 200; tries += 1) {
-          if (plain(screen.slice(from)).includes(text)) return;
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        throw new Error(`the prompt never showed ${JSON.stringify(text)}; the screen was:\n${plain(screen)}`);
-      };
+      const terminal = onTerminal(folder);
       try {
-        await waitFor('Project name', 0);
-        const mark = screen.length;
-        child.stdin?.write('pty-bot\r');
-        await waitFor('Template', mark);
+        await terminal.waitFor('Project name');
+        terminal.type('pty-bot\r');
+        await terminal.waitFor('Template');
         // The list starts on init_template (the default); one up is example.
-        child.stdin?.write('\u001b[A');
+        terminal.type('\u001b[A');
         await new Promise((resolve) => setTimeout(resolve, 300));
-        child.stdin?.write('\r');
-        expect(await exited).toBe(0);
+        terminal.type('\r');
+        expect(await terminal.exited).toBe(0);
       } finally {
-        child.kill('SIGKILL');
+        terminal.kill();
       }
-      expect(plain(screen)).toContain(`Created ${join(folder, 'pty-bot')} from the example template`);
-      expect(plain(screen)).toContain('npx lllm doctor');
+      expect(terminal.screen()).toContain(`Created ${join(folder, 'pty-bot')} from the example template`);
+      expect(terminal.screen()).toContain('npx lllm doctor');
       expect(JSON.parse(readFileSync(join(folder, 'pty-bot', 'package.json'), 'utf8')).name).toBe('pty-bot');
       expect(existsSync(join(folder, 'pty-bot', 'agents', 'team.ts'))).toBe(true);
       expect(existsSync(join(folder, 'pty-bot', '.gitignore'))).toBe(true);
+    },
+    60_000,
+  );
+
+  it.skipIf(!hasScript)(
+    'on a terminal it refuses a bad name as it is typed, and Ctrl-C writes nothing',
+    async () => {
+      const folder = join(work, 'pty-cancel');
+      mkdirSync(folder);
+      const terminal = onTerminal(folder);
+      try {
+        await terminal.waitFor('Project name');
+        terminal.type('Bad Name\r');
+        await terminal.waitFor('is not a valid npm package name');
+        terminal.type('\u0003');
+        expect(await terminal.exited).toBe(1);
+      } finally {
+        terminal.kill();
+      }
+      expect(terminal.screen()).toContain('Cancelled: nothing was written.');
+      expect(readdirSync(folder)).toEqual([]);
     },
     60_000,
   );
