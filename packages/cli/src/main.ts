@@ -133,7 +133,7 @@ async function commandRun(args: string[], io: Io): Promise<number> {
     );
   }
   const project = await loadProject({ cwd: io.cwd, strict: values.strict ?? false, env: io.env });
-  for (const warning of project.report.warnings) io.stderr.write(`warning: ${warning}\n`);
+  for (const warning of project.report.warnings) io.stderr.write(`warning: ${shown(warning)}\n`);
   const loaded = loadConfig(project, values.config);
   const definition = getAgentType(loaded.agent_type);
   const { config, notices, missing } = chooseProviders(loaded, definition.agentGroup, io.env, {
@@ -154,7 +154,7 @@ async function commandRun(args: string[], io: Io): Promise<number> {
     scripted = true;
     io.stderr.write(`Running on a ${SCRIPTED_LABEL} instead: its replies are fixed, not generated.\n`);
   }
-  const proxy = proxyRuntimeFor(config, { env: io.env, warn: (message) => io.stderr.write(`warning: ${message}\n`) });
+  const proxy = proxyRuntimeFor(config, { env: io.env, warn: (message) => io.stderr.write(`warning: ${shown(message)}\n`) });
   const log = new RunLog(await createLogStore({ type: config.log_type, directory: config.log_dir }));
   const offline = scripted ? (definition.offline?.(task) ?? {}) : {};
   // The session is named before the run so what the terminal shows is logged to it too (frontend).
@@ -222,7 +222,7 @@ async function commandRun(args: string[], io: Io): Promise<number> {
 
 async function commandPrompts(io: Io): Promise<number> {
   const project = await loadProject({ cwd: io.cwd, env: io.env });
-  for (const warning of project.report.warnings) io.stderr.write(`warning: ${warning}\n`);
+  for (const warning of project.report.warnings) io.stderr.write(`warning: ${shown(warning)}\n`);
   const paths = listPrompts();
   if (paths.length === 0) {
     line(io, 'No prompts registered. Add a [prompts] section with folders to lllm.toml.');
@@ -245,7 +245,7 @@ async function commandProxies(args: string[], io: Io): Promise<number> {
   if (subcommand !== undefined && subcommand !== 'test')
     throw new UsageError(`Unknown proxies subcommand "${subcommand}": use lllm proxies or lllm proxies test [path…].`);
   const project = await loadProject({ cwd: io.cwd, env: io.env });
-  for (const warning of project.report.warnings) io.stderr.write(`warning: ${warning}\n`);
+  for (const warning of project.report.warnings) io.stderr.write(`warning: ${shown(warning)}\n`);
   const section = project.report.sections.find((candidate) => candidate.name === 'proxies');
   const names = listProxies();
   if (names.length === 0) {
@@ -260,7 +260,7 @@ async function commandProxies(args: string[], io: Io): Promise<number> {
   const warnings: string[] = [];
   const runtime = new ProxyRuntime({ activate: names, env: io.env, onWarning: (message) => warnings.push(message) });
   if (subcommand === 'test') {
-    for (const warning of warnings) io.stderr.write(`warning: ${warning}\n`);
+    for (const warning of warnings) io.stderr.write(`warning: ${shown(warning)}\n`);
     const stream = new ConsoleStream({ output: io.stdout });
     const report = await runtime.autoTest({ stream, ...(paths.length ? { paths } : {}) });
     for (const [category, tally] of Object.entries(report.byCategory)) {
@@ -345,7 +345,7 @@ async function commandDoctor(io: Io): Promise<number> {
     if (section.failures.length) bad(`[${section.name}] ${status}`);
     else ok(`[${section.name}] ${status}`);
   }
-  for (const warning of report.warnings) bad(warning);
+  for (const warning of report.warnings) bad(shown(warning));
   line(
     io,
     `  prompts: ${listPrompts().length}; agent types: ${listAgentTypes().join(', ') || 'none'}; discovery sections: ${listDiscoverySections().join(', ')}`,
@@ -362,7 +362,7 @@ async function commandDoctor(io: Io): Promise<number> {
       else bad(`agent ${name}: system prompt "${agent.system_prompt_path}" is not registered`);
     }
   } catch (error) {
-    bad(error instanceof Error ? error.message : String(error));
+    bad(shown(error instanceof Error ? error.message : String(error)));
   }
   const available = providerAvailability(io.env);
   line(
