@@ -19,6 +19,7 @@ import { ReplaySession, renderTranscript, serveReplayViewer, writeSessionEnd } f
 import { findPrompt, getPrompt, listPrompts, promptSource } from '@lllm/prompts';
 import { getProxy, listProxies, ProxyRuntime, proxySource } from '@lllm/proxy';
 import { commandCreate } from './create.js';
+import { nodeVersionProblem, SUPPORTED_NODE } from './node-version.js';
 import {
   chooseProviders,
   loadConfig,
@@ -334,7 +335,9 @@ async function commandDoctor(io: Io): Promise<number> {
     problems += 1;
     line(io, `✗ ${text}`);
   };
-  line(io, `node ${process.version}${Number(process.versions.node.split('.')[0]) >= 22 ? '' : ' (LLLM needs Node 22 or newer)'}`);
+  const nodeProblem = nodeVersionProblem();
+  if (nodeProblem) bad(nodeProblem);
+  else ok(`node ${process.version} (supported: ${SUPPORTED_NODE})`);
   const project = await loadProject({ cwd: io.cwd, env: io.env });
   const { report } = project;
   if (report.disabled) line(io, '- discovery is off (LLLM_AUTO_DISCOVER)');
