@@ -65,7 +65,7 @@ export interface AgentSummary {
   readonly agent: string;
   /** Accepted replies. */
   readonly replies: number;
-  /** Failed replies that were pruned (parse failures, bad tool calls). */
+  /** Failed attempts that were pruned: parse failures, bad tool calls and failed provider requests (one per request). */
   readonly retries: number;
   /** Tool calls in accepted replies. */
   readonly toolCalls: number;
