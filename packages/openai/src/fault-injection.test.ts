@@ -153,6 +153,7 @@ function respond(fault: Fault, streaming: boolean): ScriptedResponse {
 
 let server: WireServer;
 let directory: string;
+let opened: SqliteLogStore | undefined;
 const injected = new Map<Fault, number>();
 
 beforeAll(async () => {
@@ -166,6 +167,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  await opened?.close();
   await server.close();
   rmSync(directory, { recursive: true, force: true });
 });
@@ -173,6 +175,7 @@ afterAll(async () => {
 describe('agent calls under injected faults', () => {
   it(`${CALLS} calls: each resolves or fails typed, in bounds, and every request is in the log`, async () => {
     const store = new SqliteLogStore({ path: join(directory, 'faults.sqlite') });
+    opened = store;
     const provider = createOpenAI({ apiKey: 'sk-test-fault-injection-00000000000', baseURL: server.openaiBaseURL });
     const system = new Prompt({ path: 'faults/system', prompt: 'You answer questions.' });
     const task = new Prompt({ path: 'faults/task', prompt: 'Question {n}: what is six times seven?', requiredXmlTags: ['answer'] });
@@ -257,6 +260,5 @@ describe('agent calls under injected faults', () => {
     expect(replay.callErrors).toHaveLength(failures.length);
     const replayed = replay.agents.reduce((sum, agent) => sum + agent.replies + agent.retries, 0);
     expect(replayed).toBe(requests);
-    await store.close();
   }, 120_000);
 });
