@@ -256,6 +256,43 @@ describe('timeouts over real HTTP', () => {
     expect((await log.read('messages', 'timed')).some((entry) => entry.data.event === 'agent-call-error')).toBe(true);
   });
 
+  it('headers, then silence before any event: the request limit ends the attempt', async () => {
+    // An SSE comment opens the body; the SDK yields no event for it, so the reply has not started.
+    server.enqueue(
+      CHAT,
+      { sse: ': opened\n\ndata: {}\n\n', eventDelayMs: 30_000 },
+      {
+        events: [
+          {
+            data: {
+              id: 'c',
+              object: 'chat.completion.chunk',
+              created: 1,
+              model: 'gpt-4o-mini',
+              choices: [{ index: 0, delta: { content: 'ok' }, finish_reason: 'stop' }],
+            },
+          },
+        ],
+        done: true,
+      },
+    );
+    const { agent, dialog, log } = timedAgent({
+      timeoutMs: 200,
+      streamIdleTimeoutMs: 10_000,
+      streamReplies: true,
+      stream: createSilentStream(),
+    });
+    const started = Date.now();
+    const result = await agent.call(dialog);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(result.message.content).toBe('ok');
+    expect(result.attempts[0]?.error).toContain('timed out after 200 ms without a reply');
+    const logged = (await log.read('messages', 'timed')).filter(
+      (entry) => (entry.data.message as MessageJSON | undefined)?.role === 'assistant',
+    );
+    expect(logged).toHaveLength(2);
+  });
+
   it('headers, one event, then silence: the idle-stream limit ends the attempt', async () => {
     const chunk = (content: string) => ({
       data: {
