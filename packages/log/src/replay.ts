@@ -9,6 +9,7 @@ import {
   type MessageJSON,
   NotFoundError,
   ROLES,
+  redactSecrets,
   redactString,
   sumCosts,
 } from '@lllm/core';
@@ -347,8 +348,9 @@ function money(cost: Cost): string {
  */
 export function renderTranscript(replay: ReplaySession, options: TranscriptOptions = {}): string {
   const paint = (code: number, text: string) => (options.color ? `\u001b[${code}m${text}\u001b[0m` : text);
-  // Everything from the log is data: secrets redacted, control characters shown as escapes, never
-  // obeyed by the terminal. Only `paint` adds escape sequences.
+  // Everything from the log is data: secrets redacted (values before they are serialized, never a
+  // regex over JSON text), control characters shown as escapes, never obeyed by the terminal. Only
+  // `paint` adds escape sequences.
   const t = (text: string) => escapeControlCharacters(redactString(text));
   const width = options.width ?? 600;
   const lines: string[] = [];
@@ -384,7 +386,9 @@ export function renderTranscript(replay: ReplaySession, options: TranscriptOptio
           : t(truncate(message.content, width));
       if (body) lines.push(`${indent}  ${body}`);
       for (const call of message.toolCalls)
-        lines.push(`${indent}  ${paint(35, '→')} ${t(call.name)}(${t(truncate(JSON.stringify(call.arguments), 200))})`);
+        lines.push(
+          `${indent}  ${paint(35, '→')} ${t(call.name)}(${escapeControlCharacters(truncate(JSON.stringify(redactSecrets(call.arguments)), 200))})`,
+        );
       for (const attempt of message.attempts) {
         lines.push(`${indent}  ${paint(33, `⟲ retry (${t(attempt.kind)})`)}: ${t(truncate(attempt.error, 200))}`);
       }
