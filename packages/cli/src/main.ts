@@ -271,7 +271,7 @@ async function commandProxies(args: string[], io: Io): Promise<number> {
       );
     }
     for (const result of report.results.filter((candidate) => candidate.status !== 'passed'))
-      line(io, `  ${result.status}: ${result.path}: ${result.error ?? ''}`);
+      line(io, `  ${result.status}: ${result.path}: ${shown(result.error ?? '')}`);
     line(io, `${report.passed} passed, ${report.failed} failed${report.skipped ? `, ${report.skipped} skipped` : ''}`);
     return report.failed > 0 ? 1 : 0;
   }
