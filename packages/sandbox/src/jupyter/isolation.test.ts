@@ -151,6 +151,28 @@ describe.runIf(support.available)('kernels in their own namespaces', () => {
   });
 });
 
+describe.runIf(!support.available)('a machine without namespaces', () => {
+  test('the server says so: isolation none, its reason, a process warning and a log line', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'lllm-isolation-none-'));
+    temps.push(root);
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    const lines: string[] = [];
+    const server = await startJupyterServer({ rootDir: root, onLog: (line) => lines.push(line) });
+    try {
+      expect(server.isolation.mode).toBe('none');
+      expect(server.isolation.detail).toMatch(/not available \(.+\)/);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((warning) => warning.message).join('\n')).toMatch(/Jupyter kernels started by LLLM are NOT isolated/);
+      expect(lines).toContainEqual(expect.stringMatching(/^\[LLLM\] Kernel isolation: none/));
+    } finally {
+      process.off('warning', onWarning);
+      await server.stop();
+    }
+  });
+});
+
 describe.runIf(support.available)('the bridge seen from a kernel', () => {
   let root: string;
   let sandbox: JupyterSandbox;

@@ -1,16 +1,16 @@
 // A process that owns a Jupyter sandbox, for the isolation and orphan tests (run with tsx).
-// argv: <root> <isolation: namespace|none> <action: probe|hold> [code file]
+// argv: <root> <isolation: namespace|none|default> <action: probe|hold> [code file]
 // Prints one JSON line: { ownerPid, serverPid, isolation, outputs? }; `hold` then waits to be signalled.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { JupyterSandbox } from '../sandbox.js';
 
 const [root, isolation, action, codeFile] = process.argv.slice(2);
-if (!root || (isolation !== 'namespace' && isolation !== 'none') || (action !== 'probe' && action !== 'hold')) {
-  console.error('usage: owner.ts <root> <namespace|none> <probe|hold> [code file]');
+if (!root || !['namespace', 'none', 'default'].includes(isolation ?? '') || (action !== 'probe' && action !== 'hold')) {
+  console.error('usage: owner.ts <root> <namespace|none|default> <probe|hold> [code file]');
   process.exit(2);
 }
-const sandbox = new JupyterSandbox({ root, server: { isolation } });
+const sandbox = new JupyterSandbox({ root, server: isolation === 'default' ? {} : { isolation: isolation as 'namespace' | 'none' } });
 const session = await sandbox.createSession({ id: 'owner' });
 const server = await sandbox.server();
 let text = '';
