@@ -374,7 +374,8 @@ export function createMessagesInvoker(client: () => Anthropic, options: Messages
         const assembler = new StreamAssembler();
         const reader = new WireReader(name, undefined);
         for await (const event of stream) {
-          request.onActivity?.();
+          // message_start comes at once and pings keep the connection open: only output counts as the reply under way.
+          if (event.type !== 'message_start' && event.type !== 'ping') request.onActivity?.();
           assembler.add(reader.record(event, 'stream event'), request.onEvent, request, reader);
         }
         return assembler.result(request, name);

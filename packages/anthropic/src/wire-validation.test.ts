@@ -1,7 +1,7 @@
 // Strict at the wire: Messages API replies in valid JSON whose fields have the wrong types become
 // typed `invalid_response` ProviderErrors (retried as transient) — through the real
 // `@anthropic-ai/sdk` client against the local wire server.
-import { Agent, MemoryLogStore, Message, type MessageJSON, ProviderError } from '@lllm/core';
+import { Agent, AgentCallError, createSilentStream, MemoryLogStore, Message, type MessageJSON, ProviderError } from '@lllm/core';
 import { Prompt } from '@lllm/prompts';
 import { type ScriptedResponse, startWireServer, type WireServer } from '@lllm/test-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -108,6 +108,46 @@ describe('Messages API: malformed replies are invalid_response', () => {
       .catch((caught: unknown) => caught);
     expect(error).toMatchObject({ kind: 'invalid_response' });
     expect((error as ProviderError).message).toContain('content_block_delta.delta.text should be a string, got 42');
+  });
+
+  it('message_start and pings, then silence: the request limit applies, not the idle limit', async () => {
+    server.enqueue(MESSAGES, {
+      events: [
+        {
+          event: 'message_start',
+          data: {
+            type: 'message_start',
+            message: {
+              id: 'm',
+              type: 'message',
+              role: 'assistant',
+              model: 'claude-wire-test',
+              content: [],
+              stop_reason: null,
+              usage: { input_tokens: 3, output_tokens: 0 },
+            },
+          },
+        },
+        { event: 'ping', data: { type: 'ping' } },
+      ],
+      eventDelayMs: 30_000,
+    });
+    const agent = new Agent({
+      name: 'thinker',
+      systemPrompt: new Prompt({ path: 'wire/system', prompt: 'Think.' }),
+      model: 'claude-wire-test',
+      invoker: invoker(),
+      maxLlmRecall: 0,
+      timeoutMs: 400,
+      streamIdleTimeoutMs: 100,
+      streamReplies: true,
+      stream: createSilentStream(),
+    });
+    const dialog = agent.initDialog();
+    dialog.sendMessage(new Prompt({ path: 'wire/task', prompt: 'Answer.' }));
+    const error = (await agent.call(dialog).catch((caught: unknown) => caught)) as AgentCallError;
+    expect(AgentCallError.isInstance(error)).toBe(true);
+    expect(error.attempts[0]?.error).toContain('timed out after 400 ms without a reply');
   });
 
   it('the agent retries a malformed reply and logs it', async () => {

@@ -32,8 +32,9 @@ export interface InvokeRequest {
   /** Receives streaming deltas. */
   readonly onEvent?: ((event: InvokeEvent) => void) | undefined;
   /**
-   * Called each time part of a streamed reply arrives (every stream event, with or without a delta),
-   * so the caller can time silences (the agent's idle-stream timeout). Invokers that stream call it.
+   * Called each time part of a streamed reply's output arrives (every output event, with or without
+   * a delta; not lifecycle events such as `response.created`, `message_start` or pings), so the caller
+   * can tell when the reply started and time the silences inside it (the agent's idle-stream timeout).
    */
   readonly onActivity?: (() => void) | undefined;
   /** The path of the prompt on top of the dialog, for logs. */

@@ -485,6 +485,9 @@ export function fromResponse(response: Response, provider = 'openai-responses'):
   return toInvokeResult([{ response, reading, decisions: [] }], provider);
 }
 
+/** Stream events that say the response exists, not that output is coming (see `InvokeRequest.onActivity`). */
+const LIFECYCLE_EVENTS = new Set<string>(['response.created', 'response.in_progress', 'response.queued']);
+
 /** An `Invoker` for the Responses API. */
 export function createResponsesInvoker(resolveClient: ClientResolver, options: ResponsesInvokerOptions = {}): Invoker {
   const name = options.name ?? 'openai-responses';
@@ -498,8 +501,9 @@ export function createResponsesInvoker(resolveClient: ClientResolver, options: R
       let completed: Response | undefined;
       const reader = new WireReader(name, undefined);
       for await (const event of stream as AsyncIterable<ResponseStreamEvent>) {
-        request.onActivity?.();
         reader.record(event, 'stream event');
+        // Lifecycle events come at once, before a reasoning model thinks in silence: only output counts as the reply under way.
+        if (!LIFECYCLE_EVENTS.has(event.type)) request.onActivity?.();
         if ('delta' in event && typeof event.delta !== 'string')
           reader.fail(`stream event ${String(event.type)}.delta`, 'a string', event.delta);
         if (event.type === 'response.output_text.delta') request.onEvent?.({ type: 'text-delta', text: event.delta });

@@ -293,6 +293,34 @@ describe('timeouts over real HTTP', () => {
     expect(logged).toHaveLength(2);
   });
 
+  it('Responses API: response.created then silence is a reply not yet started (a reasoning model thinking)', async () => {
+    const created = {
+      type: 'response.created',
+      sequence_number: 0,
+      response: { id: 'resp_x', object: 'response', status: 'in_progress', output: [] },
+    };
+    server.enqueue(RESPONSES, { events: [{ event: 'response.created', data: created }], eventDelayMs: 30_000 });
+    const log = new MemoryLogStore();
+    const agent = new Agent({
+      name: 'thinker',
+      systemPrompt: new Prompt({ path: 'wire/system', prompt: 'Think.' }),
+      model: 'gpt-4o-mini',
+      invoker: provider().responses(),
+      log,
+      maxLlmRecall: 0,
+      timeoutMs: 400,
+      streamIdleTimeoutMs: 100,
+      streamReplies: true,
+      stream: createSilentStream(),
+    });
+    const dialog = agent.initDialog();
+    dialog.sendMessage(new Prompt({ path: 'wire/task', prompt: 'Answer.' }));
+    const error = (await agent.call(dialog).catch((caught: unknown) => caught)) as AgentCallError;
+    expect(error.kind).toBe('provider');
+    // Not the 100 ms idle limit: lifecycle events do not start the reply.
+    expect(error.attempts[0]?.error).toContain('timed out after 400 ms without a reply');
+  });
+
   it('headers, one event, then silence: the idle-stream limit ends the attempt', async () => {
     const chunk = (content: string) => ({
       data: {
