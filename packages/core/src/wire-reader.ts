@@ -1,4 +1,5 @@
 import { ProviderError } from './errors.js';
+import { redactString } from './redact.js';
 
 type JsonRecord = Record<string, unknown>;
 
@@ -6,7 +7,8 @@ type JsonRecord = Record<string, unknown>;
 function quote(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (typeof value === 'number') return String(value);
-  const text = JSON.stringify(value) ?? String(value);
+  // A reply may echo anything, secrets included: the quoted value is redacted like every error message.
+  const text = redactString(JSON.stringify(value) ?? String(value));
   return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
 
