@@ -35,6 +35,8 @@ interface AttackReport {
   ptrace?: string;
   umount?: string;
   mount?: string;
+  'raw:/dev/mem'?: string;
+  'raw:/proc/kcore'?: string;
   capeff: string;
   state: string[] | null;
   state_files: string[];
@@ -129,6 +131,8 @@ describe.runIf(support.available)('kernels in their own namespaces', () => {
     expect(report.capeff).toBe('0000000000000000');
     expect(report.umount).toBe('EPERM');
     expect(report.mount).toBe('EPERM');
+    expect(['EPERM', 'EACCES', 'ENOENT']).toContain(report['raw:/dev/mem']);
+    expect(['EPERM', 'EACCES', 'ENOENT']).toContain(report['raw:/proc/kcore']);
     // The state folder is an empty tmpfs but for this kernel's own connection file and IPython's files.
     expect(report.state).not.toContain('config');
     expect(report.state_files.filter((file) => !file.startsWith('ipython/'))).toEqual([

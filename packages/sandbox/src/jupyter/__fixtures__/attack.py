@@ -65,10 +65,19 @@ if HOSTILE:
     report["umount"] = "ok" if libc.umount2(b"/proc", 2) == 0 else errno.errorcode.get(ctypes.get_errno(), "?")
     target = tempfile.mkdtemp()
     report["mount"] = "ok" if libc.mount(b"proc", target.encode(), b"proc", 0, None) == 0 else errno.errorcode.get(ctypes.get_errno(), "?")
+# 5. Raw memory: the machine's (/dev/mem) and the kernel's (/proc/kcore).
+if HOSTILE:
+    for device in ("/dev/mem", "/proc/kcore"):
+        try:
+            with open(device, "rb") as handle:
+                handle.read(1)
+                report["raw:" + device] = "read"
+        except OSError as error:
+            report["raw:" + device] = errname(error)
 with open("/proc/self/status") as handle:
     report["capeff"] = [line.split()[1] for line in handle if line.startswith("CapEff")][0]
 
-# 5. The server's state folder: its config (token) and runtime files (jpserver-*.json, other kernels).
+# 6. The server's state folder: its config (token) and runtime files (jpserver-*.json, other kernels).
 state = os.path.dirname(os.environ.get("JUPYTER_CONFIG_DIR", "/nonexistent/x"))
 report["state"] = sorted(os.listdir(state)) if os.path.isdir(state) else None
 found = []
