@@ -4,7 +4,8 @@
 // project must pass its own `pnpm test` and typecheck, `lllm doctor` and `lllm run` on the scripted model.
 // Nothing reaches a registry: metadata comes from the workspace lockfile (test-offline-metadata.ts).
 import { type SpawnOptions, spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +21,8 @@ const tarballOf = new Map<string, string>();
 let store = '';
 let scaffolder = '';
 
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+// Three installed projects are many files: their removal gets its own time.
+afterAll(() => rm(work, { recursive: true, force: true }), 180_000);
 
 interface Result {
   readonly code: number | null;
