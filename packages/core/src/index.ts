@@ -2,6 +2,22 @@ export type { AgentCallOptions, AgentCallResult, AgentOptions, RateLimitBudget }
 export { Agent } from './agent.js';
 export type { AgentCallErrorRecord, LoggedCallErrorKind } from './attempt-log.js';
 export { AGENT_CALL_ERROR_EVENT } from './attempt-log.js';
+export type { BudgetedInvokerOptions } from './batch/budgeted-invoker.js';
+export { budgetedInvoker, estimateTokens, rateLimitFetch } from './batch/budgeted-invoker.js';
+export type { BatchOutcomeStore, StoredOutcome } from './batch/outcome-store.js';
+export { BATCH_OUTCOME_EVENT, batchSession, inputHash, LogBatchOutcomeStore } from './batch/outcome-store.js';
+export type { BudgetState, HeaderSource, ProviderBudget, RateLimits } from './batch/provider-budget.js';
+export { budgetKey, LocalProviderBudget, providerBudget, resetMs, setProviderBudget } from './batch/provider-budget.js';
+export type {
+  BatchOptions,
+  BatchOutcome,
+  BatchProgress,
+  BatchReport,
+  BatchWorker,
+  BatchWorkResult,
+  RunBatchOptions,
+} from './batch/run-batch.js';
+export { BatchItemError, runBatch, SpendCapError, StoredOutcomeError, streamBatch } from './batch/run-batch.js';
 export type {
   AgentConfig,
   AgentSystem,
@@ -132,3 +148,27 @@ export type {
   StreamOutput,
 } from './stream.js';
 export { ConsoleStream, createSilentStream } from './stream.js';
+export type { AgentCallTotals, TacticSessionSummary, TokenTotals } from './tactic/session.js';
+export { TACTIC_SESSION_EVENT, TacticSession } from './tactic/session.js';
+export type {
+  BuildTacticOptions,
+  QuickTacticOptions,
+  SubTactic,
+  TacticCallOptions,
+  TacticContext,
+  TacticDefinition,
+  TacticParts,
+  TacticRun,
+} from './tactic/tactic.js';
+export {
+  buildTactic,
+  defineTactic,
+  getTactic,
+  hasTactic,
+  isTacticDefinition,
+  listTactics,
+  registerTacticDiscovery,
+  Tactic,
+  TacticCallError,
+} from './tactic/tactic.js';
+export { TacticAgent } from './tactic/tactic-agent.js';

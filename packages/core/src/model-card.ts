@@ -66,6 +66,8 @@ export interface ModelCard {
   readonly argumentRules?: ModelArgumentRules;
   /** The training-data cutoff, `YYYY-MM` or `YYYY-MM-DD`. */
   readonly knowledgeCutoff?: string;
+  /** The account's rate limits for this model (requests / tokens per minute): batches start within them. */
+  readonly rateLimits?: { readonly requestsPerMinute?: number; readonly tokensPerMinute?: number };
 }
 
 const registry = () => processRegistry('model-cards', () => ({ cards: new Map<string, ModelCard>(), aliases: new Map<string, string>() }));

@@ -1,0 +1,415 @@
+import { Agent, type AgentOptions } from '../agent.js';
+import { budgetedInvoker } from '../batch/budgeted-invoker.js';
+import type { ProviderBudget } from '../batch/provider-budget.js';
+import { type BatchOptions, type BatchOutcome, type BatchReport, runBatch, streamBatch } from '../batch/run-batch.js';
+import type { BuildAgentOptions, InvokerFactory } from '../config/agent-system.js';
+import { newSessionName } from '../config/agent-system.js';
+import { type AgentConfig, modelArguments, type SystemConfig } from '../config/system-config.js';
+import { getDiscoverySection, registerDiscoverySection } from '../discovery-sections.js';
+import { AbortError, AgentCallError, ConfigError, LllmError, NotFoundError, throwIfAborted } from '../errors.js';
+import type { Invoker } from '../invoker.js';
+import { createLogStore, type LogStore, MemoryLogStore } from '../log-store.js';
+import { type Cost, findModelCard } from '../model-card.js';
+import { processRegistry } from '../process-registry.js';
+import type { PromptLike } from '../prompt-like.js';
+import type { ScriptStep } from '../scripted-invoker.js';
+import type { Stream } from '../stream.js';
+import { closestMatches } from '../strings.js';
+import { literalPrompt } from './literal-prompt.js';
+import { TacticSession, type TacticSessionSummary } from './session.js';
+import { TacticAgent } from './tactic-agent.js';
+
+/** What a tactic's `run` receives on each call. */
+export interface TacticContext {
+  /** One fresh agent per member of `agents`, by name, with named dialogs; its calls are recorded. */
+  readonly agents: Readonly<Record<string, TacticAgent>>;
+  /** The sub-tactics, by the name the definition gave them; their calls are recorded too. */
+  readonly tactics: Readonly<Record<string, SubTactic>>;
+  /** The system config the tactic was built from (undefined for `Tactic.quick`). */
+  readonly config: SystemConfig | undefined;
+  readonly log: LogStore;
+  /** The log session of this call. */
+  readonly session: string;
+  readonly signal: AbortSignal | undefined;
+  readonly stream: Stream | undefined;
+  /** What the host handed to `buildTactic` (e.g. the CLI's proxy runtime under `proxy`). */
+  readonly services: Readonly<Record<string, unknown>>;
+}
+
+/** A named program over a group of agents and sub-tactics (upstream LLLM's `Tactic`). */
+export interface TacticDefinition<I = unknown, O = unknown> {
+  /** The name it is registered and discovered by (a system config's `agent_type` may name it). */
+  readonly name: string;
+  /** The agents it uses: each must be a key of the config's `agent_configs`. */
+  readonly agents: readonly string[];
+  /** Sub-tactics by the name `run` uses: a definition, or the name of a registered tactic. */
+  readonly tactics?: Readonly<Record<string, TacticDefinition<never, unknown> | string>>;
+  readonly description?: string;
+  /** One call: an input to a result. Throwing fails the call (and, in a batch, that input only). */
+  run(input: I, context: TacticContext): Promise<O>;
+  /** Scripted replies per agent for offline runs (no provider configured), as agent systems have. */
+  offline?(input: I): Readonly<Record<string, readonly ScriptStep[]>>;
+}
+
+/** A sub-tactic as a parent tactic's `run` sees it. */
+export interface SubTactic<I = unknown, O = unknown> {
+  readonly name: string;
+  /** Call it; its session is recorded in the parent's, its dialogs go to the parent's log session. */
+  call(input: I): Promise<O>;
+}
+
+/** One finished tactic call. */
+export interface TacticRun<O> {
+  readonly result: O;
+  /** The log session of the call. */
+  readonly session: string;
+  /** Agent calls, attempts by kind, tool calls, tokens, exact cost and wall time, per agent. */
+  readonly summary: TacticSessionSummary;
+  readonly cost: Cost;
+}
+
+/** Options of one tactic call. */
+export interface TacticCallOptions {
+  /** The log session (default: the tactic's name, a timestamp and a random suffix). */
+  readonly session?: string;
+  readonly signal?: AbortSignal;
+}
+
+/** A tactic call failed: `cause` is what its code (or an agent call) threw; `summary` says what it did first. */
+export class TacticCallError extends LllmError {
+  readonly tactic: string;
+  readonly session: string;
+  readonly summary: TacticSessionSummary;
+  /** The `AgentCallError` kind when an agent call ended it, else `error`. */
+  readonly kind: AgentCallError['kind'] | 'error';
+
+  constructor(tactic: string, summary: TacticSessionSummary, cause: unknown) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(`Tactic "${tactic}" failed (log session "${summary.session}"): ${detail}`, { cause });
+    this.name = 'TacticCallError';
+    this.tactic = tactic;
+    this.session = summary.session;
+    this.summary = summary;
+    this.kind = AgentCallError.isInstance(cause) ? cause.kind : 'error';
+  }
+
+  static override isInstance = (value: unknown): value is TacticCallError =>
+    LllmError.isInstance(value) && value.name === 'TacticCallError';
+}
+
+const tactics = () => processRegistry('tactics', () => new Map<string, TacticDefinition>());
+
+/** Register a tactic by its `name` and return it. Registering the same definition twice is harmless. */
+export function defineTactic<I, O>(definition: TacticDefinition<I, O>): TacticDefinition<I, O> {
+  if (!definition.name || !/^[A-Za-z0-9_./:-]+$/.test(definition.name)) {
+    throw new ConfigError(`Tactic name ${JSON.stringify(definition.name)} is not valid: use letters, digits and "_ . / : -".`);
+  }
+  const existing = tactics().get(definition.name);
+  if (existing && existing !== definition) {
+    throw new ConfigError(`Tactic "${definition.name}" is already registered by another definition; give this one another name.`);
+  }
+  tactics().set(definition.name, definition as unknown as TacticDefinition);
+  return definition;
+}
+
+/** The registered tactic `name`; an unknown name lists the registered ones. */
+export function getTactic(name: string): TacticDefinition {
+  const found = tactics().get(name);
+  if (found) return found;
+  const known = [...tactics().keys()];
+  const suggestions = closestMatches(name, known);
+  throw new NotFoundError(
+    `Unknown tactic "${name}". Registered: ${known.length ? known.map((k) => `"${k}"`).join(', ') : 'none (define one with defineTactic and make sure discovery imports it)'}.${suggestions.length ? ` Did you mean "${suggestions[0]}"?` : ''}`,
+    { what: 'tactic', key: name, suggestions },
+  );
+}
+
+/** Whether a tactic called `name` is registered. */
+export function hasTactic(name: string): boolean {
+  return tactics().has(name);
+}
+
+/** Registered tactic names. */
+export function listTactics(): string[] {
+  return [...tactics().keys()].sort();
+}
+
+export function isTacticDefinition(value: unknown): value is TacticDefinition {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as TacticDefinition).name === 'string' &&
+    Array.isArray((value as TacticDefinition).agents) &&
+    typeof (value as TacticDefinition).run === 'function' &&
+    !('agentType' in value)
+  );
+}
+
+const TACTICS_TOO = Symbol.for('lllm.agents-section-with-tactics');
+
+/**
+ * Register the `[tactics]` section of `lllm.toml` (every exported `defineTactic(...)` result is
+ * registered), and make the `[agents]` section, if registered before, register the tactics its
+ * modules export as well.
+ */
+export function registerTacticDiscovery(): void {
+  const handler = (exports: Readonly<Record<string, unknown>>) => {
+    for (const value of Object.values(exports)) if (isTacticDefinition(value)) defineTactic(value);
+  };
+  registerDiscoverySection('tactics', handler);
+  const agents = getDiscoverySection('agents');
+  if (agents && !(agents as { [TACTICS_TOO]?: boolean })[TACTICS_TOO]) {
+    const both = async (exports: Readonly<Record<string, unknown>>, info: Parameters<typeof agents>[1]) => {
+      await agents(exports, info);
+      handler(exports);
+    };
+    registerDiscoverySection('agents', Object.assign(both, { [TACTICS_TOO]: true }));
+  }
+}
+
+/** Options of `buildTactic`: those of `buildAgent`, the tactic, and the shared budget. */
+export interface BuildTacticOptions<I = unknown, O = unknown> extends BuildAgentOptions {
+  /** The tactic: a definition (types flow to `call` and `batch`) or a registered name. Default: the config's `agent_type`. */
+  readonly tactic?: TacticDefinition<I, O> | string;
+  /** The provider budget every model request acquires from (default: the process-wide one). */
+  readonly budget?: ProviderBudget;
+}
+
+/** Build a tactic from a system config: one agent template per `agent_configs` entry it (or a sub-tactic) needs. */
+export async function buildTactic<I = unknown, O = unknown>(
+  config: SystemConfig,
+  options: BuildTacticOptions<I, O>,
+): Promise<Tactic<I, O>> {
+  const definition = (
+    typeof options.tactic === 'object' ? options.tactic : getTactic(options.tactic ?? config.agent_type)
+  ) as TacticDefinition<I, O>;
+  const needed = new Set<string>();
+  collectAgents(definition, needed, new Set());
+  const missing = [...needed].filter((name) => !config.agent_configs[name]);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `${config.file}: tactic "${definition.name}" needs agent_configs for ${missing.map((m) => `"${m}"`).join(', ')}; it has ${
+        Object.keys(config.agent_configs)
+          .map((k) => `"${k}"`)
+          .join(', ') || 'none'
+      }.`,
+      { file: config.file, problems: missing.map((name) => `agent_configs.${name}: missing`) },
+    );
+  }
+  const log = options.log ?? (await createLogStore({ type: config.log_type, directory: config.log_dir }));
+  const templates: Record<string, AgentOptions> = {};
+  for (const name of needed) {
+    const agentConfig = config.agent_configs[name] as AgentConfig;
+    const invoker = options.invokerFor ? options.invokerFor(name, agentConfig) : invokerFromFactory(name, agentConfig, config);
+    templates[name] = {
+      name,
+      systemPrompt: options.promptLookup(agentConfig.system_prompt_path),
+      model: agentConfig.model_name,
+      invoker: budgetedInvoker(invoker, options.budget ? { budget: options.budget } : {}),
+      modelArgs: modelArguments(agentConfig),
+      maxExceptionRetry: config.max_exception_retry,
+      maxInterruptTimes: config.max_interrupt_times,
+      maxLlmRecall: config.max_llm_recall,
+      ...(agentConfig.timeout_ms === undefined ? {} : { timeoutMs: agentConfig.timeout_ms }),
+      ...(agentConfig.stream_idle_timeout_ms === undefined ? {} : { streamIdleTimeoutMs: agentConfig.stream_idle_timeout_ms }),
+      log,
+      ...(options.stream ? { stream: options.stream } : {}),
+      ...(options.agentOptions ?? {}),
+    };
+  }
+  return new Tactic<I, O>(definition, { templates, log, config, stream: options.stream, services: options.services ?? {} });
+}
+
+function collectAgents(definition: TacticDefinition<never, unknown>, into: Set<string>, seen: Set<string>): void {
+  if (seen.has(definition.name)) return;
+  seen.add(definition.name);
+  for (const name of definition.agents) into.add(name);
+  for (const sub of Object.values(definition.tactics ?? {})) collectAgents(typeof sub === 'string' ? getTactic(sub) : sub, into, seen);
+}
+
+function invokerFromFactory(name: string, agent: AgentConfig, config: SystemConfig): Invoker {
+  const factory = processRegistry('invoker-factories', () => new Map<string, InvokerFactory>()).get(agent.api_type);
+  if (!factory) {
+    throw new ConfigError(
+      `agent_configs.${name}.api_type is "${agent.api_type}", but no invoker is registered for it. Register one with registerInvokerFactory("${agent.api_type}", …) (the lllm CLI registers completion, response and anthropic).`,
+      { file: config.file },
+    );
+  }
+  return factory(agent, config);
+}
+
+/** What a built tactic holds besides its definition. */
+export interface TacticParts {
+  /** Options of each agent; a fresh `Agent` is made from them on every call. */
+  readonly templates: Readonly<Record<string, AgentOptions>>;
+  readonly log: LogStore;
+  readonly config: SystemConfig | undefined;
+  readonly stream: Stream | undefined;
+  readonly services: Readonly<Record<string, unknown>>;
+}
+
+/** Options of `Tactic.quick`. */
+export interface QuickTacticOptions {
+  readonly model: string;
+  /** The invoker (default: the one registered for the model's provider: `anthropic` or `completion`). */
+  readonly invoker?: Invoker;
+  readonly log?: LogStore;
+  readonly name?: string;
+  readonly budget?: ProviderBudget;
+  /** Extra agent options (`modelArgs`, budgets, `timeoutMs`, …). */
+  readonly agentOptions?: Partial<AgentOptions>;
+}
+
+/**
+ * A built tactic: `call(input)` runs the definition with fresh agents and a session summary;
+ * `batch(inputs)` and `stream(inputs)` run many calls within a concurrency limit, the shared
+ * provider budget and a spend cap, resumably.
+ */
+export class Tactic<I = unknown, O = unknown> {
+  readonly definition: TacticDefinition<I, O>;
+  readonly log: LogStore;
+  readonly config: SystemConfig | undefined;
+  readonly #parts: TacticParts;
+
+  constructor(definition: TacticDefinition<I, O>, parts: TacticParts) {
+    this.definition = definition;
+    this.#parts = parts;
+    this.log = parts.log;
+    this.config = parts.config;
+  }
+
+  get name(): string {
+    return this.definition.name;
+  }
+
+  /**
+   * A one-agent tactic without a config: the system prompt (text or a prompt) and a model. Its
+   * input is the task text; its result is the reply (parsed by the prompt's parser when given one).
+   */
+  static quick<T = string>(systemPrompt: string | PromptLike<T>, options: QuickTacticOptions): Tactic<string, T> {
+    const name = options.name ?? 'quick';
+    const prompt = (typeof systemPrompt === 'string' ? literalPrompt(`${name}/system`, systemPrompt) : systemPrompt) as PromptLike<T>;
+    const invoker = options.invoker ?? quickInvoker(options.model);
+    const definition: TacticDefinition<string, T> = {
+      name,
+      agents: ['assistant'],
+      async run(input, { agents }) {
+        const agent = agents.assistant as TacticAgent;
+        agent.receive(input);
+        return (await agent.respond<T>()).parsed;
+      },
+    };
+    const log = options.log ?? new MemoryLogStore();
+    return new Tactic(definition, {
+      templates: {
+        assistant: {
+          name: 'assistant',
+          systemPrompt: prompt,
+          model: options.model,
+          invoker: budgetedInvoker(invoker, options.budget ? { budget: options.budget } : {}),
+          log,
+          ...(options.agentOptions ?? {}),
+        },
+      },
+      log,
+      config: undefined,
+      stream: undefined,
+      services: {},
+    });
+  }
+
+  /** Run one call. A failure is a `TacticCallError` (with the session summary); an abort an `AbortError`. */
+  async call(input: I, options: TacticCallOptions = {}): Promise<TacticRun<O>> {
+    throwIfAborted(options.signal);
+    const session = newSessionName(this.name, options.session);
+    const tacticSession = new TacticSession(this.name, session);
+    let result: O;
+    try {
+      result = await this.#run(input, session, tacticSession, options.signal);
+    } catch (error) {
+      tacticSession.finish(error);
+      const summary = tacticSession.summary();
+      this.log.write('messages', session, { ...summary });
+      await this.log.flush();
+      if (AbortError.isInstance(error)) throw error;
+      throw new TacticCallError(this.name, summary, error);
+    }
+    tacticSession.finish();
+    const summary = tacticSession.summary();
+    this.log.write('messages', session, { ...summary });
+    await this.log.flush();
+    return { result, session, summary, cost: tacticSession.cost };
+  }
+
+  /**
+   * Run one call per input, at most `concurrency` at a time, within the shared provider budget and
+   * `maxCostUsd`. Results come back in input order; one input's failure is its own entry, never the
+   * batch's. With `id` (and a log store that persists), a second run skips the inputs that finished.
+   */
+  batch(inputs: readonly I[], options: BatchOptions = {}): Promise<BatchReport<O>> {
+    return runBatch(inputs, this.#worker(), { ...options, name: this.name, log: options.log ?? this.log });
+  }
+
+  /** As `batch`, but yields each outcome as it finishes (for pipelines); breaking out of the loop stops the batch. */
+  stream(inputs: readonly I[], options: BatchOptions = {}): AsyncIterable<BatchOutcome<O>> {
+    return streamBatch(inputs, this.#worker(), { ...options, name: this.name, log: options.log ?? this.log });
+  }
+
+  #worker() {
+    return async (input: I, context: { signal: AbortSignal; session: string }) => {
+      const run = await this.call(input, { signal: context.signal, session: context.session });
+      return { value: run.result, cost: run.cost, summary: run.summary };
+    };
+  }
+
+  async #run(input: I, session: string, tacticSession: TacticSession, signal: AbortSignal | undefined): Promise<O> {
+    const agents: Record<string, TacticAgent> = {};
+    for (const name of this.definition.agents) {
+      const template = this.#parts.templates[name];
+      if (!template) throw new ConfigError(`Tactic "${this.name}" has no configured agent "${name}".`);
+      agents[name] = new TacticAgent(new Agent({ ...template, session }), tacticSession, session, signal);
+    }
+    const subTactics: Record<string, SubTactic> = {};
+    for (const [alias, sub] of Object.entries(this.definition.tactics ?? {})) {
+      const child = new Tactic(typeof sub === 'string' ? getTactic(sub) : (sub as TacticDefinition), this.#parts);
+      subTactics[alias] = {
+        name: child.name,
+        call: async (subInput) => {
+          const childSession = new TacticSession(child.name, session);
+          try {
+            const value = await child.#run(subInput, session, childSession, signal);
+            childSession.finish();
+            return value;
+          } catch (error) {
+            childSession.finish(error);
+            throw error;
+          } finally {
+            tacticSession.recordSubTactic(childSession);
+          }
+        },
+      };
+    }
+    return await this.definition.run(input, {
+      agents,
+      tactics: subTactics,
+      config: this.config,
+      log: this.log,
+      session,
+      signal,
+      stream: this.#parts.stream,
+      services: this.#parts.services,
+    });
+  }
+}
+
+function quickInvoker(model: string): Invoker {
+  const apiType = findModelCard(model)?.provider === 'anthropic' ? 'anthropic' : 'completion';
+  const factory = processRegistry('invoker-factories', () => new Map<string, InvokerFactory>()).get(apiType);
+  if (!factory) {
+    throw new ConfigError(
+      `Tactic.quick("…", { model: "${model}" }) needs an invoker: pass { invoker } (e.g. createOpenAI().chat()), or register one for "${apiType}" with registerInvokerFactory.`,
+    );
+  }
+  const agent = { model_name: model, system_prompt_path: 'quick/system', api_type: apiType } as AgentConfig;
+  return factory(agent, { name: 'quick', agent_configs: { assistant: agent } } as unknown as SystemConfig);
+}
