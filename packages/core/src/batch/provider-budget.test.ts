@@ -113,7 +113,7 @@ describe('budgetedInvoker', () => {
       },
     };
     const invoker = budgetedInvoker(inner, { budget });
-    const request = { model: 'm', messages: [new Message({ role: 'user', content: 'hi' })], tools: [], modelArgs: {} };
+    const request = { model: 'm', messages: [new Message({ role: 'user', creator: 'user', content: 'hi' })], tools: [], modelArgs: {} };
     const signal = new AbortController().signal;
     await expect(invoker.invoke(request, signal)).rejects.toThrow(/slow down/);
     const started = performance.now();
@@ -125,7 +125,7 @@ describe('budgetedInvoker', () => {
   it('estimates tokens from the text and the completion limit', () => {
     const request = {
       model: 'm',
-      messages: [new Message({ role: 'user', content: 'x'.repeat(400) })],
+      messages: [new Message({ role: 'user', creator: 'user', content: 'x'.repeat(400) })],
       tools: [],
       modelArgs: { max_tokens: 50 },
     };
