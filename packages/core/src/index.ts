@@ -170,5 +170,6 @@ export {
   registerTacticDiscovery,
   Tactic,
   TacticCallError,
+  tacticAgentType,
 } from './tactic/tactic.js';
 export { TacticAgent } from './tactic/tactic-agent.js';

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { buildAgent, getAgentType } from '../config/agent-system.js';
 import { loadSystemConfig } from '../config/system-config.js';
 import { getDiscoverySection } from '../discovery-sections.js';
 import { AbortError, NotFoundError } from '../errors.js';
@@ -211,6 +212,30 @@ describe('defineTactic / buildTactic', () => {
     setTimeout(() => controller.abort(), 30);
     await expect(slow.call(1, { signal: controller.signal })).rejects.toSatisfy(AbortError.isInstance);
     expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it("runs as an agent system (agent_type = the tactic name), as lllm run does, with the run's cost", async () => {
+    const echo = defineTactic({
+      name: 'test-echo-system',
+      agents: ['solver'],
+      async run(input: string, { agents }) {
+        agents.solver?.receive(`Echo ${input}`);
+        return (await agents.solver?.respond<string>())?.parsed;
+      },
+    });
+    expect(getAgentType('test-echo-system').agentGroup).toEqual(['solver']);
+    const config = { ...systemConfig(['solver']), agent_type: echo.name };
+    const log = new MemoryLogStore();
+    const built = await buildAgent(config, {
+      promptLookup: () => system,
+      invokerFor: () => answering((request) => ({ content: `<${request.messages.at(-1)?.content}>` })),
+      log,
+    });
+    const run = await built.run('hi', { session: 'sys-1' });
+    expect(run.result).toBe('<Echo hi>');
+    expect(run.cost.totalPicoUsd).toBe(2_000_000_000);
+    const logged = (await log.read('messages', 'sys-1')).filter((entry) => entry.data.event === TACTIC_SESSION_EVENT);
+    expect(logged[0]?.data).toMatchObject({ tactic: 'test-echo-system', calls: 1 });
   });
 
   it('Tactic.quick runs a one-off agent without a config', async () => {

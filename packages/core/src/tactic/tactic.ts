@@ -2,8 +2,8 @@ import { Agent, type AgentOptions } from '../agent.js';
 import { budgetedInvoker } from '../batch/budgeted-invoker.js';
 import type { ProviderBudget } from '../batch/provider-budget.js';
 import { type BatchOptions, type BatchOutcome, type BatchReport, runBatch, streamBatch } from '../batch/run-batch.js';
-import type { BuildAgentOptions, InvokerFactory } from '../config/agent-system.js';
-import { newSessionName } from '../config/agent-system.js';
+import type { AgentTypeDefinition, BuildAgentOptions, InvokerFactory } from '../config/agent-system.js';
+import { defineAgent, listAgentTypes, newSessionName } from '../config/agent-system.js';
 import { type AgentConfig, modelArguments, type SystemConfig } from '../config/system-config.js';
 import { getDiscoverySection, registerDiscoverySection } from '../discovery-sections.js';
 import { AbortError, AgentCallError, ConfigError, LllmError, NotFoundError, throwIfAborted } from '../errors.js';
@@ -73,6 +73,8 @@ export interface TacticCallOptions {
   /** The log session (default: the tactic's name, a timestamp and a random suffix). */
   readonly session?: string;
   readonly signal?: AbortSignal;
+  /** Agents built by the host (e.g. an agent system's, for `lllm run`) to use instead of fresh ones from the config. */
+  readonly agents?: Readonly<Record<string, Agent>>;
 }
 
 /** A tactic call failed: `cause` is what its code (or an agent call) threw; `summary` says what it did first. */
@@ -109,7 +111,42 @@ export function defineTactic<I, O>(definition: TacticDefinition<I, O>): TacticDe
     throw new ConfigError(`Tactic "${definition.name}" is already registered by another definition; give this one another name.`);
   }
   tactics().set(definition.name, definition as unknown as TacticDefinition);
+  // `lllm run` (and anything else that runs agent systems) runs a tactic as it runs an agent system.
+  if (!listAgentTypes().includes(definition.name)) defineAgent(tacticAgentType(definition as unknown as TacticDefinition));
   return definition;
+}
+
+/**
+ * A tactic as an agent system type (`agent_type` = the tactic's name): `run(task)` calls the tactic
+ * with the task text as its input, on the agents the system built, so costs and logs are the run's.
+ */
+export function tacticAgentType(definition: TacticDefinition): AgentTypeDefinition {
+  return {
+    agentType: definition.name,
+    // Computed when the system is built: sub-tactics named by string may be discovered after this one.
+    get agentGroup() {
+      const group = new Set<string>();
+      collectAgents(definition, group, new Set());
+      return [...group];
+    },
+    ...(definition.description ? { description: definition.description } : {}),
+    ...(definition.offline ? { offline: (task: string) => definition.offline?.(task) ?? {} } : {}),
+    async run(task, context) {
+      const tactic = new Tactic(definition, {
+        templates: {},
+        log: context.log,
+        config: context.config,
+        stream: context.stream,
+        services: context.services,
+      });
+      const run = await tactic.call(task, {
+        session: context.session,
+        agents: context.agents,
+        ...(context.signal ? { signal: context.signal } : {}),
+      });
+      return run.result;
+    },
+  };
 }
 
 /** The registered tactic `name`; an unknown name lists the registered ones. */
@@ -325,7 +362,7 @@ export class Tactic<I = unknown, O = unknown> {
     const tacticSession = new TacticSession(this.name, session);
     let result: O;
     try {
-      result = await this.#run(input, session, tacticSession, options.signal);
+      result = await this.#run(input, session, tacticSession, options.signal, options.agents);
     } catch (error) {
       tacticSession.finish(error);
       const summary = tacticSession.summary();
@@ -362,12 +399,19 @@ export class Tactic<I = unknown, O = unknown> {
     };
   }
 
-  async #run(input: I, session: string, tacticSession: TacticSession, signal: AbortSignal | undefined): Promise<O> {
+  async #run(
+    input: I,
+    session: string,
+    tacticSession: TacticSession,
+    signal: AbortSignal | undefined,
+    given?: Readonly<Record<string, Agent>>,
+  ): Promise<O> {
     const agents: Record<string, TacticAgent> = {};
     for (const name of this.definition.agents) {
       const template = this.#parts.templates[name];
-      if (!template) throw new ConfigError(`Tactic "${this.name}" has no configured agent "${name}".`);
-      agents[name] = new TacticAgent(new Agent({ ...template, session }), tacticSession, session, signal);
+      const agent = given?.[name] ?? (template ? new Agent({ ...template, session }) : undefined);
+      if (!agent) throw new ConfigError(`Tactic "${this.name}" has no configured agent "${name}".`);
+      agents[name] = new TacticAgent(agent, tacticSession, session, signal);
     }
     const subTactics: Record<string, SubTactic> = {};
     for (const [alias, sub] of Object.entries(this.definition.tactics ?? {})) {
@@ -377,7 +421,7 @@ export class Tactic<I = unknown, O = unknown> {
         call: async (subInput) => {
           const childSession = new TacticSession(child.name, session);
           try {
-            const value = await child.#run(subInput, session, childSession, signal);
+            const value = await child.#run(subInput, session, childSession, signal, given);
             childSession.finish();
             return value;
           } catch (error) {
