@@ -14,19 +14,20 @@ const temp = mkdtempSync(join(tmpdir(), 'lllm-node-version-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
 describe('the Node.js floor', () => {
-  it('admits 22.14+ and 23.6+, where Node-API 10 exists, and nothing older', () => {
+  it('admits 22.18+ and 23.6+ (Node-API 10 and type stripping on by default), and nothing older', () => {
     const verdicts = Object.fromEntries(
-      ['20.19.0', '22.11.0', '22.12.0', '22.13.1', '22.14.0', '22.23.3', '23.5.0', '23.6.0', '24.0.0', 'v26.1.0'].map((version) => [
-        version,
-        isSupportedNode(version),
-      ]),
+      ['20.19.0', '22.11.0', '22.12.0', '22.13.1', '22.14.0', '22.17.1', '22.18.0', '22.23.3', '23.5.0', '23.6.0', '24.0.0', 'v26.1.0'].map(
+        (version) => [version, isSupportedNode(version)],
+      ),
     );
     expect(verdicts).toEqual({
       '20.19.0': false,
       '22.11.0': false,
       '22.12.0': false,
       '22.13.1': false,
-      '22.14.0': true,
+      '22.14.0': false,
+      '22.17.1': false,
+      '22.18.0': true,
       '22.23.3': true,
       '23.5.0': false,
       '23.6.0': true,
@@ -36,12 +37,13 @@ describe('the Node.js floor', () => {
   });
 
   it('names the running version, its Node-API and the floor', () => {
-    expect(nodeVersionProblem('22.14.0', '10')).toBeUndefined();
+    expect(nodeVersionProblem('22.18.0', '10')).toBeUndefined();
     const problem = nodeVersionProblem('22.12.0', '9');
     expect(problem).toContain('this is Node.js v22.12.0 (Node-API 9)');
     expect(problem).toContain(`LLLM needs Node.js ${SUPPORTED_NODE}`);
-    expect(problem).toContain('Install Node.js 22.14 or newer');
+    expect(problem).toContain('Install Node.js 22.18 or newer');
     expect(nodeVersionProblem('22.20.0', '9')).toContain('Node-API 9');
+    expect(nodeVersionProblem('22.14.0', '10')).toContain('this is Node.js v22.14.0 (Node-API 10)');
   });
 
   it('is the engines range of every public package', () => {
@@ -84,6 +86,8 @@ describe('the Node.js floor', () => {
     const bin = readFileSync(join(here, '..', 'bin', 'lllm.js'), 'utf8');
     const staticImports = [...bin.matchAll(/^import .* from '([^']+)';$/gm)].map((match) => match[1]);
     expect(staticImports).toEqual(['../dist/node-version.js']);
-    expect(bin.indexOf('nodeVersionProblem()')).toBeLessThan(bin.indexOf("await import('../dist/index.js')"));
+    const check = bin.indexOf('nodeVersionProblem()');
+    expect(check).toBeGreaterThan(0);
+    expect(check).toBeLessThan(bin.search(/await import\('\.\.\/dist\//));
   });
 });
