@@ -126,6 +126,11 @@ export interface AgentSystemRun<R> {
   readonly session: string;
   /** Exact cost of every agent call of the run. */
   readonly cost: Cost;
+  /**
+   * Set when the log could not be written at the end of the run. The result (already paid for) is
+   * still returned; the transcript may be incomplete, and this says why.
+   */
+  readonly logError?: unknown;
 }
 
 /** A built system: its configured agents and a `run(task)`. */
@@ -230,8 +235,14 @@ export async function buildAgent<R = unknown>(config: SystemConfig, options: Bui
         signal: runOptions.signal,
         services: options.services ?? {},
       });
-      await log.flush();
-      return { result, session, cost: sumCosts(Object.values(agents).flatMap((agent) => agent.costs)) };
+      const cost = sumCosts(Object.values(agents).flatMap((agent) => agent.costs));
+      try {
+        await log.flush();
+      } catch (logError) {
+        // A log that fails at the end must not throw away a result that was already paid for.
+        return { result, session, cost, logError };
+      }
+      return { result, session, cost };
     },
   };
 }
