@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { registerDiscoverySection } from '../discovery-sections.js';
 import { ConfigError } from '../errors.js';
+import { MemoryLogStore } from '../log-store.js';
 import { registerModelCard } from '../model-card.js';
 import { createScriptedInvoker } from '../scripted-invoker.js';
 import { testPrompt } from '../test-prompt.js';
@@ -248,6 +249,40 @@ describe('agent systems', () => {
     expect(logged.length).toBe(3);
     expect(newSessionName('x', '../../etc/passwd')).toBe('etc-passwd');
     expect(() => getAgentType('config-test-sol')).toThrow('Did you mean "config-test-solo"');
+  });
+
+  it('keep a paid result when the log cannot be written at the end of the run, saying why', async () => {
+    defineAgent({
+      agentType: 'config-test-log-fails',
+      agentGroup: ['solver'],
+      async run(task, context) {
+        const agent = context.agents.solver;
+        if (!agent) throw new Error('no solver');
+        const dialog = agent.initDialog();
+        dialog.sendMessage(task);
+        return (await agent.call(dialog)).parsed;
+      },
+    });
+    registerModelCard({ name: 'config-test-model', provider: 't', features: {}, pricing: { input: 1, output: 1 } });
+    const root = tree({
+      'config/l/default.yaml': `name: l\nlog_type: memory\nagent_type: config-test-log-fails\nagent_configs:\n  solver:\n    model_name: config-test-model\n    system_prompt_path: test/system\n`,
+    });
+    const config = loadSystemConfig(join(root, 'config/l/default.yaml'));
+    const diskFull = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    const log = new (class extends MemoryLogStore {
+      override async flush(): Promise<void> {
+        throw diskFull;
+      }
+    })();
+    const system = await buildAgent(config, {
+      promptLookup: (path) => testPrompt({ path, template: 'You solve.' }),
+      log,
+      invokerFor: () => createScriptedInvoker([{ content: 'paid answer', usage: { inputTokens: 10, outputTokens: 10 } }]),
+    });
+    const run = await system.run('task');
+    expect(run.result).toBe('paid answer');
+    expect(run.cost.totalUsd).toBe(0.00002);
+    expect(run.logError).toBe(diskFull);
   });
 
   it('name the missing agent configs and the missing invoker', async () => {
