@@ -75,6 +75,18 @@ export type { ImageMediaType } from './image.js';
 export { detectImageType } from './image.js';
 export type { FinishReason, InvokeEvent, InvokeRequest, InvokeResult, Invoker, RawToolCall } from './invoker.js';
 export type {
+  LogBackendDefinition,
+  LogOptionsIssue,
+  LogOptionsSchema,
+} from './log-backends/custom-log-backend.js';
+export {
+  checkLogOptions,
+  defineLogBackend,
+  isLogBackendDefinition,
+  registerCustomLogBackend,
+  registerLogBackendDiscovery,
+} from './log-backends/custom-log-backend.js';
+export type {
   JsonObject,
   LogCollection,
   LogEntry,

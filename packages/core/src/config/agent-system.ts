@@ -110,7 +110,7 @@ export interface BuildAgentOptions {
   /** Resolves `system_prompt_path` (e.g. `@lllm/prompts`' `getPrompt`). */
   readonly promptLookup: (path: string) => PromptLike;
   readonly stream?: Stream;
-  /** Default: `createLogStore({ type: log_type, directory: log_dir })`. */
+  /** Default: `createLogStore({ type: log_type, directory: log_dir, options: log_options })`. */
   readonly log?: LogStore;
   /** Override the invoker of every agent (e.g. a scripted one for offline runs). */
   readonly invokerFor?: (name: string, agent: AgentConfig) => Invoker;
@@ -178,7 +178,7 @@ export async function buildAgent<R = unknown>(config: SystemConfig, options: Bui
       { file: config.file, problems: missing.map((name) => `agent_configs.${name}: missing`) },
     );
   }
-  const log = options.log ?? (await createLogStore({ type: config.log_type, directory: config.log_dir }));
+  const log = options.log ?? (await createLogStore({ type: config.log_type, directory: config.log_dir, options: config.log_options }));
   const agentOptions: Record<string, AgentOptions> = {};
   for (const name of definition.agentGroup) {
     const agentConfig = config.agent_configs[name] as AgentConfig;

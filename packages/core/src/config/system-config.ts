@@ -76,6 +76,8 @@ const systemConfigSchema = z
     name: z.string().min(1),
     log_type: z.string().default('sqlite'),
     log_dir: z.string().default('logs'),
+    /** Options for the `log_type` backend, checked by the schema it was registered with (`defineLogBackend`). */
+    log_options: z.record(z.string(), z.unknown()).default({}),
     ckpt_dir: z.string().default('ckpt'),
     agent_type: z.string().min(1),
     agent_configs: z.record(z.string(), agentConfigSchema),
