@@ -7,5 +7,6 @@ if (problem) {
   process.stderr.write(`lllm: ${problem}\n`);
   process.exit(1);
 }
-const { main } = await import('../dist/index.js');
+// main.js, not index.js: the index also exports the runtime, which loads the provider SDKs.
+const { main } = await import('../dist/main.js');
 process.exitCode = await main(process.argv.slice(2));

@@ -247,7 +247,7 @@ describe('lllm run', () => {
     expect(noTask.stderr).toContain('lllm run needs a task');
     const unknown = await lllm(['frobnicate'], project);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('Unknown command "frobnicate"');
+    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
     writeFileSync(join(project, 'config/default/default.yaml'), 'name: x\nagent_type: vanilla\nagent_configs: {}\nlog_type: none\n');
     const badConfig = await lllm(['run', 'task'], project);
     expect(badConfig.code).toBe(1);

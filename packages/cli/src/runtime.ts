@@ -207,10 +207,13 @@ export function chooseProviders(
  */
 export class RunLog implements LogStore {
   readonly #store: LogStore;
+  readonly #onWrite: ((collection: LogCollection, data: JsonObject) => void) | undefined;
   #failure: unknown;
 
-  constructor(store: LogStore) {
+  /** `onWrite` sees every entry as it is written (the progress display); it must not throw. */
+  constructor(store: LogStore, onWrite?: (collection: LogCollection, data: JsonObject) => void) {
     this.#store = store;
+    this.#onWrite = onWrite;
   }
 
   get type(): string {
@@ -219,6 +222,7 @@ export class RunLog implements LogStore {
 
   write(collection: LogCollection, session: string, data: JsonObject): void {
     this.#store.write(collection, session, data);
+    this.#onWrite?.(collection, data);
   }
 
   read(collection: LogCollection, session: string, query?: ReadQuery): Promise<LogEntry[]> {

@@ -12,6 +12,8 @@ export type {
   TranscriptOptions,
 } from './replay.js';
 export { ReplaySession, renderTranscript } from './replay.js';
+export type { LogFilter, SearchHit, SearchOptions, SearchResult } from './search.js';
+export { searchLog } from './search.js';
 export type { SessionEnd, SessionStatus } from './session-end.js';
 export { writeSessionEnd } from './session-end.js';
 export type { SqliteLogStoreOptions } from './sqlite-store.js';
