@@ -275,3 +275,72 @@ describe('redactString on serialized JSON', () => {
     expect(redacted).not.toContain('backslash-secret');
   });
 });
+
+describe('redactString is JSON-safe', () => {
+  it('leaves every generated JSON text parseable, nested JSON strings included', () => {
+    registerSecret('json"safe\\secret+/= value');
+    const pieces = [
+      'api_key',
+      'PGPASSWORD',
+      'password',
+      'client_secret',
+      'token',
+      'appid',
+      '=',
+      ':',
+      ': ',
+      '"',
+      "'",
+      '\\',
+      '\\"',
+      '\n',
+      '\t',
+      '&',
+      ';',
+      ' ',
+      'abcdefgh',
+      'XYZ0123456789',
+      'Bearer ',
+      'Basic ',
+      'sk-proj-',
+      'AKIA',
+      'eyJhbGciOiJIUzI1NiJ9',
+      '.',
+      'postgres://u:',
+      '@host/db',
+      'https://hooks.slack.com/services/',
+      'https://x.test/api/webhooks/',
+      '-----BEGIN PRIVATE KEY-----',
+      '-----END PRIVATE KEY-----',
+      'json"safe\\secret+/= value',
+      encodeURIComponent('json"safe\\secret+/= value'),
+      '[REDACTED]',
+      '\u0000',
+      'é',
+    ];
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const text = () => Array.from({ length: 1 + random(10) }, () => pieces[random(pieces.length)]).join('');
+    const value = (depth: number): unknown => {
+      const kind = random(depth > 2 ? 2 : 5);
+      if (kind === 0) return text();
+      if (kind === 1) return JSON.stringify({ [text()]: text(), nested: text() });
+      if (kind === 2) return Array.from({ length: random(4) }, () => value(depth + 1));
+      return Object.fromEntries(Array.from({ length: 1 + random(4) }, () => [text(), value(depth + 1)]));
+    };
+    let changed = 0;
+    for (let i = 0; i < 3000; i++) {
+      const json = JSON.stringify({ entry: value(0) });
+      const redacted = redactString(json);
+      if (redacted !== json) changed += 1;
+      expect(() => JSON.parse(redacted), redacted).not.toThrow();
+      expect(redacted).not.toContain('secret+/= value');
+      // Idempotent: a redacted text has nothing left to redact.
+      expect(redactString(redacted)).toBe(redacted);
+    }
+    expect(changed).toBeGreaterThan(1000);
+  });
+});

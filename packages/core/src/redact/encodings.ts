@@ -35,7 +35,7 @@ function base64Fragments(secret: string): string[] {
 }
 
 /**
- * Every form of `secret` to redact: as is, JSON-escaped, percent-encoded (`encodeURIComponent` and
+ * Every form of `secret` to redact: as is, JSON-escaped (once and twice), percent-encoded (`encodeURIComponent` and
  * form encoding with `+` for a space, upper- and lower-case hex, and twice encoded), and base64 /
  * base64url at every alignment. Forms under 8 characters are left out, except the secret itself.
  */
@@ -44,7 +44,10 @@ export function encodedForms(secret: string): string[] {
   const add = (form: string) => {
     if (form.length >= MIN_FORM_LENGTH) forms.add(form);
   };
-  add(JSON.stringify(secret).slice(1, -1));
+  const escaped = JSON.stringify(secret).slice(1, -1);
+  add(escaped);
+  // JSON inside a JSON string (tool arguments in a logged request body).
+  add(JSON.stringify(escaped).slice(1, -1));
   const uri = encodeURIComponent(secret);
   const form = formEncode(secret);
   for (const encoded of [uri, form]) {
