@@ -20,7 +20,7 @@ import {
   type KernelIsolation,
   type KernelIsolationReport,
 } from './isolation.js';
-import { STATE_DIR_PREFIX, sweepStaleStateDirs, trackServer, untrackServer, writeOwner } from './lifetime.js';
+import { killTreeSync, STATE_DIR_PREFIX, sweepStaleStateDirs, trackServer, untrackServer, writeOwner } from './lifetime.js';
 
 /** How to start a local Jupyter server. */
 export interface JupyterServerOptions {
@@ -264,7 +264,8 @@ class StartedServer implements JupyterServer {
       if (!(await within(8000)) && pid !== undefined) {
         killGroup(pid, 'SIGTERM');
         if (!(await within(3000))) {
-          killGroup(pid, 'SIGKILL');
+          // Kernels run in sessions of their own: the whole tree, not just the server's group.
+          killTreeSync(pid);
           await within(3000);
         }
       }
