@@ -17,6 +17,7 @@ import {
   type ReadQuery,
   registerAgentDiscovery,
   registerInvokerFactory,
+  registerLogBackendDiscovery,
   resolveSystemConfigPath,
   type SessionQuery,
   type SystemConfig,
@@ -70,6 +71,7 @@ export async function prepareRuntime(env: NodeJS.ProcessEnv = process.env): Prom
   registerPromptDiscovery();
   registerProxyDiscovery();
   registerAgentDiscovery();
+  registerLogBackendDiscovery();
   registerLogBackends();
   const openai = createOpenAI({
     ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}),

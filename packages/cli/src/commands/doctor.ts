@@ -3,7 +3,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogStore, findModelCard, getAgentType, listAgentTypes, listDiscoverySections, listLogBackends } from '@lllm/core';
+import {
+  checkLogOptions,
+  createLogStore,
+  findModelCard,
+  getAgentType,
+  listAgentTypes,
+  listDiscoverySections,
+  listLogBackends,
+} from '@lllm/core';
 import { findPrompt, listPrompts } from '@lllm/prompts';
 import { type Io, line, painter, printJson } from '../io.js';
 import { nodeVersionProblem, SUPPORTED_NODE } from '../node-version.js';
@@ -73,8 +81,14 @@ export async function commandDoctor(options: { json?: boolean; config?: string }
     const config = loadConfig(project, options.config);
     add('config', 'ok', `system config: ${config.file} (agent_type ${config.agent_type}, log_type ${config.log_type})`);
     const backends = listLogBackends();
-    if (backends.includes(config.log_type)) add('log_type', 'ok', `log_type ${config.log_type} is a registered backend`);
-    else
+    if (backends.includes(config.log_type)) {
+      add('log_type', 'ok', `log_type ${config.log_type} is a registered backend`);
+      try {
+        checkLogOptions(config.log_type, config.log_options);
+      } catch (error) {
+        add('log_options', 'problem', messageOf(error));
+      }
+    } else
       add(
         'log_type',
         'problem',

@@ -26,7 +26,7 @@ export async function commandReplay(session: string | undefined, options: Replay
     throw new UsageError(`--limit must be a whole number from 1 to 10000, got ${JSON.stringify(options.limit)}`);
   const project = await loadProject({ cwd: io.cwd, env: io.env });
   const config = loadConfig(project, options.config);
-  const store = await createLogStore({ type: config.log_type, directory: config.log_dir });
+  const store = await createLogStore({ type: config.log_type, directory: config.log_dir, options: config.log_options });
   try {
     if (options.serve) {
       if (session !== undefined) await ReplaySession.load(store, session);

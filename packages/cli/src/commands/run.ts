@@ -209,8 +209,9 @@ async function prepare(task: string, options: RunOptions, timeoutMs: number | un
   const proxy = proxyRuntimeFor(config, { env: io.env, warn: (message) => note(io, `warning: ${shown(message)}`) });
   const tty = Boolean(io.stderr.isTTY);
   const progress = new RunProgress({ stderr: io.stderr, tty, paint, label: config.name });
-  const log = new RunLog(await createLogStore({ type: config.log_type, directory: config.log_dir }), (collection, data) =>
-    progress.observe(collection, data),
+  const log = new RunLog(
+    await createLogStore({ type: config.log_type, directory: config.log_dir, options: config.log_options }),
+    (collection, data) => progress.observe(collection, data),
   );
   const offline = scripted ? (definition.offline?.(task) ?? {}) : {};
   // The session is named before the run so what the terminal shows is logged to it too (frontend).
