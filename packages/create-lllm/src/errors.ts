@@ -3,11 +3,11 @@
 const LLLM_ERROR_BRAND = Symbol.for('lllm.error');
 
 /** What kind of mistake stopped the scaffolder. `usage` is a wrong invocation (exit code 2). */
-export type CreateLllmErrorKind = 'usage' | 'name' | 'template' | 'exists' | 'install';
+export type CreateLllmErrorKind = 'usage' | 'name' | 'template' | 'exists' | 'folder' | 'install';
 
 /**
  * A user mistake the scaffolder refuses: a bad project name, an unknown template, an existing
- * folder, a failed install. `LllmError.isInstance(error)` from `@lllm/core` is true for it.
+ * folder, a folder that cannot be created, a failed install. `LllmError.isInstance(error)` from `@lllm/core` is true for it.
  */
 export class CreateLllmError extends Error {
   readonly [LLLM_ERROR_BRAND] = true;

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LllmError } from '@lllm/core';
@@ -26,6 +26,17 @@ function capture(cwd = parent, env: NodeJS.ProcessEnv = {}) {
     out: () => out.join(''),
     err: () => err.join(''),
   };
+}
+
+function refused(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    expect(LllmError.isInstance(error)).toBe(true);
+    expect(CreateLllmError.isInstance(error)).toBe(true);
+    return (error as CreateLllmError).message;
+  }
+  throw new Error('expected a refusal');
 }
 
 describe('createProject', () => {
@@ -62,16 +73,6 @@ describe('createProject', () => {
   });
 
   it('refuses names npm refuses, unknown templates and existing folders, writing nothing', () => {
-    const refused = (run: () => unknown) => {
-      try {
-        run();
-      } catch (error) {
-        expect(LllmError.isInstance(error)).toBe(true);
-        expect(CreateLllmError.isInstance(error)).toBe(true);
-        return (error as CreateLllmError).message;
-      }
-      throw new Error('expected a refusal');
-    };
     expect(refused(() => createProject({ name: 'My-Agents', parent }))).toBe(
       'Project name "My-Agents" is not a valid npm package name: name can no longer contain capital letters. Try "my-agents".',
     );
@@ -85,6 +86,27 @@ describe('createProject', () => {
     expect(existsSync(join(parent, 'My-Agents'))).toBe(false);
     expect(() => validateProjectName('node_modules')).toThrow('not a valid npm package name');
     expect(() => validateProjectName('fine-name.js')).not.toThrow();
+  });
+
+  it('refuse folders that cannot be made, promptly and without an internal error', async () => {
+    // A dangling link where the project would go: named, not an internal error.
+    symlinkSync(join(parent, 'nowhere'), join(parent, 'dangling-bot'));
+    expect(refused(() => createProject({ name: 'dangling-bot', parent }))).toContain('already exists (a link to a missing target)');
+    // --dir under a file.
+    writeFileSync(join(parent, 'plain-file'), 'x');
+    expect(refused(() => createProject({ name: 'under-file', parent: join(parent, 'plain-file', 'sub') }))).toContain(
+      'is a file, not a folder',
+    );
+    // --dir on /proc: Node's recursive mkdir spins forever there; this must end at once.
+    const started = Date.now();
+    const proc = capture();
+    expect(await runCreate(['proc-bot', '--dir', '/proc/lllm-create-test/deeper'], proc.io)).toBe(1);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(proc.err()).toContain('Cannot create /proc/lllm-create-test');
+    expect(proc.err()).not.toContain('internal error');
+    const dangling = capture();
+    expect(await runCreate(['dangling-bot'], dangling.io)).toBe(1);
+    expect(dangling.err()).not.toContain('internal error');
   });
 
   it('inside the LLLM repository the @lllm dependencies stay workspace links', () => {

@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { CreateLllmError } from './errors.js';
+import { entryAt, makeFolders } from './folders.js';
 import { projectFolderName, validateProjectName } from './project-name.js';
 import { listTemplates, scaffolderVersion, templatesDirectory } from './templates.js';
 
@@ -87,8 +88,16 @@ export function createProject(options: CreateProjectOptions): CreatedProject {
   if (!target.startsWith(parent + sep)) {
     throw new CreateLllmError('name', `Project name ${JSON.stringify(name)} would create a folder outside ${parent}.`);
   }
-  if (existsSync(target)) {
-    throw new CreateLllmError('exists', `${target} already exists: choose another name or remove that folder first.`);
+  const present = entryAt(target);
+  if (present) {
+    const what = present.isSymbolicLink()
+      ? existsSync(target)
+        ? 'a link'
+        : 'a link to a missing target'
+      : present.isDirectory()
+        ? 'a folder'
+        : 'a file';
+    throw new CreateLllmError('exists', `${target} already exists (${what}): choose another name or remove it first.`);
   }
   const source = join(templatesDirectory(), template);
   const upper = folder.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
@@ -97,7 +106,8 @@ export function createProject(options: CreateProjectOptions): CreatedProject {
   let files = 0;
   const copy = (from: string, to: string, depth: number) => {
     if (depth > 20) throw new CreateLllmError('template', `Template ${template} nests folders deeper than 20 levels at ${from}.`);
-    mkdirSync(to, { recursive: true });
+    if (depth === 0) makeFolders(to);
+    else mkdirSync(to);
     for (const entry of readdirSync(from, { withFileTypes: true })) {
       if (SKIPPED.has(entry.name)) continue;
       const sourcePath = join(from, entry.name);
