@@ -1,6 +1,6 @@
 import { Agent, type AgentOptions } from '../agent.js';
 import { budgetedInvoker } from '../batch/budgeted-invoker.js';
-import type { ProviderBudget } from '../batch/provider-budget.js';
+import { budgetKey, type ProviderBudget } from '../batch/provider-budget.js';
 import { type BatchOptions, type BatchOutcome, type BatchReport, runBatch, streamBatch } from '../batch/run-batch.js';
 import type { AgentTypeDefinition, BuildAgentOptions, InvokerFactory } from '../config/agent-system.js';
 import { defineAgent, listAgentTypes, newSessionName } from '../config/agent-system.js';
@@ -317,6 +317,13 @@ export class Tactic<I = unknown, O = unknown> {
 
   get name(): string {
     return this.definition.name;
+  }
+
+  /** The provider budget key (`provider:model`) of each configured agent, by agent name. */
+  budgetKeys(): Record<string, string> {
+    return Object.fromEntries(
+      Object.entries(this.#parts.templates).map(([name, template]) => [name, budgetKey(template.model, template.invoker.name)]),
+    );
   }
 
   /**
