@@ -315,6 +315,17 @@ function compileEndpoint(
   const names = Object.keys(properties);
   const required = Array.isArray(parameters.required) ? (parameters.required as string[]) : [];
 
+  const climbing = definition.endpoint.split(/[/\\]/).find((segment) => {
+    let decoded = segment;
+    try {
+      decoded = decodeURIComponent(decodeURIComponent(segment));
+    } catch {}
+    return decoded === '.' || decoded === '..';
+  });
+  if (climbing !== undefined)
+    problems.push(
+      `${label}.endpoint: ${JSON.stringify(definition.endpoint)} has a ${JSON.stringify(climbing)} segment; write the path below baseUrl without "." or ".."`,
+    );
   const locations: Record<string, ParameterLocation> = {};
   const pathParams = [...definition.endpoint.matchAll(/\{([^{}]+)\}/g)].map((match) => match[1] ?? '');
   for (const name of pathParams) {

@@ -127,6 +127,28 @@ describe('an API that echoes the key', () => {
   });
 });
 
+describe('handler endpoints', () => {
+  it('redact what the handler returns, as an HTTP response is redacted', async () => {
+    const leaky = defineProxy({
+      path: 'leaky',
+      name: 'Leaky',
+      description: 'An SDK wrapper that echoes its configuration.',
+      apiKey: { env: 'ECHO_KEY', in: 'header', name: 'x-api-key' },
+      endpoints: [
+        {
+          category: 'sdk',
+          endpoint: '/config',
+          name: 'Config',
+          description: 'The client configuration.',
+          handler: () => ({ baseUrl: `https://api.test/?key=${encodeURIComponent(KEY)}`, note: `using ${KEY}`, rows: [1, 2] }),
+        },
+      ],
+    });
+    const result = await new ProxyRuntime({ activate: [leaky], env: { ECHO_KEY: KEY } }).call('leaky/sdk/config');
+    expect(result).toEqual({ baseUrl: `https://api.test/?key=${REDACTED}`, note: `using ${REDACTED}`, rows: [1, 2] });
+  });
+});
+
 describe('path parameters', () => {
   const runtime = () => new ProxyRuntime({ activate: [echoProxy('appid')], env: { ECHO_KEY: KEY } });
 
@@ -157,21 +179,17 @@ describe('path parameters', () => {
     ]);
   });
 
-  it('refuses an endpoint path that leaves the base URL path', async () => {
-    const climbing = defineProxy({
-      path: 'climbing',
-      name: 'Climbing',
-      description: 'A declaration mistake.',
-      baseUrl: `${apiUrl}/v1`,
-      apiKey: { env: 'ECHO_KEY', in: 'query', name: 'appid' },
-      endpoints: [{ category: 'admin', endpoint: '/../admin/users', key: 'users', name: 'Users', description: 'Outside /v1.' }],
-    });
-    const before = received.length;
-    const error = await new ProxyRuntime({ activate: [climbing], env: { ECHO_KEY: KEY } })
-      .call('climbing/admin/users')
-      .catch((caught: unknown) => caught);
-    expect(ProxyError.isInstance(error)).toBe(true);
-    expect((error as ProxyError).message).toContain('leaves the proxy\'s base URL path "/v1/"');
-    expect(received.length).toBe(before);
+  it('refuses an endpoint path with "." or ".." segments when the proxy is defined', () => {
+    for (const endpoint of ['/../admin/users', '/items/./x', '/%2e%2e/admin']) {
+      expect(() =>
+        defineProxy({
+          path: 'climbing',
+          name: 'Climbing',
+          description: 'A declaration mistake.',
+          baseUrl: `${apiUrl}/v1`,
+          endpoints: [{ category: 'admin', endpoint, key: 'users', name: 'Users', description: 'Outside /v1.' }],
+        }),
+      ).toThrow(/endpoints\[0\] \(admin\/users\)\.endpoint: .* segment; write the path below baseUrl without "\." or "\.\."/);
+    }
   });
 });

@@ -276,7 +276,8 @@ export class ProxyRuntime {
     const timedOut = () => timeout.aborted && !signal?.aborted;
     if (endpoint.handler) {
       try {
-        return await raceAbort(endpoint.handler(params, { signal: combined, endpoint }), combined);
+        // Like an HTTP response, what a handler (an MCP tool, an SDK) returns is redacted before the model sees it.
+        return redactSecrets(await raceAbort(endpoint.handler(params, { signal: combined, endpoint }), combined));
       } catch (error) {
         if (signal?.aborted) throw toAbortError(signal.reason);
         if (timedOut()) throw timeoutError(endpoint, definition.timeoutMs);
