@@ -189,6 +189,7 @@ export async function startRegistry({
       url,
       routerUrl,
       user,
+      pid: child.pid,
       token: body.token,
       storage,
       /** The .npmrc lines of a user whose @lllm packages and create-lllm come from this registry. */
