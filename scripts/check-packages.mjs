@@ -162,6 +162,15 @@ await assert.rejects(classify(agent, agent.initDialog(), ['Yes', 'No']), (error)
   assert.match(error.message, /npm install gpt-tokenizer/);
   return true;
 });
+${
+  importFrom === 'zod/v4'
+    ? `
+// zod 3.25's own \`zod\` export is zod 3: refused with the import to use.
+const { z: z3 } = await import('zod');
+assert.throws(() => tool({ name: 'old', description: 'zod 3', parameters: z3.object({ a: z3.number() }) }), /zod 3 schema.*zod\\/v4/);
+`
+    : ''
+}
 console.log('agent call ok');
 `;
 
