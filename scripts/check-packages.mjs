@@ -225,7 +225,7 @@ function checkInstall(tarballs, { zod, importFrom }, keep) {
     if (nested.length > 0) fail(`${label}: a second copy was installed: ${nested.join(', ')}`);
     writeFileSync(join(folder, 'agent-call.mjs'), CONSUMER_SCRIPT(importFrom));
     check(
-      `${label} (zod ${installed}): ESM agent call with tool() and format, classify() without gpt-tokenizer`,
+      `${label} (zod ${installed}): ESM agent call with tool() and format, classify() without gpt-tokenizer${importFrom === 'zod/v4' ? ', a zod 3 schema refused' : ''}`,
       'node',
       ['agent-call.mjs'],
       {
