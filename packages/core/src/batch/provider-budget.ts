@@ -62,6 +62,7 @@ interface KeyState {
   rateLimited: number;
   /** Consecutive 429s without a success, for the backoff when no retry-after was given. */
   strikes: number;
+  lastRateLimitAt: number;
 }
 
 const MINUTE = 60_000;
@@ -120,10 +121,16 @@ export class LocalProviderBudget implements ProviderBudget {
 
   rateLimited(key: string, retryAfterMs?: number): void {
     const state = this.#state(key);
+    const now = this.#now();
+    // The same 429 may be reported twice (by rateLimitFetch from the response, then by the invoker from
+    // the error): one that ends the same pause, reported at the same moment, is counted once.
+    const pause = retryAfterMs ?? Math.min(MAX_PAUSE_MS, DEFAULT_PAUSE_MS * 2 ** state.strikes);
+    const repeat = now - state.lastRateLimitAt < 50 && Math.abs(now + pause - state.pausedUntil) < 100;
+    state.lastRateLimitAt = now;
+    if (repeat) return;
     state.rateLimited += 1;
     state.strikes += 1;
-    const pause = retryAfterMs ?? Math.min(MAX_PAUSE_MS, DEFAULT_PAUSE_MS * 2 ** (state.strikes - 1));
-    state.pausedUntil = Math.max(state.pausedUntil, this.#now() + pause);
+    state.pausedUntil = Math.max(state.pausedUntil, now + pause);
     // What was left of the minute's budget is evidently not there: start again from empty.
     state.requests = Math.min(state.requests, 0);
   }
@@ -208,6 +215,7 @@ export class LocalProviderBudget implements ProviderBudget {
         pausedUntil: 0,
         rateLimited: 0,
         strikes: 0,
+        lastRateLimitAt: Number.NEGATIVE_INFINITY,
       };
       this.#keys.set(key, state);
       this.#refill(state);

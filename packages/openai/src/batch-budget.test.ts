@@ -1,0 +1,117 @@
+// Batches through the real `openai` SDK against the loopback wire server with latency: the
+// concurrency limit holds at the server, and a 429 with retry-after (or an exhausted
+// x-ratelimit-remaining-requests) pauses every call of the batch, not only the one that got it.
+import { LocalProviderBudget, rateLimitFetch, Tactic } from '@lllm/core';
+import {
+  type CapturedRequest,
+  chatCompletion,
+  openaiError,
+  type ScriptedResponse,
+  startWireServer,
+  type WireServer,
+} from '@lllm/test-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOpenAI } from './provider.js';
+
+const CHAT = '/v1/chat/completions';
+let server: WireServer;
+
+beforeAll(async () => {
+  server = await startWireServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+function batchTactic(budget: LocalProviderBudget) {
+  const provider = createOpenAI({ baseURL: server.openaiBaseURL, apiKey: 'test-key', fetch: rateLimitFetch('openai', { budget }) });
+  return Tactic.quick('You echo.', {
+    model: 'gpt-4o-mini',
+    invoker: provider.chat(),
+    budget,
+    agentOptions: { maxLlmRecall: 0, backoff: { initialDelayMs: 10 } },
+  });
+}
+
+/** Replies after `latencyMs`, tracking the requests open at once; `special(n)` answers request n instead. */
+function latentServer(latencyMs: number, special: (n: number, request: CapturedRequest) => ScriptedResponse | undefined = () => undefined) {
+  const stats = { active: 0, peak: 0, count: 0, arrivals: [] as number[] };
+  server.reset();
+  server.respondAlways(CHAT, async (request) => {
+    stats.count += 1;
+    const n = stats.count;
+    stats.arrivals.push(performance.now());
+    const instead = special(n, request);
+    if (instead) return instead;
+    stats.active += 1;
+    stats.peak = Math.max(stats.peak, stats.active);
+    await new Promise((resolve) => setTimeout(resolve, latencyMs));
+    stats.active -= 1;
+    const messages = (request.body as { messages: { content: string }[] }).messages;
+    return { json: chatCompletion({ content: `echo ${messages.at(-1)?.content}`, usage: { prompt_tokens: 10, completion_tokens: 2 } }) };
+  });
+  return stats;
+}
+
+describe('batch through the openai SDK', () => {
+  it('never has more requests open at the server than the concurrency', async () => {
+    const stats = latentServer(30);
+    const report = await batchTactic(new LocalProviderBudget()).batch(
+      Array.from({ length: 60 }, (_, index) => `item ${index}`),
+      { concurrency: 6 },
+    );
+    expect(report.done).toBe(60);
+    expect(stats.peak).toBe(6);
+    expect(report.outcomes.map((outcome) => (outcome.ok ? outcome.value : 'ERR'))).toEqual(
+      Array.from({ length: 60 }, (_, index) => `echo item ${index}`),
+    );
+  });
+
+  it('a 429 with retry-after pauses the whole batch, not only the call that got it', async () => {
+    let rateLimitedAt = 0;
+    const stats = latentServer(20, (n) => {
+      if (n !== 12) return undefined;
+      rateLimitedAt = performance.now();
+      return openaiError({
+        status: 429,
+        message: 'Rate limit reached for requests',
+        type: 'requests',
+        code: 'rate_limit_exceeded',
+        headers: { 'retry-after': '1' },
+      });
+    });
+    const budget = new LocalProviderBudget();
+    const report = await batchTactic(budget).batch(
+      Array.from({ length: 40 }, (_, index) => `item ${index}`),
+      { concurrency: 8 },
+    );
+    expect(report.done).toBe(40);
+    expect(budget.snapshot()['openai:gpt-4o-mini']?.rateLimited).toBe(1);
+    // Calls already sent finish; nothing new reaches the server until the second is over.
+    const during = stats.arrivals.filter((time) => time > rateLimitedAt + 30 && time < rateLimitedAt + 950);
+    expect(during).toEqual([]);
+    expect(stats.arrivals.filter((time) => time >= rateLimitedAt + 950)).not.toHaveLength(0);
+    expect(stats.count).toBe(41);
+  });
+
+  it('an exhausted x-ratelimit-remaining-requests header pauses everyone until its reset', async () => {
+    let exhaustedAt = 0;
+    const stats = latentServer(10, (n, request) => {
+      if (n !== 5) return undefined;
+      exhaustedAt = performance.now();
+      const messages = (request.body as { messages: { content: string }[] }).messages;
+      return {
+        json: chatCompletion({ content: `echo ${messages.at(-1)?.content}`, usage: { prompt_tokens: 10, completion_tokens: 2 } }),
+        headers: { 'x-ratelimit-limit-requests': '5000', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '600ms' },
+      };
+    });
+    const budget = new LocalProviderBudget();
+    const report = await batchTactic(budget).batch(
+      Array.from({ length: 20 }, (_, index) => `item ${index}`),
+      { concurrency: 4 },
+    );
+    expect(report.done).toBe(20);
+    expect(stats.arrivals.filter((time) => time > exhaustedAt + 30 && time < exhaustedAt + 550)).toEqual([]);
+    expect(budget.snapshot()['openai:gpt-4o-mini']?.limits.requestsPerMinute).toBe(5000);
+  });
+});
