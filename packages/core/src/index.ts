@@ -149,6 +149,8 @@ export type {
   ValidationResult,
 } from './prompt-like.js';
 export { isSecretKey, knownSecrets, REDACTED, redactSecrets, redactString, registerSecret } from './redact.js';
+export type { DeadlineReason, RequestLimits } from './request-deadline.js';
+export { RequestDeadline } from './request-deadline.js';
 export type { BackoffOptions } from './retry.js';
 export { backoffDelay, parseRetryAfter, raceAbort, sleep } from './retry.js';
 export type {
