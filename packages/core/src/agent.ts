@@ -3,7 +3,7 @@ import { Dialog, type SendMessageOptions } from './dialog.js';
 import { AbortError, AgentCallError, InvalidArgumentError, LllmError, ProviderError, throwIfAborted, toAbortError } from './errors.js';
 import type { InvokeRequest, InvokeResult, Invoker, RawToolCall } from './invoker.js';
 import type { LogStore } from './log-store.js';
-import { type FailedAttempt, FunctionCall, Message } from './message.js';
+import { deepFreeze, type FailedAttempt, FunctionCall, Message } from './message.js';
 import { type Cost, sumCosts } from './model-card.js';
 import type { PromptLike, ToolLike } from './prompt-like.js';
 import { RequestDeadline, type RequestLimits } from './request-deadline.js';
@@ -169,8 +169,11 @@ export class Agent {
 
   /** A new dialog holding the rendered system prompt, logged to `sessionName` (or the agent's session). */
   initDialog(promptArgs?: Readonly<Record<string, unknown>>, sessionName?: string): Dialog {
-    const session = sessionName ?? this.#options.session ?? `${safeName(this.name, 'agent')}-${Date.now()}`;
-    const dialog = new Dialog({ log: this.log ? { store: this.log, session } : undefined, topPrompt: this.systemPrompt });
+    // A session name is only made when there is a log to name.
+    const log = this.log
+      ? { store: this.log, session: sessionName ?? this.#options.session ?? `${safeName(this.name, 'agent')}-${Date.now()}` }
+      : undefined;
+    const dialog = new Dialog({ log, topPrompt: this.systemPrompt });
     dialog.append(
       new Message({ role: 'system', content: this.systemPrompt.render(promptArgs), creator: 'system', promptPath: this.systemPrompt.path }),
     );
@@ -372,12 +375,11 @@ export class Agent {
     const errorDialog = work.branch === 'exception' ? (work.parent ?? work) : work;
     for (let recall = 0; ; ) {
       throwIfAborted(state.signal);
-      deadline = new RequestDeadline(this.limits);
-      const signal = state.signal ? AbortSignal.any([state.signal, deadline.signal]) : deadline.signal;
+      deadline = new RequestDeadline(this.limits, state.signal);
       const started = Date.now();
       let error: ProviderError;
       try {
-        return await raceAbort(this.invoker.invoke(request, signal), signal);
+        return await deadline.race(Promise.resolve(this.invoker.invoke(request, deadline.signal)));
       } catch (thrown) {
         if (state.signal?.aborted) throw toAbortError(state.signal.reason);
         error = this.#asProviderError(thrown, deadline);
@@ -558,7 +560,8 @@ function checkToolCalls(
       if (validation.success) args = validation.data as Record<string, unknown>;
       else errors.set(id, `Invalid arguments for "${call.name}": ${validation.error}`);
     }
-    return new FunctionCall({ id, name: call.name, arguments: args, rawArguments: call.arguments });
+    // The arguments were parsed for this call: frozen here, FunctionCall shares them instead of cloning.
+    return new FunctionCall({ id, name: call.name, arguments: deepFreeze(args), rawArguments: call.arguments });
   });
   return { calls, errors };
 }

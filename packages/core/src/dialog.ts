@@ -58,7 +58,6 @@ interface DialogInternals {
  * dialog's log session.
  */
 export class Dialog<TParsed = unknown> {
-  readonly id: string;
   /** The dialog this one was forked from. */
   readonly parent: Dialog | undefined;
   /** How many of the parent's messages this dialog starts with. */
@@ -69,9 +68,10 @@ export class Dialog<TParsed = unknown> {
   readonly #base: Dialog | undefined;
   #flat: Message[] | undefined;
   #topPrompt: PromptLike | undefined;
+  #id: string | undefined;
 
   constructor(options: DialogOptions = {}, internals?: DialogInternals) {
-    this.id = options.id ?? randomUUID();
+    this.#id = options.id;
     this.parent = internals?.parent;
     this.#base = internals?.base;
     this.forkIndex = internals?.forkIndex ?? 0;
@@ -88,6 +88,12 @@ export class Dialog<TParsed = unknown> {
       dialog.append(new Message({ role: 'system', content: options.system, creator: options.creator ?? 'system' }));
     }
     return dialog;
+  }
+
+  /** The dialog's id: the one it was restored with, else a random UUID (made when first asked for). */
+  get id(): string {
+    this.#id ??= randomUUID();
+    return this.#id;
   }
 
   /** Number of messages. */

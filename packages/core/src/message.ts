@@ -89,7 +89,8 @@ export class FunctionCall {
   constructor(init: FunctionCallJSON) {
     this.id = init.id;
     this.name = init.name;
-    // Arguments already frozen (e.g. from another FunctionCall) are immutable and can be shared.
+    // Arguments already frozen (parsed for this call, or from another FunctionCall) are immutable and
+    // can be shared; anything else is the caller's object and is copied first.
     this.arguments = Object.isFrozen(init.arguments) ? init.arguments : deepFreeze(structuredClone(init.arguments));
     this.rawArguments = init.rawArguments;
     this.result = init.result;
@@ -127,7 +128,8 @@ export class FunctionCall {
   }
 
   toJSON(): FunctionCallJSON {
-    const json: FunctionCallJSON = { id: this.id, name: this.name, arguments: structuredClone({ ...this.arguments }) };
+    // The arguments are deep-frozen: the JSON form shares them rather than cloning them.
+    const json: FunctionCallJSON = { id: this.id, name: this.name, arguments: this.arguments as Record<string, unknown> };
     if (this.rawArguments !== undefined) json.rawArguments = this.rawArguments;
     if (this.result !== undefined) json.result = this.result;
     if (this.error !== undefined) json.error = this.error;
@@ -213,17 +215,30 @@ export class Message {
     this.modality = init.modality ?? 'text';
     this.mediaType = init.mediaType;
     this.caption = init.caption;
-    this.toolCalls = Object.freeze([...(init.toolCalls ?? [])]);
+    this.toolCalls =
+      init.toolCalls === undefined || init.toolCalls.length === 0
+        ? NO_CALLS
+        : Object.isFrozen(init.toolCalls)
+          ? init.toolCalls
+          : Object.freeze([...init.toolCalls]);
     this.toolCallId = init.toolCallId;
     this.parsed = init.parsed === undefined ? undefined : deepFreeze(init.parsed);
-    this.usage = init.usage === undefined ? undefined : Object.freeze({ ...init.usage });
+    this.usage = init.usage === undefined ? undefined : Object.isFrozen(init.usage) ? init.usage : Object.freeze({ ...init.usage });
     this.model = init.model;
-    this.logprobs = init.logprobs === undefined ? undefined : deepFreeze([...init.logprobs]);
-    this.raw = init.raw === undefined ? undefined : deepFreeze(init.raw);
-    this.attempts = Object.freeze([...(init.attempts ?? [])].map((attempt) => Object.freeze({ ...attempt })));
+    this.logprobs =
+      init.logprobs === undefined ? undefined : Object.isFrozen(init.logprobs) ? init.logprobs : deepFreeze([...init.logprobs]);
+    // The provider payload is frozen at its top level only: walking a whole response on every reply
+    // cost more than the rest of the message. It is the provider's data, for logs: read it, never change it.
+    this.raw = init.raw === undefined || typeof init.raw !== 'object' || init.raw === null ? init.raw : Object.freeze(init.raw);
+    this.attempts =
+      init.attempts === undefined || init.attempts.length === 0
+        ? NO_ATTEMPTS
+        : Object.isFrozen(init.attempts) && init.attempts.every((attempt) => Object.isFrozen(attempt))
+          ? init.attempts
+          : Object.freeze(init.attempts.map((attempt) => (Object.isFrozen(attempt) ? attempt : Object.freeze({ ...attempt }))));
     this.promptPath = init.promptPath;
     this.finishReason = init.finishReason;
-    this.extra = deepFreeze({ ...(init.extra ?? {}) });
+    this.extra = init.extra === undefined || isEmpty(init.extra) ? NO_EXTRA : deepFreeze({ ...init.extra });
     this.createdAt = init.createdAt ?? Date.now();
     Object.freeze(this);
   }
@@ -265,14 +280,24 @@ export class Message {
   }
 
   toJSON(): MessageJSON {
-    const { toolCalls, attempts, ...rest } = this.toInit();
-    // Every field is deep-frozen, so the JSON form can share them instead of cloning.
-    const json: MessageJSON = rest as MessageJSON;
-    if (toolCalls && toolCalls.length > 0) json.toolCalls = toolCalls.map((call) => call.toJSON());
-    else delete json.toolCalls;
-    if (attempts && attempts.length > 0) json.attempts = attempts.map(attemptToJSON);
-    else delete json.attempts;
-    if (Object.keys(json.extra ?? {}).length === 0) delete json.extra;
+    // Built field by field (no intermediate object, no deletes): logs call this on every append.
+    // Every field is deep-frozen, so the JSON form shares them instead of cloning.
+    // Same key order as before (role … createdAt, then the optional fields): stored logs keep their shape.
+    const json: MessageJSON = { role: this.role, content: this.content, creator: this.creator, modality: this.modality };
+    if (this.toolCalls.length > 0) json.toolCalls = this.toolCalls.map((call) => call.toJSON());
+    if (this.attempts.length > 0) json.attempts = this.attempts.map(attemptToJSON);
+    if (this.extra !== NO_EXTRA && !isEmpty(this.extra)) json.extra = { ...this.extra };
+    json.createdAt = this.createdAt;
+    if (this.mediaType !== undefined) json.mediaType = this.mediaType;
+    if (this.caption !== undefined) json.caption = this.caption;
+    if (this.toolCallId !== undefined) json.toolCallId = this.toolCallId;
+    if (this.parsed !== undefined) json.parsed = this.parsed;
+    if (this.usage !== undefined) json.usage = this.usage;
+    if (this.model !== undefined) json.model = this.model;
+    if (this.logprobs !== undefined) json.logprobs = this.logprobs;
+    if (this.raw !== undefined) json.raw = this.raw;
+    if (this.promptPath !== undefined) json.promptPath = this.promptPath;
+    if (this.finishReason !== undefined) json.finishReason = this.finishReason;
     // A long reply is usually repeated inside the provider payload (and often as the parsed value):
     // the JSON form (what logs and checkpoints store) keeps it once and refers to it elsewhere.
     if (this.content.length >= CONTENT_REFERENCE_MIN) {
@@ -294,6 +319,14 @@ export class Message {
       attempts: (attempts ?? []).map(attemptFromJSON),
     });
   }
+}
+
+const NO_CALLS: readonly FunctionCall[] = Object.freeze([]);
+const NO_ATTEMPTS: readonly FailedAttempt[] = Object.freeze([]);
+const NO_EXTRA: Readonly<Record<string, unknown>> = Object.freeze({});
+
+function isEmpty(value: object): boolean {
+  return Object.keys(value).length === 0;
 }
 
 /**

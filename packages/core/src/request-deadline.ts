@@ -1,3 +1,5 @@
+import { toAbortError } from './errors.js';
+
 /** Which limit ended a request. */
 export type DeadlineReason = 'request' | 'stream-idle';
 
@@ -11,8 +13,14 @@ export interface RequestLimits {
 
 /**
  * The deadlines of one provider request. `signal` fires when the request takes longer than
- * `timeoutMs` to start replying, or when a streamed reply goes silent for `streamIdleTimeoutMs`;
- * `activity()` marks each part of a streamed reply. Call `clear()` when the request settles.
+ * `timeoutMs` to start replying, when a streamed reply goes silent for `streamIdleTimeoutMs`, or when
+ * the caller's `parent` signal fires; `activity()` marks each part of a streamed reply. Call `clear()`
+ * when the request settles.
+ *
+ * It is the one signal a request gets: the caller's signal is linked by a listener removed in
+ * `clear()` (`AbortSignal.any` per request, and listeners left on a long-lived caller signal, were
+ * most of what an agent call cost over the raw SDK under load), and `race()` settles on an abort
+ * without a listener of its own.
  */
 export class RequestDeadline {
   readonly #controller = new AbortController();
@@ -22,10 +30,39 @@ export class RequestDeadline {
   #streaming = false;
   #cleared = false;
   #lastActivity = 0;
+  #parent: AbortSignal | undefined;
+  #onParentAbort: (() => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
 
-  constructor(limits: RequestLimits) {
+  constructor(limits: RequestLimits, parent?: AbortSignal) {
     this.#limits = limits;
+    if (parent?.aborted) {
+      this.#abort(parent.reason);
+      return;
+    }
+    if (parent) {
+      this.#parent = parent;
+      this.#onParentAbort = () => this.#abort(parent.reason);
+      parent.addEventListener('abort', this.#onParentAbort, { once: true });
+    }
     this.#arm('request', limits.timeoutMs);
+  }
+
+  /**
+   * Settle with `work`, or reject with an `AbortError` as soon as a limit passes or the parent signal
+   * fires, even if the work behind `work` ignores the signal. One race per deadline.
+   */
+  race<T>(work: Promise<T>): Promise<T> {
+    const signal = this.#controller.signal;
+    if (signal.aborted) {
+      // The work may still settle later: it must not be an unhandled rejection.
+      work.catch(() => undefined);
+      return Promise.reject(toAbortError(signal.reason));
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.#reject = reject;
+      work.then(resolve, reject);
+    });
   }
 
   /** Fires when a limit is passed. */
@@ -56,8 +93,19 @@ export class RequestDeadline {
   /** The request settled: stop timing. */
   clear(): void {
     this.#cleared = true;
+    this.#reject = undefined;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#parent && this.#onParentAbort) this.#parent.removeEventListener('abort', this.#onParentAbort);
+    this.#parent = undefined;
+    this.#onParentAbort = undefined;
+  }
+
+  #abort(reason: unknown): void {
+    this.#controller.abort(reason);
+    const reject = this.#reject;
+    this.#reject = undefined;
+    reject?.(toAbortError(reason));
   }
 
   #arm(reason: DeadlineReason, ms: number): void {
@@ -75,7 +123,7 @@ export class RequestDeadline {
         }
       }
       this.#reason = reason;
-      this.#controller.abort(new Error(reason === 'request' ? 'the request timed out' : 'the streamed reply went silent'));
+      this.#abort(new Error(reason === 'request' ? 'the request timed out' : 'the streamed reply went silent'));
     }, ms);
     // A pending deadline must not keep a process alive on its own.
     (this.#timer as { unref?: () => void }).unref?.();

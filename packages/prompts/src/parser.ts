@@ -31,25 +31,43 @@ function unique(...lists: (readonly string[] | undefined)[]): string[] {
   return [...new Set(lists.flatMap((list) => list ?? []))];
 }
 
+/**
+ * The patterns of each tag, compiled once: a prompt parses every reply with the same few tags, and
+ * building a RegExp per parse was a measurable part of an agent call. Bounded: tags come from
+ * prompts, but a program could make them up.
+ */
+const patterns = new Map<string, RegExp>();
+
+function pattern(kind: 'xml' | 'md' | 'signal', tag: string): RegExp {
+  const key = `${kind}\u0000${tag}`;
+  let compiled = patterns.get(key);
+  if (compiled) return compiled;
+  const name = escapeRegExp(tag);
+  compiled =
+    kind === 'xml'
+      ? new RegExp(`<${name}(?:\\s[^>]*)?>([\\s\\S]*?)</${name}\\s*>`, 'g')
+      : kind === 'md'
+        ? new RegExp(`(^|\\n)[ \\t]*\`\`\`${name}[ \\t]*\\r?\\n([\\s\\S]*?)\\r?\\n?[ \\t]*\`\`\`(?=[ \\t]*(\\r?\\n|$))`, 'g')
+        : new RegExp(`<${name}\\s*/?>`);
+  if (patterns.size >= 1_000) patterns.clear();
+  patterns.set(key, compiled);
+  return compiled;
+}
+
 /** Every `<tag>…</tag>` body (tag matched literally), trimmed. */
 export function findXmlTags(text: string, tag: string): string[] {
-  const name = escapeRegExp(tag);
-  const pattern = new RegExp(`<${name}(?:\\s[^>]*)?>([\\s\\S]*?)</${name}\\s*>`, 'g');
-  return [...text.matchAll(pattern)].map((match) => (match[1] ?? '').trim());
+  // matchAll works on a copy of the pattern, so the shared one keeps no lastIndex.
+  return [...text.matchAll(pattern('xml', tag))].map((match) => (match[1] ?? '').trim());
 }
 
 /** Every fenced block opened with exactly ```` ```tag ```` (```` ```py ```` never matches ```` ```python ````). */
 export function findMdTags(text: string, tag: string): string[] {
-  const pattern = new RegExp(
-    `(^|\\n)[ \\t]*\`\`\`${escapeRegExp(tag)}[ \\t]*\\r?\\n([\\s\\S]*?)\\r?\\n?[ \\t]*\`\`\`(?=[ \\t]*(\\r?\\n|$))`,
-    'g',
-  );
-  return [...text.matchAll(pattern)].map((match) => match[2] ?? '');
+  return [...text.matchAll(pattern('md', tag))].map((match) => match[2] ?? '');
 }
 
 /** Whether `<tag>` or `<tag/>` appears. */
 export function hasSignalTag(text: string, tag: string): boolean {
-  return new RegExp(`<${escapeRegExp(tag)}\\s*/?>`).test(text);
+  return pattern('signal', tag).test(text);
 }
 
 /** The default parser: extract tags, and fail with every missing required tag listed. */
