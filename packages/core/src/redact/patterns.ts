@@ -3,7 +3,8 @@
 // name (`api_key=…`, `PGPASSWORD=…`, `"client_secret": "…"`). Every pattern is JSON-safe: a match
 // never swallows a `"` or the `\` of an escape, so redacting a serialized JSON text leaves valid JSON.
 // Speed matters (every log entry passes here): each regular expression is built once, starts with
-// literal text where it can, and the URL patterns run only on text that holds "://".
+// literal text where it can, the URL patterns run only on text that holds "://", and the named values
+// only on text that holds ":" or "=".
 import { isSecretKey, isSecretQueryName } from './names.js';
 
 /** What replaces a secret. */
@@ -114,5 +115,6 @@ function redactNamedValues(text: string): string {
 export function redactPatterns(text: string): string {
   let result = text.replace(TOKENS, keepPrefix);
   if (result.includes('://')) result = result.replace(URLS, keepPrefix);
-  return redactNamedValues(result);
+  // Every named value has a ":" or "=" after its name.
+  return result.includes('=') || result.includes(':') ? redactNamedValues(result) : result;
 }
