@@ -411,7 +411,7 @@ export const broken = defineAgent({
   it('proxies test calls each endpoint with its examples, reports per category, and fails when one fails', async () => {
     const secret = 'geo-secret-key-0123456789';
     const result = await lllm(['proxies', 'test'], project, { GEO_KEY: secret });
-    expect(result.stdout).toContain('Testing endpoints [####################] 2/2');
+    expect(result.stderr).toContain('Testing endpoints [####################] 2/2');
     expect(result.stdout).toContain('✓ geo/cities: 1 passed, 0 failed');
     expect(result.stdout).toContain('✗ geo/status: 0 passed, 1 failed');
     expect(result.stdout).toMatch(

@@ -1,3 +1,4 @@
+import { styleText } from 'node:util';
 import {
   AGENT_CALL_ERROR_EVENT,
   type AgentCallErrorRecord,
@@ -28,6 +29,12 @@ export interface ReplayMessage {
   readonly copied: boolean;
   readonly time: number;
   readonly message: Message;
+  /**
+   * For a model reply: how long the request took, in ms. A failed request's own `durationMs`; for a
+   * reply, the time from the message the request followed (the last one logged before it in its
+   * dialog, or in the parent for a fork's first message) to the reply. Null for other messages.
+   */
+  readonly latencyMs: number | null;
 }
 
 /** One logged dialog with its lineage. */
@@ -72,6 +79,15 @@ export interface AgentSummary {
   readonly toolCalls: number;
   readonly tokens: TokenTotals;
   readonly cost: Cost;
+  /** The latency of its accepted replies, summed, in ms. */
+  readonly latencyMs: number;
+  /** The mean latency of its accepted replies, in ms (0 with none). */
+  readonly meanLatencyMs: number;
+  /** The slowest accepted reply, in ms. */
+  readonly maxLatencyMs: number;
+  /** Rate-limit waits after its failed requests: how many and how long in total (ms). */
+  readonly rateLimitWaits: number;
+  readonly rateLimitWaitMs: number;
 }
 
 const REPLY_ROLES = new Set(['assistant', 'tool_call']);
@@ -127,6 +143,8 @@ export class ReplaySession {
   readonly end: SessionEnd | undefined;
   /** Agent calls that failed: their kind, message and attempts (each attempt is also a pruned message). */
   readonly callErrors: readonly ReplayCallError[];
+  /** Time spent waiting on rate limits, in ms (the waits logged with failed requests). */
+  readonly rateLimitWaitMs: number;
 
   private constructor(
     session: string,
@@ -143,12 +161,40 @@ export class ReplaySession {
     this.end = findSessionEnd(frontend);
     const tokens = emptyTokens();
     const costs: Cost[] = [];
-    const perAgent = new Map<string, { replies: number; retries: number; toolCalls: number; tokens: TokenTotals; costs: Cost[] }>();
+    const perAgent = new Map<
+      string,
+      {
+        replies: number;
+        retries: number;
+        toolCalls: number;
+        tokens: TokenTotals;
+        costs: Cost[];
+        latencies: number[];
+        rateLimitWaits: number;
+        rateLimitWaitMs: number;
+      }
+    >();
+    let rateLimitWaitMs = 0;
     for (const dialog of dialogs) {
       for (const entry of dialog.messages) {
         const { message } = entry;
         if (entry.copied || !REPLY_ROLES.has(message.role)) continue;
-        const agent = perAgent.get(message.creator) ?? { replies: 0, retries: 0, toolCalls: 0, tokens: emptyTokens(), costs: [] };
+        const agent = perAgent.get(message.creator) ?? {
+          replies: 0,
+          retries: 0,
+          toolCalls: 0,
+          tokens: emptyTokens(),
+          costs: [],
+          latencies: [],
+          rateLimitWaits: 0,
+          rateLimitWaitMs: 0,
+        };
+        for (const attempt of entry.pruned ? message.attempts : []) {
+          if (attempt.provider?.errorKind !== 'rate_limit') continue;
+          agent.rateLimitWaits += 1;
+          agent.rateLimitWaitMs += attempt.provider.waitMs ?? 0;
+          rateLimitWaitMs += attempt.provider.waitMs ?? 0;
+        }
         const cost = costOf(message.model, message.usage);
         addTokens(tokens, message);
         addTokens(agent.tokens, message);
@@ -158,11 +204,13 @@ export class ReplaySession {
         else {
           agent.replies += 1;
           agent.toolCalls += message.toolCalls.length;
+          if (entry.latencyMs !== null) agent.latencies.push(entry.latencyMs);
         }
         perAgent.set(message.creator, agent);
       }
     }
     this.tokens = tokens;
+    this.rateLimitWaitMs = rateLimitWaitMs;
     this.cost = sumCosts(costs);
     this.agents = [...perAgent].map(([agent, summary]) => ({
       agent,
@@ -171,6 +219,13 @@ export class ReplaySession {
       toolCalls: summary.toolCalls,
       tokens: summary.tokens,
       cost: sumCosts(summary.costs),
+      latencyMs: summary.latencies.reduce((sum, value) => sum + value, 0),
+      meanLatencyMs: summary.latencies.length
+        ? Math.round(summary.latencies.reduce((sum, value) => sum + value, 0) / summary.latencies.length)
+        : 0,
+      maxLatencyMs: Math.max(0, ...summary.latencies),
+      rateLimitWaits: summary.rateLimitWaits,
+      rateLimitWaitMs: summary.rateLimitWaitMs,
     }));
   }
 
@@ -242,6 +297,7 @@ export class ReplaySession {
         copied: data.copied === true,
         time: entry.time,
         message,
+        latencyMs: null,
       };
       // A dialog whose record was not logged (logging started mid-way) still appears, as a root.
       if (!byId.has(dialogId)) {
@@ -269,6 +325,7 @@ export class ReplaySession {
       if (parent) parent.children.push(dialog);
       else roots.push(dialog);
     }
+    measureLatency(built);
     for (const entry of dialogEntries) {
       const dialog = built.get(String(entry.data.dialogId));
       if (dialog) activities.push({ kind: 'dialog', time: entry.time, sequence: entry.sequence, dialog });
@@ -311,6 +368,7 @@ export class ReplaySession {
         pruned: entry.pruned,
         copied: entry.copied,
         time: entry.time,
+        latencyMs: entry.latencyMs,
         cost: costOf(entry.message.model, entry.message.usage),
         message: entry.message.toJSON(),
       })),
@@ -325,9 +383,36 @@ export class ReplaySession {
       cost: this.cost,
       agents: this.agents,
       callErrors: this.callErrors,
+      rateLimitWaitMs: this.rateLimitWaitMs,
       end: this.end ?? null,
     };
   }
+}
+
+/** Set each model reply's `latencyMs` (see {@link ReplayMessage.latencyMs}). */
+function measureLatency(dialogs: ReadonlyMap<string, ReplayDialog>): void {
+  const before = (dialog: ReplayDialog | undefined, index: number, depth = 0): number | undefined => {
+    if (!dialog || depth > 64) return undefined;
+    let found: ReplayMessage | undefined;
+    for (const entry of dialog.messages) if (entry.index < index && (!found || entry.index > found.index)) found = entry;
+    return found?.time ?? (dialog.parentId ? before(dialogs.get(dialog.parentId), index, depth + 1) : undefined);
+  };
+  for (const dialog of dialogs.values()) {
+    for (const entry of dialog.messages) {
+      if (entry.copied || !REPLY_ROLES.has(entry.message.role)) continue;
+      const failed = entry.pruned ? entry.message.attempts.find((attempt) => attempt.provider) : undefined;
+      const start = failed ? undefined : before(dialog, entry.index);
+      const latency = failed?.provider ? failed.provider.durationMs : start === undefined ? null : Math.max(0, entry.time - start);
+      (entry as { latencyMs: number | null }).latencyMs = latency;
+    }
+  }
+}
+
+/** A duration for people: `850 ms`, `2.4 s`, `3 min 5 s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
 /** Options of `renderTranscript`. */
@@ -347,7 +432,8 @@ function money(cost: Cost): string {
  * and their results, pruned retries marked, forks, and the cost per agent.
  */
 export function renderTranscript(replay: ReplaySession, options: TranscriptOptions = {}): string {
-  const paint = (code: number, text: string) => (options.color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const paint = (style: Parameters<typeof styleText>[0], text: string) =>
+    options.color ? styleText(style, text, { validateStream: false }) : text;
   // Everything from the log is data: secrets redacted (values before they are serialized, never a
   // regex over JSON text), control characters shown as escapes, never obeyed by the terminal. Only
   // `paint` adds escape sequences.
@@ -355,31 +441,35 @@ export function renderTranscript(replay: ReplaySession, options: TranscriptOptio
   const width = options.width ?? 600;
   const lines: string[] = [];
   const tokens = replay.tokens;
-  lines.push(paint(1, `Session ${t(replay.session)}`));
+  lines.push(paint('bold', `Session ${t(replay.session)}`));
   lines.push(
     `${replay.dialogs.length} dialogs · ${tokens.inputTokens + tokens.cachedInputTokens + tokens.cacheWriteInputTokens} input tokens (${tokens.cachedInputTokens} cached) · ${tokens.outputTokens} output tokens · ${money(replay.cost)}`,
   );
+  if (replay.rateLimitWaitMs > 0) lines.push(paint('yellow', `waited ${formatDuration(replay.rateLimitWaitMs)} on rate limits`));
   const renderDialog = (dialog: ReplayDialog, depth: number) => {
     const indent = '  '.repeat(depth);
     const label =
       dialog.branch === 'exception'
-        ? paint(33, `✂ pruned retry branch ${t(dialog.id.slice(0, 8))} (forked at message ${dialog.forkIndex})`)
+        ? paint('yellow', `✂ pruned retry branch ${t(dialog.id.slice(0, 8))} (forked at message ${dialog.forkIndex})`)
         : dialog.branch === 'root'
           ? `dialog ${t(dialog.id.slice(0, 8))}`
           : `${t(dialog.branch)} ${t(dialog.id.slice(0, 8))} of ${t(dialog.parentId?.slice(0, 8) ?? '?')} at message ${dialog.forkIndex}`;
     lines.push('');
-    lines.push(`${indent}${paint(2, '──')} ${label} ${paint(2, '──')}`);
+    lines.push(`${indent}${paint('dim', '──')} ${label} ${paint('dim', '──')}`);
     for (const entry of dialog.messages) {
       const { message } = entry;
       const time = new Date(entry.time).toISOString().slice(11, 19);
-      const prompt = message.promptPath ? paint(2, ` [${t(message.promptPath)}]`) : '';
+      const prompt = message.promptPath ? paint('dim', ` [${t(message.promptPath)}]`) : '';
       const who = t(message.role === message.creator ? message.role : `${message.role} · ${message.creator}`);
-      const mark = entry.pruned ? paint(33, ' ✂ pruned') : '';
+      const mark = entry.pruned ? paint('yellow', ' ✂ pruned') : '';
       const cost =
         REPLY_ROLES.has(message.role) && message.usage
-          ? paint(2, ` (${message.usage.inputTokens}+${message.usage.outputTokens} tok, ${money(costOf(message.model, message.usage))})`)
+          ? paint(
+              'dim',
+              ` (${message.usage.inputTokens}+${message.usage.outputTokens} tok, ${money(costOf(message.model, message.usage))}${entry.latencyMs === null ? '' : `, ${formatDuration(entry.latencyMs)}`})`,
+            )
           : '';
-      lines.push(`${indent}${paint(2, time)} ${paint(36, who)}${prompt}${mark}${cost}`);
+      lines.push(`${indent}${paint('dim', time)} ${paint('cyan', who)}${prompt}${mark}${cost}`);
       const body =
         message.modality === 'image'
           ? t(`<image ${message.mediaType ?? ''}${message.caption ? `: ${message.caption}` : ''}>`)
@@ -387,10 +477,10 @@ export function renderTranscript(replay: ReplaySession, options: TranscriptOptio
       if (body) lines.push(`${indent}  ${body}`);
       for (const call of message.toolCalls)
         lines.push(
-          `${indent}  ${paint(35, '→')} ${t(call.name)}(${escapeControlCharacters(truncate(JSON.stringify(redactSecrets(call.arguments)), 200))})`,
+          `${indent}  ${paint('magenta', '→')} ${t(call.name)}(${escapeControlCharacters(truncate(JSON.stringify(redactSecrets(call.arguments)), 200))})`,
         );
       for (const attempt of message.attempts) {
-        lines.push(`${indent}  ${paint(33, `⟲ retry (${t(attempt.kind)})`)}: ${t(truncate(attempt.error, 200))}`);
+        lines.push(`${indent}  ${paint('yellow', `⟲ retry (${t(attempt.kind)})`)}: ${t(truncate(attempt.error, 200))}`);
       }
     }
     for (const child of dialog.children) renderDialog(child, depth + 1);
@@ -400,24 +490,24 @@ export function renderTranscript(replay: ReplaySession, options: TranscriptOptio
     lines.push('');
     lines.push(
       paint(
-        31,
+        'red',
         `✗ agent ${t(failure.agent)} failed (${t(failure.kind)}) after ${failure.attempts.length} failed attempts: ${t(truncate(failure.error, width))}`,
       ),
     );
   }
   if (replay.agents.length > 0) {
     lines.push('');
-    lines.push(paint(1, 'By agent'));
+    lines.push(paint('bold', 'By agent'));
     for (const agent of replay.agents) {
       lines.push(
-        `  ${t(agent.agent)}: ${agent.replies} replies, ${agent.retries} pruned retries, ${agent.toolCalls} tool calls, ${agent.tokens.inputTokens + agent.tokens.cachedInputTokens}+${agent.tokens.outputTokens} tokens, ${money(agent.cost)}`,
+        `  ${t(agent.agent)}: ${agent.replies} replies, ${agent.retries} pruned retries, ${agent.toolCalls} tool calls, ${agent.tokens.inputTokens + agent.tokens.cachedInputTokens}+${agent.tokens.outputTokens} tokens, ${money(agent.cost)}, latency ${formatDuration(agent.meanLatencyMs)} mean / ${formatDuration(agent.maxLatencyMs)} max${agent.rateLimitWaits ? `, ${agent.rateLimitWaits} rate-limit waits (${formatDuration(agent.rateLimitWaitMs)})` : ''}`,
       );
     }
   }
   const end = replay.end;
   if (end) {
     lines.push('');
-    lines.push(paint(end.status === 'completed' ? 32 : 33, `Ended: ${end.status}${end.reason ? ` (${t(end.reason)})` : ''}`));
+    lines.push(paint(end.status === 'completed' ? 'green' : 'yellow', `Ended: ${end.status}${end.reason ? ` (${t(end.reason)})` : ''}`));
   }
   return lines.join('\n');
 }

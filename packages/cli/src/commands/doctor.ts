@@ -31,7 +31,9 @@ export interface DoctorCheck {
 async function sqliteProblem(): Promise<string | undefined> {
   const folder = mkdtempSync(join(tmpdir(), 'lllm-doctor-'));
   try {
-    const store = await createLogStore({ type: 'sqlite', directory: folder });
+    // Imported here: a binding that fails to load throws from the import itself.
+    const { SqliteLogStore } = await import('@lllm/log');
+    const store = new SqliteLogStore({ directory: folder });
     store.write('frontend', 'doctor', { type: 'write', text: 'check' });
     await store.close();
     return undefined;
@@ -58,7 +60,11 @@ export async function commandDoctor(options: { json?: boolean; config?: string }
   else add('node', 'ok', `node ${process.version} (engines: ${SUPPORTED_NODE})`);
   const sqlite = await sqliteProblem();
   if (sqlite)
-    add('sqlite', 'problem', `the SQLite binding (better-sqlite3) does not load: ${sqlite}. Reinstall with: pnpm rebuild better-sqlite3`);
+    add(
+      'sqlite',
+      'problem',
+      `the SQLite binding (better-sqlite3) does not load: ${sqlite.replace(/\.$/, '')}. Reinstall it with: pnpm rebuild better-sqlite3`,
+    );
   else add('sqlite', 'ok', 'the SQLite binding (better-sqlite3) loads');
   const project = await loadProject({ cwd: io.cwd, env: io.env });
   const { report } = project;

@@ -137,7 +137,7 @@ export async function commandRun(words: readonly string[], options: RunOptions, 
     ];
     if (json) printJson(io, document(signal ? 'cancelled' : 'failed', undefined, errors, logFailure === undefined));
     if (signal) {
-      note(io, `lllm: cancelled by ${signal}; session ${session}; what ran so far is logged: lllm replay ${session}`);
+      note(io, `lllm: cancelled by ${signal}; what ran so far is logged: lllm replay ${session}`);
       const code = SIGNAL_EXIT[signal] ?? 1;
       // Work that ignores the abort (a project's own code) must not keep the process alive.
       setTimeout(() => process.exit(code), 2000).unref();
