@@ -12,7 +12,7 @@
 // Third-party packages come from the usual registry (the only host outside 127.0.0.1 reached).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -22,7 +22,7 @@ import { customLogBackendStep } from './registry-e2e/custom-log-backend.mjs';
 import { cutRelease } from './registry-e2e/release.mjs';
 import { checkRelease } from './registry-e2e/release-checks.mjs';
 import { createProjects } from './registry-e2e/scaffold.mjs';
-import { selectiveInstalls } from './registry-e2e/selective.mjs';
+import { footprints, selectiveInstalls } from './registry-e2e/selective.mjs';
 import { upgradeCoreAlone } from './registry-e2e/upgrade.mjs';
 import { userOf } from './registry-e2e/user.mjs';
 
@@ -43,6 +43,10 @@ before(async () => {
 });
 
 after(async () => {
+  // The install footprint of what users get from the registry, beside bench/install-footprint.bench.ts's packed tarballs.
+  const footprint = { scaffolds: context.projects?.sizes ?? {}, selective: footprints, at: new Date().toISOString() };
+  mkdirSync(join(repo, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(repo, 'bench', 'results', 'registry-installs.json'), `${JSON.stringify(footprint, null, 2)}\n`);
   const registry = context.registry;
   if (registry) {
     await registry.stop();

@@ -8,6 +8,8 @@ import { installedBytes, ok } from './shell.mjs';
 import { startWireServer } from './user.mjs';
 
 const MIB = 1024 * 1024;
+/** Bytes in node_modules per selective install (runtime dependencies only), for the footprint report. */
+export const footprints = {};
 
 const AGENT_SCRIPT = `import { Agent } from '@lllm/core';
 import { createOpenAI } from '@lllm/openai';
@@ -75,6 +77,7 @@ async function installOnly(folder, user, dependencies, devDependencies = []) {
   mkdirSync(folder);
   writeFileSync(join(folder, 'package.json'), JSON.stringify({ name: 'selective', private: true, type: 'module' }));
   await ok('pnpm', ['add', ...dependencies, '--reporter=append-only'], { cwd: folder, env: user, timeoutMs: 300_000 });
+  footprints[dependencies.join(' ')] = installedBytes(join(folder, 'node_modules'));
   if (devDependencies.length)
     await ok('pnpm', ['add', '-D', ...devDependencies, '--reporter=append-only'], { cwd: folder, env: user, timeoutMs: 300_000 });
   return readdirSync(join(folder, 'node_modules', '.pnpm')).join(' ');
@@ -90,8 +93,6 @@ export async function selectiveInstalls({ work, user, projects }) {
   );
   for (const unwanted of ['better-sqlite3', '@anthropic-ai', '@modelcontextprotocol', 'playwright', '@lllm+log', '@lllm+cli'])
     assert.ok(!installed.includes(unwanted), `@lllm/core + prompts + openai pulled in ${unwanted}`);
-  const bytes = installedBytes(join(agentFolder, 'node_modules'));
-  console.log(`install footprint core+prompts+openai (+zod, typescript): ${(bytes / MIB).toFixed(1)} MiB`);
   writeFileSync(join(agentFolder, 'agent.mjs'), AGENT_SCRIPT);
   writeFileSync(join(agentFolder, 'agent.ts'), AGENT_TS);
   const wire = await startWireServer('<answer>4</answer>');
@@ -138,4 +139,7 @@ export async function selectiveInstalls({ work, user, projects }) {
     timeoutMs: 60_000,
   });
   assert.match(transcript.stdout, /What is 2 \+ 2\?/);
+  for (const [label, bytes] of Object.entries(footprints)) console.log(`install footprint ${label}: ${(bytes / MIB).toFixed(1)} MiB`);
+  // The budgets of bench/install-footprint.bench.ts, for the same sets installed from the registry.
+  assert.ok(footprints['@lllm/core @lllm/prompts @lllm/openai zod'] <= 40 * MIB, 'core + prompts + openai over 40 MiB');
 }
