@@ -1,23 +1,17 @@
+export type { ActionRecord } from './computer/action-runner.js';
 export type { ComputerAction, MouseButton, Point } from './computer/actions.js';
 export { COMPUTER_ACTION_TYPES, describeAction, parseComputerAction } from './computer/actions.js';
-export type {
-  ActionRecord,
-  ComputerUseAgentOptions,
-  ComputerUseAttempt,
-  ComputerUseLog,
-  ComputerUseResult,
-  ComputerUseStatus,
-  ComputerUseStepCost,
-  PendingSafetyCheck,
-  ResponsesClient,
-  SafetyCheckContext,
-  SafetyCheckDecision,
-} from './computer/agent.js';
+export type { ComputerUseAgentOptions, ComputerUseResult } from './computer/agent.js';
 export { ComputerUseAgent } from './computer/agent.js';
 export type { ActionResult, BlockedRequest, BrowserComputerOptions, Computer, ControlSignal, Screenshot } from './computer/browser.js';
 export { BrowserComputer, CHROMIUM_FLAGS, DEFAULT_CONTROL_KEYS, defaultChromiumPath } from './computer/browser.js';
+export type { ComputerUseStatus } from './computer/checkpoint.js';
 export type { KeyCombo } from './computer/keys.js';
 export { normaliseKeyCombo } from './computer/keys.js';
+export type { ComputerUseStepCost } from './computer/responses-reply.js';
+export type { ComputerUseAttempt, ResponsesClient } from './computer/responses-request.js';
+export type { PendingSafetyCheck, SafetyCheckContext, SafetyCheckDecision } from './computer/safety-checks.js';
+export type { ComputerUseLog } from './computer/session-log.js';
 export type { SandboxErrorKind } from './errors.js';
 export { SandboxError } from './errors.js';
 export type { InitCellConfig } from './jupyter/init-cell.js';

@@ -18,8 +18,9 @@ import {
 import { type CapturedRequest, startWireServer, type WireServer } from '@lllm/test-server';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { ComputerUseAgent, type ComputerUseAgentOptions, type PendingSafetyCheck, type SafetyCheckContext } from './agent.js';
+import { ComputerUseAgent, type ComputerUseAgentOptions } from './agent.js';
 import { BrowserComputer } from './browser.js';
+import type { PendingSafetyCheck, SafetyCheckContext } from './safety-checks.js';
 import { decodePng, startTestSite, type TestSite } from './test-page.js';
 
 let site: TestSite;
