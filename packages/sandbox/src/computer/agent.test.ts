@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import {
   AbortError,
   costOf,
+  InvalidArgumentError,
   type JsonObject,
   type LogCollection,
   MemoryLogStore,
@@ -20,6 +21,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { ComputerUseAgent, type ComputerUseAgentOptions } from './agent.js';
 import { BrowserComputer } from './browser.js';
+import { ResponsesRequester } from './responses-request.js';
 import type { PendingSafetyCheck, SafetyCheckContext } from './safety-checks.js';
 import { decodePng, startTestSite, type TestSite } from './test-page.js';
 
@@ -408,6 +410,42 @@ describe('ComputerUseAgent', () => {
     expect(result.finalText).toBe('Fast.');
     expect(result.attempts.map((attempt) => attempt.kind)).toEqual(['timeout']);
     expect(sleeps).toEqual([1000]);
+  });
+
+  test('a stalled provider ends as a typed timeout on the recall budget; each stalled request is abandoned', async () => {
+    const disconnects = wire.disconnects;
+    const stalled = { ...response([message('Never sent in time.')]), delayMs: 60_000 };
+    wire.enqueue(RESPONSES, stalled, { ...stalled });
+    const started = Date.now();
+    const failing = agent({ timeoutMs: 250, maxLlmRecall: 1 }).run('Say something.', { sessionId: 'stalled' });
+    await expect(failing).rejects.toThrow(ProviderError);
+    await expect(failing).rejects.toMatchObject({ kind: 'timeout', isRetryable: true, provider: 'openai' });
+    await expect(failing).rejects.toThrow(
+      /failed 2 times in a row \(maxLlmRecall 1\).*timed out after 250 ms without a reply \(timeoutMs\)/,
+    );
+    // Two 250 ms deadlines, not the 60 s stall (nor the client's own 10 minutes).
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(sleeps).toEqual([1000]);
+    const saved = JSON.parse(await readFile(join(checkpointDir, 'stalled.json'), 'utf8'));
+    expect(saved.attempts.map((attempt: Record<string, unknown>) => [attempt.kind, attempt.waitMs])).toEqual([
+      ['timeout', 1000],
+      ['timeout', undefined],
+    ]);
+    // The client hung up on both stalled responses: nothing is left waiting on the server.
+    await expect.poll(() => wire.disconnects, { timeout: 5_000 }).toBe(disconnects + 2);
+  });
+
+  test("request timeouts default to core's 120 s; 0 turns them off; a bad value is a typed error naming it", async () => {
+    const policy = { client, sleep: async () => undefined, random: () => 0 };
+    expect(new ResponsesRequester(policy).timeoutMs).toBe(120_000);
+    expect(new ResponsesRequester({ ...policy, timeoutMs: 0 }).timeoutMs).toBe(0);
+    expect(() => agent({ timeoutMs: -5 })).toThrow(InvalidArgumentError);
+    expect(() => agent({ timeoutMs: -5 })).toThrow(/timeoutMs must be a number of milliseconds >= 0 \(0: no limit\), got -5/);
+    // With no limit a slow reply is waited for.
+    wire.enqueue(RESPONSES, { ...response([message('Slow but fine.')]), delayMs: 400 });
+    const result = await agent({ timeoutMs: 0 }).run('Say something.', { sessionId: 'no-limit' });
+    expect(result.finalText).toBe('Slow but fine.');
+    expect(result.attempts).toEqual([]);
   });
 
   test('a dropped connection is retried; a 429 for exhausted quota fails at once', async () => {
