@@ -1,3 +1,5 @@
+export type { AnthropicBatchOptions } from './batch-submitter.js';
+export { anthropicBatchSubmitter } from './batch-submitter.js';
 export type { MessagesInvokerOptions } from './messages-invoker.js';
 export {
   createMessagesInvoker,

@@ -6,6 +6,8 @@ export type { BudgetedInvokerOptions } from './batch/budgeted-invoker.js';
 export { budgetedInvoker, estimateTokens, rateLimitFetch } from './batch/budgeted-invoker.js';
 export type { BatchOutcomeStore, StoredOutcome } from './batch/outcome-store.js';
 export { BATCH_OUTCOME_EVENT, batchSession, inputHash, LogBatchOutcomeStore } from './batch/outcome-store.js';
+export type { BatchingInvokerOptions, BatchSubmitter } from './batch/provider-batch.js';
+export { createBatchingInvoker, firstRequestThrough, pollUntil } from './batch/provider-batch.js';
 export type { BudgetState, HeaderSource, ProviderBudget, RateLimits } from './batch/provider-budget.js';
 export { budgetKey, LocalProviderBudget, providerBudget, resetMs, setProviderBudget } from './batch/provider-budget.js';
 export type {

@@ -1,3 +1,5 @@
+export type { OpenAIBatchOptions } from './batch-submitter.js';
+export { openaiBatchSubmitter } from './batch-submitter.js';
 export type { ChatInvokerOptions, ClientResolver } from './chat-invoker.js';
 export { createChatInvoker, fromChatCompletion, toChatMessages, toChatRequest, toChatUsage } from './chat-invoker.js';
 export type { Classification, ClassifyOptions, TokenEncoding } from './classify.js';

@@ -1,3 +1,5 @@
+export type { BatchApiOptions, BatchApis, StoredFile } from './batches.js';
+export { serveBatchApis } from './batches.js';
 export type { AnthropicBlock, AnthropicMessageSpec, AnthropicUsage } from './bodies/anthropic.js';
 export {
   anthropicMessage,

@@ -78,6 +78,8 @@ export interface WireServer extends AsyncDisposable {
   enqueue(path: string, ...responses: ResponseStep[]): void;
   /** Answer every request to `path` with `step` once its queue is empty (benchmarks, load tests). */
   respondAlways(path: string, step: ResponseStep): void;
+  /** Answer requests whose path matches `pattern` (paths with ids, e.g. `/v1/batches/{id}`), when nothing is queued for the exact path. */
+  route(pattern: RegExp, step: ResponseStep): void;
   /** Responses still queued for `path`. */
   pending(path: string): number;
   /** Forget captured requests and queued responses. */
@@ -92,6 +94,7 @@ export async function startWireServer(
 ): Promise<WireServer> {
   const queues = new Map<string, ResponseStep[]>();
   const fallbacks = new Map<string, ResponseStep>();
+  const routes: { readonly pattern: RegExp; readonly step: ResponseStep }[] = [];
   const requests: CapturedRequest[] = [];
   const sockets = new Set<Socket>();
   let disconnects = 0;
@@ -134,7 +137,8 @@ export async function startWireServer(
       receivedAt: Date.now(),
     };
     if (options.capture !== false) requests.push(captured);
-    const step = queues.get(url.pathname)?.shift() ?? fallbacks.get(url.pathname);
+    const step =
+      queues.get(url.pathname)?.shift() ?? fallbacks.get(url.pathname) ?? routes.find((route) => route.pattern.test(url.pathname))?.step;
     if (!step) {
       response.writeHead(500, { 'content-type': 'application/json' });
       response.end(
@@ -236,10 +240,14 @@ export async function startWireServer(
     respondAlways: (path, step) => {
       fallbacks.set(path, step);
     },
+    route: (pattern, step) => {
+      routes.push({ pattern, step });
+    },
     reset: () => {
       requests.length = 0;
       queues.clear();
       fallbacks.clear();
+      routes.length = 0;
     },
     close,
     [Symbol.asyncDispose]: close,

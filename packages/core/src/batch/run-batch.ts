@@ -3,6 +3,7 @@ import type { LogStore } from '../log-store.js';
 import { type Cost, ZERO_COST } from '../model-card.js';
 import type { TacticSessionSummary } from '../tactic/session.js';
 import { type BatchOutcomeStore, inputHash, LogBatchOutcomeStore, type StoredOutcome } from './outcome-store.js';
+import type { BatchSubmitter } from './provider-batch.js';
 
 /** Options of a batch. */
 export interface BatchOptions {
@@ -26,6 +27,15 @@ export interface BatchOptions {
   readonly outcomes?: BatchOutcomeStore;
   /** Called whenever a call starts or ends. */
   readonly onProgress?: (progress: BatchProgress) => void;
+  /**
+   * Send the first request of each agent of each call through the provider's batch API (half price,
+   * slower): a `BatchSubmitter` (`openaiBatchSubmitter`, `anthropicBatchSubmitter`), optionally with
+   * the collection window. Replies that fail to parse, and tool rounds, continue live. With it, the
+   * default concurrency is every input at once, so they share jobs.
+   */
+  readonly providerBatch?:
+    | BatchSubmitter
+    | { readonly submitter: BatchSubmitter; readonly windowMs?: number; readonly maxBatchSize?: number };
 }
 
 /** Counters of a running batch. */

@@ -1,5 +1,6 @@
 import { Agent, type AgentOptions } from '../agent.js';
 import { budgetedInvoker } from '../batch/budgeted-invoker.js';
+import { createBatchingInvoker, firstRequestThrough } from '../batch/provider-batch.js';
 import { budgetKey, type ProviderBudget } from '../batch/provider-budget.js';
 import { type BatchOptions, type BatchOutcome, type BatchReport, runBatch, streamBatch } from '../batch/run-batch.js';
 import type { AgentTypeDefinition, BuildAgentOptions, InvokerFactory } from '../config/agent-system.js';
@@ -75,6 +76,8 @@ export interface TacticCallOptions {
   readonly signal?: AbortSignal;
   /** Agents built by the host (e.g. an agent system's, for `lllm run`) to use instead of fresh ones from the config. */
   readonly agents?: Readonly<Record<string, Agent>>;
+  /** Send each agent's first request through this invoker (a provider batch job), later ones live. */
+  readonly firstRequest?: Invoker;
 }
 
 /** A tactic call failed: `cause` is what its code (or an agent call) threw; `summary` says what it did first. */
@@ -369,7 +372,7 @@ export class Tactic<I = unknown, O = unknown> {
     const tacticSession = new TacticSession(this.name, session);
     let result: O;
     try {
-      result = await this.#run(input, session, tacticSession, options.signal, options.agents);
+      result = await this.#run(input, session, tacticSession, options.signal, options.agents, options.firstRequest);
     } catch (error) {
       tacticSession.finish(error);
       const summary = tacticSession.summary();
@@ -391,17 +394,31 @@ export class Tactic<I = unknown, O = unknown> {
    * batch's. With `id` (and a log store that persists), a second run skips the inputs that finished.
    */
   batch(inputs: readonly I[], options: BatchOptions = {}): Promise<BatchReport<O>> {
-    return runBatch(inputs, this.#worker(), { ...options, name: this.name, log: options.log ?? this.log });
+    return runBatch(inputs, this.#worker(options), this.#batchOptions(inputs, options));
   }
 
   /** As `batch`, but yields each outcome as it finishes (for pipelines); breaking out of the loop stops the batch. */
   stream(inputs: readonly I[], options: BatchOptions = {}): AsyncIterable<BatchOutcome<O>> {
-    return streamBatch(inputs, this.#worker(), { ...options, name: this.name, log: options.log ?? this.log });
+    return streamBatch(inputs, this.#worker(options), this.#batchOptions(inputs, options));
   }
 
-  #worker() {
+  #batchOptions(inputs: readonly I[], options: BatchOptions) {
+    const concurrency = options.concurrency ?? (options.providerBatch ? Math.max(1, inputs.length) : undefined);
+    return { ...options, name: this.name, log: options.log ?? this.log, ...(concurrency === undefined ? {} : { concurrency }) };
+  }
+
+  #worker(options: BatchOptions) {
+    const setting = options.providerBatch;
+    const firstRequest = setting
+      ? 'run' in setting
+        ? createBatchingInvoker(setting)
+        : createBatchingInvoker(setting.submitter, {
+            ...(setting.windowMs === undefined ? {} : { windowMs: setting.windowMs }),
+            ...(setting.maxBatchSize === undefined ? {} : { maxBatchSize: setting.maxBatchSize }),
+          })
+      : undefined;
     return async (input: I, context: { signal: AbortSignal; session: string }) => {
-      const run = await this.call(input, { signal: context.signal, session: context.session });
+      const run = await this.call(input, { signal: context.signal, session: context.session, ...(firstRequest ? { firstRequest } : {}) });
       return { value: run.result, cost: run.cost, summary: run.summary };
     };
   }
@@ -412,11 +429,15 @@ export class Tactic<I = unknown, O = unknown> {
     tacticSession: TacticSession,
     signal: AbortSignal | undefined,
     given?: Readonly<Record<string, Agent>>,
+    firstRequest?: Invoker,
   ): Promise<O> {
     const agents: Record<string, TacticAgent> = {};
     for (const name of this.definition.agents) {
       const template = this.#parts.templates[name];
-      const agent = given?.[name] ?? (template ? new Agent({ ...template, session }) : undefined);
+      const fresh = template
+        ? new Agent({ ...template, session, ...(firstRequest ? { invoker: firstRequestThrough(firstRequest, template.invoker) } : {}) })
+        : undefined;
+      const agent = given?.[name] ?? fresh;
       if (!agent) throw new ConfigError(`Tactic "${this.name}" has no configured agent "${name}".`);
       agents[name] = new TacticAgent(agent, tacticSession, session, signal);
     }
@@ -428,7 +449,7 @@ export class Tactic<I = unknown, O = unknown> {
         call: async (subInput) => {
           const childSession = new TacticSession(child.name, session);
           try {
-            const value = await child.#run(subInput, session, childSession, signal, given);
+            const value = await child.#run(subInput, session, childSession, signal, given, firstRequest);
             childSession.finish();
             return value;
           } catch (error) {
