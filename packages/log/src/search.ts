@@ -104,7 +104,7 @@ export function matchesFilter(data: Readonly<Record<string, unknown>>, filter: L
 }
 
 function snippet(text: string, terms: readonly string[]): string {
-  const flat = text.replace(/\s+/g, ' ');
+  const flat = text.replace(/\s+/g, ' ').trim();
   const lower = flat.toLowerCase();
   const at = Math.max(0, Math.min(...terms.map((term) => lower.indexOf(term)).filter((index) => index >= 0), flat.length));
   const start = Math.max(0, at - 60);
