@@ -10,7 +10,7 @@ import { JsonlLogStore } from './jsonl-store.js';
 import { ReplaySession, renderTranscript } from './replay.js';
 import { searchLog } from './search.js';
 import { SqliteLogStore } from './sqlite-store.js';
-import { logTravelSession, logWeatherSession } from './test-support/sessions.js';
+import { logTravelSession, logWeatherSession } from './__fixtures__/sessions.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'lllm-search-'));
 const sqlite = new SqliteLogStore({ directory: join(folder, 'sqlite') });
