@@ -344,3 +344,24 @@ describe('redactString is JSON-safe', () => {
     expect(changed).toBeGreaterThan(1000);
   });
 });
+
+describe('redactString on hostile input', () => {
+  it('stays linear on long runs of name words, tokens, URLs and key blocks', () => {
+    const texts = [
+      `${'key'.repeat(20_000)}=`,
+      `${'secret_'.repeat(10_000)}:`,
+      `${'pat'.repeat(20_000)} x:`,
+      '-----BEGIN PRIVATE KEY-----'.repeat(3_000),
+      `${'https://a'.repeat(10_000)}:`,
+      `https://x/${'a/'.repeat(20_000)}:`,
+      `"password":"${'\\\\'.repeat(20_000)}`,
+      'sk-'.repeat(20_000),
+    ];
+    for (const text of texts) {
+      const started = performance.now();
+      redactString(text, []);
+      // Linear: well under a second for ~60 kB even on a loaded machine (quadratic took seconds).
+      expect(performance.now() - started, text.slice(0, 20)).toBeLessThan(1_500);
+    }
+  });
+});

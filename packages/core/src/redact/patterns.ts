@@ -68,7 +68,7 @@ const VALUE = String.raw`(?:[^\s&"'\\<>;,()[\]{}]|\\[^"\\/bfnrtu\s]){4,}`;
  * name is secret (`isSecretKey`, or a key-carrying query parameter before `=`) is decided per match.
  */
 const NAMED_VALUES = new RegExp(
-  String.raw`(?<word>(?:key|appid|sig|signature|token|secret|pass(?:w(?:or)?d|phrase)?|pwd|pat|credentials?|auth(?:orization)?|cookie|string|webhook)[\w.-]*?)(?:${[
+  String.raw`(?<word>(?:key|appid|sig|signature|token|secret|pass(?:w(?:or)?d|phrase)?|pwd|pat|credentials?|auth(?:orization)?|cookie|string|webhook)[\w.-]{0,64}?)(?:${[
     // "client_secret": "…" (JSON) and \"client_secret\": \"…\" (JSON inside JSON strings, at any depth).
     String.raw`(?<json>"[ \t]*:[ \t]*")(?:[^"\\]|\\.)+(?=")`,
     String.raw`(?<nested>(?:\\\\)*\\"[ \t]*:[ \t]*(?:\\\\)*\\")[^"\\]+`,
@@ -82,6 +82,7 @@ const NAMED_VALUES = new RegExp(
 );
 
 const NAME_CHARACTER = /[\w.-]/;
+const MAX_NAME_PREFIX = 64;
 
 type Groups = Record<string, string | undefined>;
 
@@ -99,8 +100,9 @@ function redactNamedValues(text: string): string {
     const groups = args[args.length - 1] as Groups;
     const whole = args[args.length - 2] as string;
     const offset = args[args.length - 3] as number;
+    // Names are short: looking back (and ahead, in the pattern) a bounded distance keeps this linear.
     let start = offset;
-    while (start > 0 && NAME_CHARACTER.test(whole[start - 1] as string)) start -= 1;
+    while (start > 0 && offset - start < MAX_NAME_PREFIX && NAME_CHARACTER.test(whole[start - 1] as string)) start -= 1;
     const word = groups.word ?? '';
     const name = whole.slice(start, offset) + word;
     const separator = groups.json ?? groups.nested ?? groups.quoted ?? groups.escaped ?? groups.pair ?? '';
