@@ -257,7 +257,7 @@ async function render() {
   const calls = replay.agents.reduce((n, a) => n + a.toolCalls, 0);
   const replies = replay.agents.reduce((n, a) => n + a.replies, 0);
   const latency = replies ? replay.agents.reduce((n, a) => n + (a.latencyMs || 0), 0) / replies : 0;
-  main.replaceChildren(
+  main.replaceChildren(...[
     $('h2', { id: 'session-title' }, replay.session),
     replay.end ? $('div', { class: 'meta' }, 'Ended: ' + replay.end.status + (replay.end.reason ? ' (' + replay.end.reason + ')' : '')) : null,
     $('div', { class: 'summary' },
@@ -273,7 +273,7 @@ async function render() {
     $('div', { class: 'panel tree', id: 'tree' }, $('div', { class: 'meta' }, 'Dialog tree (click a dialog to open it; pruned branches are collapsed)'), $('ul', {}, replay.roots.map((id) => byId.get(id)).filter(Boolean).map((root) => treeView(root, byId, selected)))),
     filterBar(replay),
     selected ? $('div', { class: 'crumb' }, 'Dialog ' + selected.slice(0, 8) + ' · ', $('button', { id: 'show-all', onclick: () => go({ dialog: '', entry: '' }) }, 'show every dialog')) : null,
-    $('div', { id: 'timeline' }, shownRoots.map((root) => dialogView(root, byId))));
+    $('div', { id: 'timeline' }, shownRoots.map((root) => dialogView(root, byId)))].filter(Boolean));
   applyFilters();
   const entry = p.get('entry');
   const target = entry ? document.getElementById('m-' + entry) : null;
