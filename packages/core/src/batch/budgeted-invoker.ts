@@ -24,7 +24,18 @@ export function budgetedInvoker(invoker: Invoker, options: BudgetedInvokerOption
   const budget = options.budget ?? providerBudget();
   const existing = (invoker as { [BUDGETED]?: ProviderBudget })[BUDGETED];
   if (existing === budget && !options.onResult) return invoker;
-  const keyOf = options.key ?? ((request: InvokeRequest) => budgetKey(request.model, invoker.name));
+  // One lookup per model, not per request: model-card resolution is on the hot path of every request.
+  const keys = new Map<string, string>();
+  const keyOf =
+    options.key ??
+    ((request: InvokeRequest) => {
+      let key = keys.get(request.model);
+      if (key === undefined) {
+        key = budgetKey(request.model, invoker.name);
+        keys.set(request.model, key);
+      }
+      return key;
+    });
   const wrapped: Invoker & { [BUDGETED]: ProviderBudget } = {
     name: invoker.name,
     [BUDGETED]: budget,

@@ -62,6 +62,7 @@ function stableJson(value: unknown): string {
 /** Batch outcomes kept in a `LogStore` (session `batch-<id>`, collection `messages`), flushed one by one. */
 export class LogBatchOutcomeStore implements BatchOutcomeStore {
   readonly log: LogStore;
+  readonly #sessions = new Map<string, string>();
 
   constructor(log: LogStore) {
     this.log = log;
@@ -80,7 +81,12 @@ export class LogBatchOutcomeStore implements BatchOutcomeStore {
   }
 
   async save(batchId: string, outcome: StoredOutcome): Promise<void> {
-    this.log.write('messages', batchSession(batchId), { event: BATCH_OUTCOME_EVENT, ...outcome } as JsonObject);
+    let session = this.#sessions.get(batchId);
+    if (session === undefined) {
+      session = batchSession(batchId);
+      this.#sessions.set(batchId, session);
+    }
+    this.log.write('messages', session, { event: BATCH_OUTCOME_EVENT, ...outcome } as JsonObject);
     await this.log.flush();
   }
 }

@@ -1,0 +1,71 @@
+// Issue 15: 10,000 agent calls (one tool round each: two requests) against the loopback wire server
+// answering every request after 50 ms, at concurrency 200, as a tactic batch (ours) and as the same
+// batch written with plain Promise.all lanes over the raw `openai` SDK, each in a fresh process, the
+// order alternating over rounds. Ideal throughput = concurrency / (2 × latency) calls per second.
+import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { createInterface } from 'node:readline';
+import { median } from './exchange.ts';
+
+const count = Number(process.env.LLLM_BENCH_BATCH_CALLS ?? 10_000);
+const concurrency = Number(process.env.LLLM_BENCH_BATCH_CONCURRENCY ?? 200);
+const latencyMs = Number(process.env.LLLM_BENCH_BATCH_LATENCY_MS ?? 50);
+const rounds = Number(process.env.LLLM_BENCH_BATCH_ROUNDS ?? 3);
+
+interface Figures {
+  name: 'ours' | 'raw';
+  wall: number;
+  cpu: number;
+  stall: number;
+  peakRssMiB: number;
+  addedRssMiB: number;
+}
+
+const wire = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', 'batch-wire-child.ts', String(latencyMs)], {
+  cwd: new URL('.', import.meta.url),
+  stdio: ['pipe', 'pipe', 'inherit'],
+});
+const baseURL: string = await new Promise((resolve) => createInterface({ input: wire.stdout }).once('line', resolve));
+console.log(`machine load (1-minute average) at start: ${loadavg()[0]?.toFixed(2)} on ${navigator.hardwareConcurrency} CPUs`);
+
+function runChild(name: Figures['name']): Promise<Figures> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', '--disable-warning=ExperimentalWarning', 'batch-child.ts', name, baseURL, String(count), String(concurrency)],
+      { cwd: new URL('.', import.meta.url), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output) as Figures) : reject(new Error(`${name}: child exited ${code}`))));
+  });
+}
+
+const figures: Record<Figures['name'], Figures[]> = { ours: [], raw: [] };
+for (let round = 0; round < rounds; round++) {
+  for (const name of round % 2 === 0 ? (['ours', 'raw'] as const) : (['raw', 'ours'] as const)) figures[name].push(await runChild(name));
+}
+wire.stdin.end();
+
+const ideal = concurrency / ((2 * latencyMs) / 1000);
+console.log(
+  `${count} agent calls (1 tool round = 2 requests of ${latencyMs} ms each) at concurrency ${concurrency}, ${rounds} rounds per contender, fresh process each; ideal ${ideal.toFixed(0)} calls/s`,
+);
+const med = (name: Figures['name'], pick: (f: Figures) => number) => median(figures[name].map(pick));
+for (const name of ['ours', 'raw'] as const) {
+  const throughput = figures[name].map((f) => count / (f.wall / 1000));
+  console.log(
+    `  ${name.padEnd(5)} ${median(throughput).toFixed(0)} calls/s = ${((median(throughput) / ideal) * 100).toFixed(1)}% of ideal (runs: ${throughput
+      .map((t) => `${((t / ideal) * 100).toFixed(1)}%`)
+      .join(
+        ', ',
+      )}); CPU ${med(name, (f) => f.cpu).toFixed(0)} ms; longest event-loop stall ${med(name, (f) => f.stall).toFixed(1)} ms; peak RSS ${med(name, (f) => f.peakRssMiB).toFixed(0)} MiB (+${med(name, (f) => f.addedRssMiB).toFixed(0)} MiB)`,
+  );
+}
+const fraction = count / (med('ours', (f) => f.wall) / 1000) / ideal;
+const cpuRatio = med('ours', (f) => f.cpu) / med('raw', (f) => f.cpu);
+console.log(`  ours: throughput / ideal ${(fraction * 100).toFixed(1)}%   goal ≥ 90%  ${fraction >= 0.9 ? 'met' : 'NOT met'}`);
+console.log(`  ours / raw Promise.all + openai SDK (CPU) ${cpuRatio.toFixed(3)}×   goal ≤ 1.1×  ${cpuRatio <= 1.1 ? 'met' : 'NOT met'}`);
