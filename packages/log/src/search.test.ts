@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { ConfigError } from '@lllm/core';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logTravelSession, logWeatherSession } from './__fixtures__/sessions.js';
 import { JsonlLogStore } from './jsonl-store.js';
 import { ReplaySession, renderTranscript } from './replay.js';
 import { searchLog } from './search.js';
 import { SqliteLogStore } from './sqlite-store.js';
-import { logTravelSession, logWeatherSession } from './__fixtures__/sessions.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'lllm-search-'));
 const sqlite = new SqliteLogStore({ directory: join(folder, 'sqlite') });

@@ -70,7 +70,7 @@ describe('replay viewer in Chromium', () => {
     expect(page.url()).toBe(`${viewer.origin}/?session=weather-run`);
     expect(await page.locator('.session.active').textContent()).toContain('weather-run');
     // Nothing left out is shown as "null" or "undefined".
-    expect(await page.locator('#main').evaluate((node) => node.innerText)).not.toMatch(/\bnull\b|\bundefined\b/);
+    expect(await page.locator('#main').textContent()).not.toMatch(/\bnull\b|\bundefined\b/);
     const replay = await ReplaySession.load(store, 'weather-run');
     expect(await page.locator('#rate-limit-wait').textContent()).toBe('1.2 s');
     expect(await page.locator('#total-cost').textContent()).toBe(`$${replay.cost.totalUsd.toFixed(6)}`);

@@ -3,15 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  checkLogOptions,
-  createLogStore,
-  findModelCard,
-  getAgentType,
-  listAgentTypes,
-  listDiscoverySections,
-  listLogBackends,
-} from '@lllm/core';
+import { checkLogOptions, findModelCard, getAgentType, listAgentTypes, listDiscoverySections, listLogBackends } from '@lllm/core';
 import { findPrompt, listPrompts } from '@lllm/prompts';
 import { type Io, line, painter, printJson } from '../io.js';
 import { nodeVersionProblem, SUPPORTED_NODE } from '../node-version.js';
