@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { KernelMessage } from '@jupyterlab/services';
 import { knownSecrets, redactSecrets, redactString } from '@lllm/core';
 import type { CellOutput, MimeBundle } from './notebook.js';
@@ -202,6 +203,30 @@ export function redactOutput(output: CellOutput, secrets: readonly string[] = kn
 export function redactOutputs(outputs: readonly CellOutput[], secrets: readonly string[] = knownSecrets()): readonly CellOutput[] {
   const redacted = outputs.map((output) => redactOutput(output, secrets));
   return redacted.every((output, i) => output === outputs[i]) ? outputs : redacted;
+}
+
+/**
+ * Redacts output lists with the secrets known now, remembering what it already redacted so unchanged
+ * outputs are not scanned again; a newly registered secret makes it scan everything once more.
+ */
+export class OutputRedactor {
+  #redacted = new WeakSet<readonly CellOutput[]>();
+  #redactedWith = '';
+
+  /** `outputs` redacted with the secrets known now. */
+  redact(outputs: readonly CellOutput[]): readonly CellOutput[] {
+    const secrets = knownSecrets();
+    // A digest, not the list: the session object may be logged or inspected.
+    const fingerprint = createHash('sha256').update(secrets.join('\0')).digest('hex');
+    if (fingerprint !== this.#redactedWith) {
+      this.#redacted = new WeakSet();
+      this.#redactedWith = fingerprint;
+    }
+    if (this.#redacted.has(outputs)) return outputs;
+    const redacted = redactOutputs(outputs, secrets);
+    this.#redacted.add(redacted);
+    return redacted;
+  }
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences start with ESC.

@@ -6,6 +6,7 @@ import { KernelManager, SessionManager } from '@jupyterlab/services';
 import { ConfigError, InvalidArgumentError, NotFoundError } from '@lllm/core';
 import { closestMatches } from '@lllm/core/utils';
 import { SandboxError } from '../errors.js';
+import type { SandboxBridge } from './bridge-link.js';
 import { readNotebookFile, writeFileAtomic } from './notebook.js';
 import {
   connectJupyterServer,
@@ -14,7 +15,7 @@ import {
   type JupyterServerOptions,
   startJupyterServer,
 } from './server.js';
-import { JupyterSession, type SandboxBridge, type SessionHost } from './session.js';
+import { JupyterSession, type SessionHost } from './session.js';
 import { assertSessionId, normaliseCutoffDate, SessionMetadata } from './session-metadata.js';
 
 /** Where the sandbox's Jupyter server comes from. */

@@ -1,7 +1,8 @@
 import { type JsonSchema, redactString, type ToolContext, type ToolLike, type ValidationResult } from '@lllm/core';
 import { z } from 'zod/v4';
+import type { CellRunResult, RunAllResult } from './cell-execution.js';
 import { clip, formatOutputs } from './outputs.js';
-import type { CellRunResult, JupyterSession, RunAllResult } from './session.js';
+import type { JupyterSession } from './session.js';
 
 /** Options for `createNotebookTools`. */
 export interface NotebookToolsOptions {
