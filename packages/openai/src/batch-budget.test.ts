@@ -1,7 +1,7 @@
 // Batches through the real `openai` SDK against the loopback wire server with latency: the
 // concurrency limit holds at the server, and a 429 with retry-after (or an exhausted
 // x-ratelimit-remaining-requests) pauses every call of the batch, not only the one that got it.
-import { LocalProviderBudget, rateLimitFetch, Tactic } from '@lllm/core';
+import { AbortError, LocalProviderBudget, rateLimitFetch, SpendCapError, Tactic } from '@lllm/core';
 import {
   type CapturedRequest,
   chatCompletion,
@@ -88,6 +88,7 @@ describe('batch through the openai SDK', () => {
     expect(report.done).toBe(40);
     expect(budget.snapshot()['openai:gpt-4o-mini']?.rateLimited).toBe(1);
     // Calls already sent finish; nothing new reaches the server until the second is over.
+    console.log('REL', stats.arrivals.map((t) => Math.round(t - rateLimitedAt)).join(','));
     const during = stats.arrivals.filter((time) => time > rateLimitedAt + 30 && time < rateLimitedAt + 950);
     expect(during).toEqual([]);
     expect(stats.arrivals.filter((time) => time >= rateLimitedAt + 950)).not.toHaveLength(0);
@@ -113,5 +114,44 @@ describe('batch through the openai SDK', () => {
     expect(report.done).toBe(20);
     expect(stats.arrivals.filter((time) => time > exhaustedAt + 30 && time < exhaustedAt + 550)).toEqual([]);
     expect(budget.snapshot()['openai:gpt-4o-mini']?.limits.requestsPerMinute).toBe(5000);
+  });
+
+  it('honours maxCostUsd to the cent: priced from the usage the server reports', async () => {
+    // gpt-4o-mini: $0.15 per million input tokens; 1,000 input tokens = $0.00015 a call.
+    server.reset();
+    server.respondAlways(CHAT, {
+      json: chatCompletion({ content: 'done', usage: { prompt_tokens: 1000, completion_tokens: 0 } }),
+      delayMs: 10,
+    });
+    const report = await batchTactic(new LocalProviderBudget()).batch(
+      Array.from({ length: 30 }, (_, index) => `item ${index}`),
+      { concurrency: 3, maxCostUsd: 0.00075 },
+    );
+    expect(report.done).toBe(5);
+    expect(report.spentUsd).toBeCloseTo(0.00075, 12);
+    expect(report.spentUsd).toBeLessThanOrEqual(0.00075);
+    expect(server.requestsTo(CHAT)).toHaveLength(5);
+    const skipped = report.outcomes.filter((outcome) => !outcome.ok);
+    expect(skipped).toHaveLength(25);
+    expect(skipped.every((outcome) => !outcome.ok && SpendCapError.isInstance(outcome.error))).toBe(true);
+  });
+
+  it('an abort stops the batch within 200 ms and closes the in-flight requests', async () => {
+    server.reset();
+    server.respondAlways(CHAT, { json: chatCompletion({ content: 'late' }), delayMs: 10_000 });
+    const controller = new AbortController();
+    const batch = batchTactic(new LocalProviderBudget()).batch(
+      Array.from({ length: 100 }, (_, index) => `item ${index}`),
+      { concurrency: 10, signal: controller.signal },
+    );
+    for (let waited = 0; server.requestsTo(CHAT).length < 10 && waited < 5_000; waited += 10)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    const abortedAt = performance.now();
+    controller.abort();
+    await expect(batch).rejects.toSatisfy(AbortError.isInstance);
+    expect(performance.now() - abortedAt).toBeLessThan(200);
+    for (let waited = 0; server.disconnects < 10 && waited < 2_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(server.disconnects).toBe(10);
+    expect(server.requestsTo(CHAT)).toHaveLength(10);
   });
 });
