@@ -4,8 +4,9 @@ export { COMPUTER_ACTION_TYPES, describeAction, parseComputerAction } from './co
 export type { ComputerUseAgentOptions, ComputerUseResult } from './computer/agent.js';
 export { ComputerUseAgent } from './computer/agent.js';
 export type { ActionResult, BlockedRequest, BrowserComputerOptions, Computer, ControlSignal, Screenshot } from './computer/browser.js';
-export { BrowserComputer, CHROMIUM_FLAGS, DEFAULT_CONTROL_KEYS, defaultChromiumPath } from './computer/browser.js';
+export { BrowserComputer, DEFAULT_CONTROL_KEYS } from './computer/browser.js';
 export type { ComputerUseStatus } from './computer/checkpoint.js';
+export { CHROMIUM_FLAGS, defaultChromiumPath } from './computer/chromium-flags.js';
 export type { KeyCombo } from './computer/keys.js';
 export { normaliseKeyCombo } from './computer/keys.js';
 export type { ComputerUseStepCost } from './computer/responses-reply.js';
@@ -14,6 +15,8 @@ export type { PendingSafetyCheck, SafetyCheckContext, SafetyCheckDecision } from
 export type { ComputerUseLog } from './computer/session-log.js';
 export type { SandboxErrorKind } from './errors.js';
 export { SandboxError } from './errors.js';
+export type { SandboxBridge, SandboxBridgeSession } from './jupyter/bridge-link.js';
+export type { CellRunResult, CellRunStatus, RunAllOptions, RunAllResult, RunOptions } from './jupyter/cell-execution.js';
 export type { InitCellConfig } from './jupyter/init-cell.js';
 export { BRIDGE_TOKEN_ENV, pythonJsonLiteral, renderInitCell } from './jupyter/init-cell.js';
 export type { KernelIsolation, KernelIsolationReport } from './jupyter/isolation.js';
@@ -36,17 +39,7 @@ export type { CreateSessionOptions, JupyterSandboxOptions, SandboxServer, Sessio
 export { JupyterSandbox } from './jupyter/sandbox.js';
 export type { JupyterConnectOptions, JupyterServer, JupyterServerOptions } from './jupyter/server.js';
 export { connectJupyterServer, defaultJupyterCommand, makeServerSettings, startJupyterServer } from './jupyter/server.js';
-export type {
-  CellRunResult,
-  CellRunStatus,
-  CellType,
-  RunAllOptions,
-  RunAllResult,
-  RunOptions,
-  SandboxBridge,
-  SandboxBridgeSession,
-  SessionSettings,
-} from './jupyter/session.js';
+export type { CellType, SessionSettings } from './jupyter/session.js';
 export { JupyterSession } from './jupyter/session.js';
 export type { SessionMetadataJSON } from './jupyter/session-metadata.js';
 export { SessionMetadata } from './jupyter/session-metadata.js';

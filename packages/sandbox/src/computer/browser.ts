@@ -4,6 +4,7 @@ import type { Browser, BrowserContext, Frame, Page, Request, Route } from 'playw
 import { SandboxError } from '../errors.js';
 import { type ComputerAction, describeAction, type Point, parseComputerAction } from './actions.js';
 import { OriginAllowlist, originOf } from './allowlist.js';
+import { assertNoEgressFlags, CHROMIUM_FLAGS, defaultChromiumPath } from './chromium-flags.js';
 import { EgressProxy, type RefusedEgress } from './egress-proxy.js';
 import { type KeyCombo, normaliseKeyCombo } from './keys.js';
 import { PageTargets } from './page-targets.js';
@@ -121,37 +122,6 @@ export const DEFAULT_CONTROL_KEYS: Readonly<Record<string, ControlSignal>> = {
 };
 
 /**
- * The Chromium flags every launch uses, besides `--proxy-server` (the egress proxy; with
- * `--proxy-bypass-list=<-loopback>` so that loopback goes through it too). Chromium resolves no host
- * names itself (the proxy does, for allowed destinations only) and WebRTC sends no UDP outside the proxy.
- */
-export const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-default-apps',
-  '--disable-sync',
-  '--metrics-recording-only',
-  '--no-default-browser-check',
-  '--no-pings',
-  '--disable-domain-reliability',
-  '--disable-client-side-phishing-detection',
-  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-  '--webrtc-ip-handling-policy=disable_non_proxied_udp',
-] as const;
-
-/** Flags a caller may not pass: they would let traffic around the egress proxy. */
-const EGRESS_FLAGS =
-  /^--(?:proxy-server|proxy-bypass-list|proxy-pac-url|proxy-auto-detect|no-proxy-server|host-resolver-rules|host-rules|webrtc-ip-handling-policy|force-webrtc-ip-handling-policy)(?:=|$)/i;
-
-/** The Chromium binary to use: `$LLLM_CHROMIUM_PATH`, else `/usr/bin/chromium`. */
-export function defaultChromiumPath(): string {
-  return process.env.LLLM_CHROMIUM_PATH || '/usr/bin/chromium';
-}
-
-/**
  * A headless Chromium page driven by computer-use actions, through `playwright-core` (no browser
  * download: it runs the system's Chromium). Coordinates are checked against the display, key
  * combinations are normalised, browser controls (Ctrl+W, Alt+Left, …) are signals, every request
@@ -206,13 +176,7 @@ export class BrowserComputer implements Computer, AsyncDisposable {
     const startUrl = options.startUrl ?? 'about:blank';
     const origins = options.allowedOrigins ?? (startUrl === 'about:blank' ? [] : [originOf(startUrl)]);
     const allowlist = new OriginAllowlist(origins);
-    const refusedArgs = (options.args ?? []).filter((arg) => EGRESS_FLAGS.test(arg));
-    if (refusedArgs.length > 0) {
-      throw new InvalidArgumentError(
-        `Chromium flag${refusedArgs.length === 1 ? '' : 's'} ${refusedArgs.map((arg) => `"${arg}"`).join(', ')} would route traffic around the browser's egress proxy; use allowedOrigins (and upstreamProxy for a proxy of your own) instead.`,
-        { argument: 'args' },
-      );
-    }
+    assertNoEgressFlags(options.args ?? []);
     const executablePath = options.executablePath ?? defaultChromiumPath();
     if (!existsSync(executablePath)) {
       throw new SandboxError(
@@ -351,22 +315,15 @@ export class BrowserComputer implements Computer, AsyncDisposable {
       case 'screenshot':
         break;
     }
+    let screenshot: Screenshot;
     if (signal === 'end_session') {
       this.endedFlag = true;
-      const screenshot = this.lastGood ? { png: this.lastGood, stale: true, error: undefined } : await this.screenshot();
-      return {
-        action,
-        description: describeAction(action),
-        screenshot,
-        url: this.currentUrl(),
-        signal,
-        blocked: this.takeBlocked(),
-        ended: true,
-      };
+      screenshot = this.lastGood ? { png: this.lastGood, stale: true, error: undefined } : await this.screenshot();
+    } else {
+      await this.settle();
+      await this.returnFromBlockedNavigation();
+      screenshot = await this.screenshot();
     }
-    await this.settle();
-    await this.returnFromBlockedNavigation();
-    const screenshot = await this.screenshot();
     return {
       action,
       description: describeAction(action),
