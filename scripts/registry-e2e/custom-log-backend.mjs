@@ -2,8 +2,8 @@
 // (```<lang> <path>) are copied into a project scaffolded from the registry; `lllm doctor` checks the
 // log_type is registered and log_options pass its schema; `lllm run` writes to it; `lllm replay` reads it.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ok, run } from './shell.mjs';
 
 /** The fenced blocks of `markdown` that name a file: `[{ language, path, text }]`. */
@@ -33,7 +33,10 @@ function applyDocs(project, markdown) {
         .split('\n')
         .filter((line) => !/^log_(type|options):/.test(line));
       writeFileSync(file, `${kept.join('\n')}\n${block.text}`);
-    } else writeFileSync(join(project, block.path), block.text);
+    } else {
+      mkdirSync(dirname(join(project, block.path)), { recursive: true });
+      writeFileSync(join(project, block.path), block.text);
+    }
   }
   const [system] = readdirSync(join(project, 'config'));
   return join(project, 'config', system, 'default.yaml');
