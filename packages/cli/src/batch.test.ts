@@ -42,6 +42,19 @@ export const echo = defineTactic({
 });
 `;
 
+const SHOUT = `import { defineTactic } from '@lllm/core';
+import { getPrompt } from '@lllm/prompts';
+
+export const shout = defineTactic({
+  name: 'shout',
+  agents: ['echoer'],
+  async run(task: string, { agents }) {
+    const { parsed } = await agents.echoer!.ask(getPrompt('vanilla/task_query'), { task: task.toUpperCase() });
+    return (parsed as { xmlTags: { answer: string[] } }).xmlTags.answer[0];
+  },
+});
+`;
+
 const CONFIG = `name: echo
 log_type: sqlite
 log_dir: logs
@@ -67,8 +80,14 @@ function project(inputs: number): string {
   });
   symlinkSync(join(repo, 'templates', 'init_template', 'node_modules'), join(folder, 'node_modules'), 'dir');
   writeFileSync(join(folder, 'agents', 'echo.ts'), TACTIC);
+  writeFileSync(join(folder, 'agents', 'shout.ts'), SHOUT);
   mkdirSync(join(folder, 'config', 'echo'), { recursive: true });
   writeFileSync(join(folder, 'config', 'echo', 'default.yaml'), CONFIG);
+  mkdirSync(join(folder, 'config', 'shout'), { recursive: true });
+  writeFileSync(
+    join(folder, 'config', 'shout', 'default.yaml'),
+    CONFIG.replace('name: echo', 'name: shout').replace('agent_type: echo', 'agent_type: shout'),
+  );
   writeFileSync(
     join(folder, 'items.jsonl'),
     Array.from({ length: inputs }, (_, index) => JSON.stringify({ text: `item ${index}` })).join('\n'),
@@ -83,13 +102,14 @@ function project(inputs: number): string {
 function start(
   args: string[],
   cwd: string,
+  entry = join(cwd, 'batch-entry.ts'),
 ): { child: ChildProcess; done: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> } {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'OPENAI_BASE_URL', 'LLLM_CONFIG'].includes(key)) env[key] = value;
   }
   env.OPENAI_BASE_URL = server.openaiBaseURL;
-  const child = spawn(process.execPath, ['--conditions=lllm-source', '--import', tsxLoader, join(cwd, 'batch-entry.ts'), ...args], {
+  const child = spawn(process.execPath, ['--conditions=lllm-source', '--import', tsxLoader, entry, ...args], {
     cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -200,6 +220,24 @@ describe('lllm batch', () => {
     const indexes = stored.map((entry) => entry.data.index as number).sort((a, b) => a - b);
     expect(indexes).toEqual(Array.from({ length: 40 }, (_, index) => index));
   }, 120_000);
+});
+
+describe('lllm run with a tactic', () => {
+  it('runs a tactic named by agent_type as it runs an agent system, with the tactic session logged', async () => {
+    server.reset();
+    server.respondAlways('/v1/chat/completions', echoing(5));
+    const folder = project(1);
+    const result = await start(['run', 'hello there', '--config', 'shout', '--session', 'shout-1'], folder, join(here, 'bin-source.ts'))
+      .done;
+    expect(result.stderr).not.toContain('internal error');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('"echo HELLO THERE"');
+    registerLogBackends();
+    const log = await createLogStore({ type: 'sqlite', directory: join(folder, 'logs') });
+    const summaries = (await log.read('messages', 'shout-1')).filter((entry) => entry.data.event === 'tactic-session');
+    await log.close();
+    expect(summaries[0]?.data).toMatchObject({ tactic: 'shout', state: 'success', calls: 1, requests: 1 });
+  }, 90_000);
 });
 
 describe('progressLine', () => {
