@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // The Node.js check comes first and alone: an unsupported Node gets a sentence, not a segfault.
+import module from 'node:module';
 import { nodeVersionProblem } from '../dist/node-version.js';
+
+// Node's on-disk compile cache (22.1+): later starts skip compiling the CLI and its dependencies.
+module.enableCompileCache?.();
 
 const problem = nodeVersionProblem();
 if (problem) {
