@@ -11,6 +11,23 @@ export interface RequestLimits {
   readonly streamIdleTimeoutMs: number;
 }
 
+/** Marks a signal that is a request deadline and nothing else (no caller signal behind it). */
+const DEADLINE_ONLY = Symbol.for('lllm.requestDeadlineOnly');
+
+/**
+ * For invokers: when `signal` is the agent's deadline for one request and nothing more (the caller
+ * passed no signal of its own), the time limit it enforces; else `undefined`.
+ *
+ * A client that has its own per-request timeout can be handed `timeoutMs` instead of the signal when
+ * the reply is not streamed (the agent still times the request and ends it with the same error): the
+ * `openai` SDK composes every signal it is given with `AbortSignal.any` and weak references, about
+ * 12% of the CPU an exchange costs. `timeoutMs` 0 means no limit of the agent's.
+ */
+export function requestDeadlineOf(signal: AbortSignal | undefined): { readonly timeoutMs: number } | undefined {
+  const timeoutMs = (signal as { [DEADLINE_ONLY]?: number } | undefined)?.[DEADLINE_ONLY];
+  return timeoutMs === undefined || signal?.aborted ? undefined : { timeoutMs };
+}
+
 /**
  * The deadlines of one provider request. `signal` fires when the request takes longer than
  * `timeoutMs` to start replying, when a streamed reply goes silent for `streamIdleTimeoutMs`, or when
@@ -44,6 +61,8 @@ export class RequestDeadline {
       this.#parent = parent;
       this.#onParentAbort = () => this.#abort(parent.reason);
       parent.addEventListener('abort', this.#onParentAbort, { once: true });
+    } else {
+      Object.defineProperty(this.#controller.signal, DEADLINE_ONLY, { value: limits.timeoutMs });
     }
     this.#arm('request', limits.timeoutMs);
   }

@@ -4,6 +4,7 @@
 export type { EnsureDirectoryOptions } from './directories.js';
 export { ensureDirectory } from './directories.js';
 export { deepEqual, deepFreeze } from './message.js';
+export { requestDeadlineOf } from './request-deadline.js';
 export { closestMatches, editDistance, safeName, truncate } from './strings.js';
 export { escapeControlCharacters } from './terminal-text.js';
 export { WireReader } from './wire-reader.js';

@@ -14,6 +14,7 @@ import {
 } from '@lllm/test-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { requestOptions } from './chat-invoker.js';
 import { createOpenAI } from './provider.js';
 
 let server: WireServer;
@@ -235,6 +236,39 @@ describe('agent calls through the Chat Completions invoker', () => {
     const { agent: weatherAgent, dialog } = agent({ timeoutMs: 200 });
     const result = await weatherAgent.call(dialog);
     expect(result.parsed).toMatchObject({ xmlTags: { answer: ['on time'] } });
+  });
+
+  it('without a caller signal the SDK gets the request limit instead of a signal, and still closes the connection on time', async () => {
+    const provider = createOpenAI({ apiKey: 'sk-test-agent-key-000000000000', baseURL: server.openaiBaseURL });
+    const client = provider.client('gpt-4o-mini');
+    const chat = provider.chat();
+    const handed: ReturnType<typeof requestOptions>[] = [];
+    const invoker = {
+      name: chat.name,
+      invoke: (request: Parameters<typeof chat.invoke>[0], signal: AbortSignal) => {
+        handed.push(requestOptions(client, signal));
+        return chat.invoke(request, signal);
+      },
+    };
+    server.enqueue(CHAT, { ...text('<answer>late</answer>'), delayMs: 3_000 }, text('<answer>on time</answer>'));
+    const { agent: timed, dialog } = agent({ invoker, timeoutMs: 200, maxLlmRecall: 0 });
+    const before = server.disconnects;
+    const started = Date.now();
+    const error = await timed.call(dialog).catch((caught: unknown) => caught);
+    expect(AgentCallError.isInstance(error) && error.kind).toBe('provider');
+    expect((error as Error).message).toContain('timed out after 200 ms');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // (An earlier test's aborted request may be counted in the same window.)
+    expect(server.disconnects).toBeGreaterThan(before);
+    expect(handed).toEqual([{ timeout: 200 }]);
+
+    // A caller's signal is handed on (linked to the deadline), so aborting it ends the request.
+    const controller = new AbortController();
+    const next = agent({ invoker, timeoutMs: 200 });
+    await next.agent.call(next.dialog, { signal: controller.signal });
+    expect(handed[1]?.signal).toBeInstanceOf(AbortSignal);
+    expect(handed[1]?.timeout).toBeUndefined();
   });
 
   it('abort mid-call: rejects with AbortError and the connection is closed', async () => {

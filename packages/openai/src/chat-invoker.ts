@@ -11,7 +11,7 @@ import {
   type TokenLogprob,
   type Usage,
 } from '@lllm/core';
-import { WireReader } from '@lllm/core/utils';
+import { requestDeadlineOf, WireReader } from '@lllm/core/utils';
 import type OpenAI from 'openai';
 import type {
   ChatCompletion,
@@ -309,6 +309,18 @@ class ChatStreamAssembler {
   }
 }
 
+/**
+ * The SDK options of a request that is not streamed. When the signal is only the agent's deadline,
+ * the SDK is given the same limit as its own timeout instead of the signal: it composes every signal
+ * with `AbortSignal.any`, which cost about 12% of an exchange's CPU. The agent times the request
+ * all the same.
+ */
+export function requestOptions(client: OpenAI, signal: AbortSignal): { signal?: AbortSignal; timeout?: number } {
+  const deadline = requestDeadlineOf(signal);
+  if (!deadline) return { signal };
+  return deadline.timeoutMs > 0 && deadline.timeoutMs < client.timeout ? { timeout: deadline.timeoutMs } : {};
+}
+
 /** An `Invoker` for the Chat Completions API (OpenAI and OpenAI-compatible endpoints). */
 export function createChatInvoker(resolveClient: ClientResolver, options: ChatInvokerOptions = {}): Invoker {
   const name = options.name ?? 'openai-chat';
@@ -319,7 +331,7 @@ export function createChatInvoker(resolveClient: ClientResolver, options: ChatIn
       const client = resolveClient(request.model);
       try {
         if (!request.stream) {
-          const completion = await client.chat.completions.create(body, { signal });
+          const completion = await client.chat.completions.create(body, requestOptions(client, signal));
           return fromChatCompletion(completion, name);
         }
         const stream = await client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal });

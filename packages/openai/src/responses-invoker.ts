@@ -22,7 +22,7 @@ import type {
   ResponseStreamEvent,
   Tool,
 } from 'openai/resources/responses/responses';
-import type { ClientResolver } from './chat-invoker.js';
+import { type ClientResolver, requestOptions } from './chat-invoker.js';
 import { toProviderError } from './errors.js';
 
 /** A hosted MCP tool call the model wants to make, waiting for approval (an `mcp_approval_request` item). */
@@ -496,7 +496,7 @@ export function createResponsesInvoker(resolveClient: ClientResolver, options: R
   const send = async (request: InvokeRequest, body: ResponseCreateParamsNonStreaming, signal: AbortSignal): Promise<Response> => {
     const client = resolveClient(request.model);
     try {
-      if (!request.stream) return await client.responses.create(body, { signal });
+      if (!request.stream) return await client.responses.create(body, requestOptions(client, signal));
       const stream = await client.responses.create({ ...body, stream: true }, { signal });
       let completed: Response | undefined;
       const reader = new WireReader(name, undefined);

@@ -90,7 +90,13 @@ export interface WireServer extends AsyncDisposable {
 
 /** Start a wire server on 127.0.0.1 and a random free port. */
 export async function startWireServer(
-  options: { port?: number /** Keep captured requests (default true; off for load tests). */; capture?: boolean } = {},
+  options: {
+    port?: number;
+    /** Keep captured requests (default true; off for load tests). */
+    capture?: boolean;
+    /** How long an idle keep-alive socket stays open, in ms (Node's default: 5,000). Load tests raise it so a stalled client never reuses a socket the server just closed. */
+    keepAliveTimeoutMs?: number;
+  } = {},
 ): Promise<WireServer> {
   const queues = new Map<string, ResponseStep[]>();
   const fallbacks = new Map<string, ResponseStep>();
@@ -107,6 +113,7 @@ export async function startWireServer(
       } else response.destroy();
     });
   });
+  if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs;
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
