@@ -47,9 +47,10 @@ export async function customLogBackendStep({ user, projects, release }) {
   const markdown = readFileSync(join(release.clone, 'docs', 'custom-log-backend.md'), 'utf8');
   const exec = (args, options = {}) => run('pnpm', ['exec', 'lllm', ...args], { cwd: project, env: user, timeoutMs: 90_000, ...options });
   // Before: the system config names a backend nobody registered yet.
+  const scaffoldedToml = readFileSync(join(project, 'lllm.toml'), 'utf8');
   const configFile = applyDocs(project, markdown);
   const toml = readFileSync(join(project, 'lllm.toml'), 'utf8');
-  writeFileSync(join(project, 'lllm.toml'), toml.replace(/\[log_backends\][^[]*/, ''));
+  writeFileSync(join(project, 'lllm.toml'), scaffoldedToml);
   const unregistered = await exec(['doctor']);
   assert.equal(unregistered.code, 1, unregistered.stdout);
   assert.match(unregistered.stdout, /log_type "json-folder" is not a registered backend/);

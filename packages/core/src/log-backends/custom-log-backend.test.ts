@@ -37,6 +37,14 @@ describe('custom log backends', () => {
     expect(received).toEqual([{ type: 'capped-test', directory: '/logs', options: { capacity: 5, label: 'main' } }]);
   });
 
+  it('never quote a secret among the options in the error', async () => {
+    const error = await createLogStore({ type: 'capped-test', options: { capacity: 1, password: 'hunter2-very-secret' } }).catch(
+      (caught) => caught,
+    );
+    expect(error.message).toContain('password');
+    expect(error.message).not.toContain('hunter2-very-secret');
+  });
+
   it('refuse bad log_options with a ConfigError listing each problem by key path, before create runs', async () => {
     received.length = 0;
     const error = await createLogStore({ type: 'capped-test', options: { capacity: 'ten', colour: 'red' } }).catch((caught) => caught);

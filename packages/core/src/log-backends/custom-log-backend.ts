@@ -2,6 +2,7 @@ import { getDiscoverySection, registerDiscoverySection } from '../discovery-sect
 import { ConfigError } from '../errors.js';
 import { type LogStore, type LogStoreConfig, registerLogBackend } from '../log-store.js';
 import { processRegistry } from '../process-registry.js';
+import { redactSecrets } from '../redact.js';
 
 /** One problem a schema found, as zod (3 and 4) reports it. */
 export interface LogOptionsIssue {
@@ -57,7 +58,7 @@ export function checkLogOptions(type: string, options: Readonly<Record<string, u
   throw new ConfigError(
     `log_options for log_type "${type}" has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems
       .map((problem) => `- ${problem}`)
-      .join('\n')}\nFix log_options in the system config (${JSON.stringify(options)}).`,
+      .join('\n')}\nFix log_options in the system config (${JSON.stringify(redactSecrets(options))}).`,
     { problems },
   );
 }
