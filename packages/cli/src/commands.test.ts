@@ -234,6 +234,45 @@ describe('--json on stdout, progress on stderr', () => {
   }, 60_000);
 });
 
+describe('lllm replay <session> --serve', () => {
+  it('opens the named session: the printed address names it, and an unknown one is refused before serving', async () => {
+    const project = templateCopy('init_template');
+    expect((await lllm(['run', 'Hello', '--session', 'served'], project)).code).toBe(0);
+    const missing = await lllm(['replay', 'no-such', '--serve'], project);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('No logged session "no-such"');
+    const childEnv: Record<string, string> = {};
+    for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !PROVIDER_KEYS.includes(key)) childEnv[key] = value;
+    const viewer = spawn(
+      process.execPath,
+      ['--conditions=lllm-source', '--import', tsxLoader, join(here, 'bin-source.ts'), 'replay', 'served', '--serve'],
+      { cwd: project, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let seen = '';
+        const timer = setTimeout(() => reject(new Error(`no viewer URL in: ${seen}`)), 30_000);
+        viewer.stdout.on('data', (chunk: Buffer) => {
+          seen += chunk.toString();
+          const match = /Replay viewer: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43}&session=served) /.exec(seen);
+          if (match?.[1]) {
+            clearTimeout(timer);
+            resolve(match[1]);
+          }
+        });
+      });
+      // The first visit trades the token for a cookie and keeps the view in the address.
+      const first = await fetch(url, { redirect: 'manual' });
+      expect(first.status).toBe(303);
+      expect(first.headers.get('location')).toBe('/?session=served');
+    } finally {
+      const exited = new Promise<number | null>((resolve) => viewer.once('exit', (code) => resolve(code)));
+      viewer.kill('SIGINT');
+      expect(await exited).toBe(0);
+    }
+  }, 90_000);
+});
+
 describe('colours', () => {
   it('NO_COLOR and FORCE_COLOR decide, everywhere; a pipe gets none by default', async () => {
     const project = templateCopy('example');
