@@ -1,108 +1,136 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
-import { z } from 'zod/v4';
+import { fileURLToPath } from 'node:url';
+import type * as Yaml from 'yaml';
+import type { z as Zod } from 'zod/v4';
 import { ConfigError } from '../errors.js';
 import { checkModelArguments, findModelCard } from '../model-card.js';
 import { closestMatches } from '../strings.js';
+
+// yaml and zod are loaded on the first config read, not when @lllm/core is imported: together they
+// were most of core's import time, and a program that never reads a YAML config never needs them.
+const requireModule = createRequire(import.meta.url);
+
+/** zod's ES module (the instance `import 'zod/v4'` gives), loaded synchronously. */
+function loadZod(): typeof Zod {
+  try {
+    return (requireModule(fileURLToPath(import.meta.resolve('zod/v4'))) as { z: typeof Zod }).z;
+  } catch {
+    // Runtimes without import.meta.resolve (some test runners): the CommonJS build.
+    return (requireModule('zod/v4') as { z: typeof Zod }).z;
+  }
+}
 
 /** How an agent talks to its model. */
 export const API_TYPES = ['completion', 'response', 'anthropic'] as const;
 export type ApiType = (typeof API_TYPES)[number];
 
-const milliseconds = z.number().int().min(0);
+/** The config schemas, built with zod when first needed. */
+function buildSchemas(z: typeof Zod) {
+  const milliseconds = z.number().int().min(0);
 
-/**
- * Model arguments an agent config may set; each is sent to the provider as a body field. Anything
- * else provider-specific goes under `extra_body`, so a misspelt key is reported instead of sent.
- */
-const modelArgumentShape = {
-  temperature: z.number().optional(),
-  top_p: z.number().optional(),
-  top_k: z.number().int().positive().optional(),
-  max_completion_tokens: z.number().int().positive().optional(),
-  max_tokens: z.number().int().positive().optional(),
-  max_output_tokens: z.number().int().positive().optional(),
-  frequency_penalty: z.number().optional(),
-  presence_penalty: z.number().optional(),
-  seed: z.number().int().optional(),
-  stop: z.union([z.string(), z.array(z.string())]).optional(),
-  stop_sequences: z.array(z.string()).optional(),
-  n: z.number().int().positive().optional(),
-  logprobs: z.boolean().optional(),
-  top_logprobs: z.number().int().min(0).optional(),
-  logit_bias: z.record(z.string(), z.number()).optional(),
-  reasoning_effort: z.string().optional(),
-  reasoning: z.record(z.string(), z.unknown()).optional(),
-  thinking: z.record(z.string(), z.unknown()).optional(),
-  verbosity: z.string().optional(),
-  parallel_tool_calls: z.boolean().optional(),
-  tool_choice: z.unknown().optional(),
-  service_tier: z.string().optional(),
-  user: z.string().optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
-  store: z.boolean().optional(),
-  truncation: z.string().optional(),
-  prompt_cache_key: z.string().optional(),
-  safety_identifier: z.string().optional(),
-};
+  /**
+   * Model arguments an agent config may set; each is sent to the provider as a body field. Anything
+   * else provider-specific goes under `extra_body`, so a misspelt key is reported instead of sent.
+   */
+  const modelArgumentShape = {
+    temperature: z.number().optional(),
+    top_p: z.number().optional(),
+    top_k: z.number().int().positive().optional(),
+    max_completion_tokens: z.number().int().positive().optional(),
+    max_tokens: z.number().int().positive().optional(),
+    max_output_tokens: z.number().int().positive().optional(),
+    frequency_penalty: z.number().optional(),
+    presence_penalty: z.number().optional(),
+    seed: z.number().int().optional(),
+    stop: z.union([z.string(), z.array(z.string())]).optional(),
+    stop_sequences: z.array(z.string()).optional(),
+    n: z.number().int().positive().optional(),
+    logprobs: z.boolean().optional(),
+    top_logprobs: z.number().int().min(0).optional(),
+    logit_bias: z.record(z.string(), z.number()).optional(),
+    reasoning_effort: z.string().optional(),
+    reasoning: z.record(z.string(), z.unknown()).optional(),
+    thinking: z.record(z.string(), z.unknown()).optional(),
+    verbosity: z.string().optional(),
+    parallel_tool_calls: z.boolean().optional(),
+    tool_choice: z.unknown().optional(),
+    service_tier: z.string().optional(),
+    user: z.string().optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    store: z.boolean().optional(),
+    truncation: z.string().optional(),
+    prompt_cache_key: z.string().optional(),
+    safety_identifier: z.string().optional(),
+  };
 
-const agentConfigSchema = z
-  .object({
-    model_name: z.string().min(1),
-    system_prompt_path: z.string().min(1),
-    api_type: z.enum(API_TYPES).default('completion'),
-    base_url: z.string().url().optional(),
-    /** The environment variable holding the key for `base_url` (never OPENAI_API_KEY by default). */
-    api_key_env: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name such as TOGETHER_API_KEY')
-      .optional(),
-    /** The longest wait for a reply per request, in ms (default 120,000; 0: no limit). */
-    timeout_ms: milliseconds.optional(),
-    /** The longest silence in a streamed reply, in ms (default 60,000; 0: no limit). */
-    stream_idle_timeout_ms: milliseconds.optional(),
-    /** Provider-specific body fields sent as they are (the escape hatch for keys LLLM does not know). */
-    extra_body: z.record(z.string(), z.unknown()).optional(),
-    ...modelArgumentShape,
-  })
-  .strict();
+  const agentConfigSchema = z
+    .object({
+      model_name: z.string().min(1),
+      system_prompt_path: z.string().min(1),
+      api_type: z.enum(API_TYPES).default('completion'),
+      base_url: z.string().url().optional(),
+      /** The environment variable holding the key for `base_url` (never OPENAI_API_KEY by default). */
+      api_key_env: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name such as TOGETHER_API_KEY')
+        .optional(),
+      /** The longest wait for a reply per request, in ms (default 120,000; 0: no limit). */
+      timeout_ms: milliseconds.optional(),
+      /** The longest silence in a streamed reply, in ms (default 60,000; 0: no limit). */
+      stream_idle_timeout_ms: milliseconds.optional(),
+      /** Provider-specific body fields sent as they are (the escape hatch for keys LLLM does not know). */
+      extra_body: z.record(z.string(), z.unknown()).optional(),
+      ...modelArgumentShape,
+    })
+    .strict();
 
-/** Keys an agent config accepts, for "did you mean" suggestions. */
-const AGENT_CONFIG_KEYS = Object.keys(agentConfigSchema.shape);
+  const systemConfigSchema = z
+    .object({
+      name: z.string().min(1),
+      log_type: z.string().default('sqlite'),
+      log_dir: z.string().default('logs'),
+      /** Options for the `log_type` backend, checked by the schema it was registered with (`defineLogBackend`). */
+      log_options: z.record(z.string(), z.unknown()).default({}),
+      ckpt_dir: z.string().default('ckpt'),
+      agent_type: z.string().min(1),
+      agent_configs: z.record(z.string(), agentConfigSchema),
+      max_exception_retry: z.number().int().min(0).default(3),
+      max_interrupt_times: z.number().int().min(0).default(5),
+      max_llm_recall: z.number().int().min(0).default(3),
+      activate_proxies: z.array(z.string()).default([]),
+      /** Data cutoff for the activated proxies (`YYYY-MM-DD`): later data is withheld (backtests). */
+      cutoff_date: z
+        .string()
+        .regex(/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/, 'expected a date such as "2024-06-30"')
+        .optional(),
+      /** Live use: the proxies apply no cutoff and use no cache. */
+      deploy_mode: z.boolean().default(false),
+    })
+    .strict();
+  return {
+    agentConfigSchema,
+    systemConfigSchema,
+    /** Keys an agent config accepts, for "did you mean" suggestions. */
+    agentConfigKeys: Object.keys(agentConfigSchema.shape),
+    /** Top-level keys of a system config, for "did you mean" suggestions. */
+    topLevelKeys: Object.keys(systemConfigSchema.shape),
+  };
+}
 
-const systemConfigSchema = z
-  .object({
-    name: z.string().min(1),
-    log_type: z.string().default('sqlite'),
-    log_dir: z.string().default('logs'),
-    /** Options for the `log_type` backend, checked by the schema it was registered with (`defineLogBackend`). */
-    log_options: z.record(z.string(), z.unknown()).default({}),
-    ckpt_dir: z.string().default('ckpt'),
-    agent_type: z.string().min(1),
-    agent_configs: z.record(z.string(), agentConfigSchema),
-    max_exception_retry: z.number().int().min(0).default(3),
-    max_interrupt_times: z.number().int().min(0).default(5),
-    max_llm_recall: z.number().int().min(0).default(3),
-    activate_proxies: z.array(z.string()).default([]),
-    /** Data cutoff for the activated proxies (`YYYY-MM-DD`): later data is withheld (backtests). */
-    cutoff_date: z
-      .string()
-      .regex(/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/, 'expected a date such as "2024-06-30"')
-      .optional(),
-    /** Live use: the proxies apply no cutoff and use no cache. */
-    deploy_mode: z.boolean().default(false),
-  })
-  .strict();
-
-/** Top-level keys of a system config, for "did you mean" suggestions. */
-const TOP_LEVEL_KEYS = Object.keys(systemConfigSchema.shape);
+type Schemas = ReturnType<typeof buildSchemas>;
+let schemas: Schemas | undefined;
+function configSchemas(): Schemas {
+  schemas ??= buildSchemas(loadZod());
+  return schemas;
+}
 
 /** One agent's configuration: structural keys, model arguments (`temperature`, …) and `extra_body`. */
-export type AgentConfig = z.output<typeof agentConfigSchema>;
+export type AgentConfig = Zod.output<Schemas['agentConfigSchema']>;
 
 /** A validated system configuration, with `log_dir` and `ckpt_dir` resolved against its project root. */
-export type SystemConfig = z.output<typeof systemConfigSchema> & {
+export type SystemConfig = Zod.output<Schemas['systemConfigSchema']> & {
   /** The YAML file it came from. */
   readonly file: string;
   /** The project root (the folder holding `config/`). */
@@ -129,13 +157,13 @@ export function modelArguments(agent: AgentConfig): Record<string, unknown> {
   return { ...Object.fromEntries(known), ...(agent.extra_body ?? {}) };
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+function describeIssue(issue: Zod.core.$ZodIssue, { agentConfigKeys, topLevelKeys }: Schemas): string {
   const path = issue.path.length ? issue.path.join('.') : '(top level)';
   if (issue.code === 'invalid_type')
     return `${path}: expected ${issue.expected}, got ${issue.input === undefined ? 'nothing' : JSON.stringify(issue.input)}`;
   if (issue.code === 'unrecognized_keys') {
     const inAgent = issue.path.length === 2 && issue.path[0] === 'agent_configs';
-    const known = inAgent ? AGENT_CONFIG_KEYS : TOP_LEVEL_KEYS;
+    const known = inAgent ? agentConfigKeys : topLevelKeys;
     const keys = issue.keys.map((key) => {
       const suggestion = closestMatches(key, known)[0];
       return `"${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`;
@@ -175,6 +203,7 @@ export function resolveSystemConfigPath(root: string, nameOrPath?: string): stri
 export function loadSystemConfig(file: string, options: { root?: string } = {}): SystemConfig {
   const path = resolve(file);
   if (!existsSync(path)) throw new ConfigError(`The system config ${path} does not exist.`, { file: path });
+  const { parseDocument } = requireModule('yaml') as typeof Yaml;
   const document = parseDocument(readFileSync(path, 'utf8'), { prettyErrors: true });
   if (document.errors.length > 0) {
     const problems = document.errors.map((error) => {
@@ -196,8 +225,9 @@ export function loadSystemConfig(file: string, options: { root?: string } = {}):
       { file: path, problems: [aliases ? 'too many alias expansions' : message], cause: error },
     );
   }
-  const parsed = systemConfigSchema.safeParse(data ?? {}, { reportInput: true });
-  const problems = parsed.success ? [] : parsed.error.issues.map(describeIssue);
+  const configSchemasNow = configSchemas();
+  const parsed = configSchemasNow.systemConfigSchema.safeParse(data ?? {}, { reportInput: true });
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => describeIssue(issue, configSchemasNow));
   if (parsed.success) {
     for (const [name, agent] of Object.entries(parsed.data.agent_configs)) {
       const card = findModelCard(agent.model_name);
