@@ -13,6 +13,8 @@ import { fromAnthropicMessage, type MessagesInvokerOptions, toAnthropicError, to
 
 /** Options of `anthropicBatchSubmitter`. */
 export interface AnthropicBatchOptions extends MessagesInvokerOptions {
+  /** The live invoker this submitter stands in for (default anthropic; set it when that invoker was given another `name`). */
+  readonly invokerName?: string;
   /** How often to poll the batch, in ms (default 10,000). */
   readonly pollIntervalMs?: number;
   /** The longest wait for a job, in ms (default 25 hours: the 24-hour expiry and some slack). */
@@ -44,6 +46,7 @@ export function anthropicBatchSubmitter(client: Anthropic | (() => Anthropic), o
   const clientFor = typeof client === 'function' ? client : () => client;
   return {
     name,
+    invokerName: options.invokerName ?? 'anthropic',
     maxRequests: MAX_REQUESTS,
     async run(requests: readonly InvokeRequest[], signal: AbortSignal): Promise<(InvokeResult | ProviderError)[]> {
       if (requests.length === 0) return [];

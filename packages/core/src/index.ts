@@ -17,6 +17,7 @@ export type {
   BatchReport,
   BatchWorker,
   BatchWorkResult,
+  ProviderBatchSetting,
   RunBatchOptions,
 } from './batch/run-batch.js';
 export { BatchItemError, runBatch, SpendCapError, StoredOutcomeError, streamBatch } from './batch/run-batch.js';

@@ -120,4 +120,15 @@ describe('providerBatch: the OpenAI Batch API', () => {
     }
     expect([...apis.openaiBatches.values()][0]?.status).toMatch(/^cancell(ing|ed)$/);
   });
+
+  it('an agent whose invoker no submitter serves stays live', async () => {
+    const { apis, tactic } = setup();
+    const provider = createOpenAI({ baseURL: server.openaiBaseURL, apiKey: 'test-key' });
+    const report = await tactic.batch(['one', 'two'], {
+      providerBatch: [{ submitter: openaiBatchSubmitter(provider.client, { invokerName: 'some-other-invoker', pollIntervalMs: 20 }) }],
+    });
+    expect(report.done).toBe(2);
+    expect(apis.openaiBatches.size).toBe(0);
+    expect(server.requestsTo(CHAT).filter(fromJob)).toHaveLength(0);
+  });
 });

@@ -16,6 +16,8 @@ import { toProviderError } from './errors.js';
 
 /** Options of `openaiBatchSubmitter`. */
 export interface OpenAIBatchOptions extends ChatInvokerOptions {
+  /** The live invoker this submitter stands in for (default openai-chat; set it when that invoker was given another `name`). */
+  readonly invokerName?: string;
   /** How often to poll the batch, in ms (default 10,000). */
   readonly pollIntervalMs?: number;
   /** The longest wait for a job, in ms (default 25 hours: the 24-hour completion window and some slack). */
@@ -39,6 +41,7 @@ export function openaiBatchSubmitter(client: OpenAI | ((model?: string) => OpenA
   const clientFor = typeof client === 'function' ? client : () => client;
   return {
     name,
+    invokerName: options.invokerName ?? 'openai-chat',
     maxRequests: MAX_REQUESTS,
     async run(requests: readonly InvokeRequest[], signal: AbortSignal): Promise<(InvokeResult | ProviderError)[]> {
       if (requests.length === 0) return [];

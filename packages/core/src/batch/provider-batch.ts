@@ -10,6 +10,8 @@ import { sleep } from '../retry.js';
 export interface BatchSubmitter {
   /** A label for logs and errors, e.g. `openai-batch`. */
   readonly name: string;
+  /** The name of the live invoker whose requests it can send (e.g. `openai-chat`): agents using another invoker stay live. */
+  readonly invokerName: string;
   /** The most requests one job may hold. */
   readonly maxRequests: number;
   /**

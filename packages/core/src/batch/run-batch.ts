@@ -30,13 +30,17 @@ export interface BatchOptions {
   /**
    * Send the first request of each agent of each call through the provider's batch API (half price,
    * slower): a `BatchSubmitter` (`openaiBatchSubmitter`, `anthropicBatchSubmitter`), optionally with
-   * the collection window. Replies that fail to parse, and tool rounds, continue live. With it, the
-   * default concurrency is every input at once, so they share jobs.
+   * the collection window, or one per provider. An agent whose invoker no submitter serves stays live.
+   * Replies that fail to parse, and tool rounds, continue live. With it, the default concurrency is
+   * every input at once, so they share jobs.
    */
-  readonly providerBatch?:
-    | BatchSubmitter
-    | { readonly submitter: BatchSubmitter; readonly windowMs?: number; readonly maxBatchSize?: number };
+  readonly providerBatch?: ProviderBatchSetting | readonly ProviderBatchSetting[];
 }
+
+/** One provider's batch API for `providerBatch`: a submitter, optionally with its collection window. */
+export type ProviderBatchSetting =
+  | BatchSubmitter
+  | { readonly submitter: BatchSubmitter; readonly windowMs?: number; readonly maxBatchSize?: number };
 
 /** Counters of a running batch. */
 export interface BatchProgress {

@@ -2,7 +2,14 @@ import { Agent, type AgentOptions } from '../agent.js';
 import { budgetedInvoker } from '../batch/budgeted-invoker.js';
 import { createBatchingInvoker, firstRequestThrough } from '../batch/provider-batch.js';
 import { budgetKey, type ProviderBudget } from '../batch/provider-budget.js';
-import { type BatchOptions, type BatchOutcome, type BatchReport, runBatch, streamBatch } from '../batch/run-batch.js';
+import {
+  type BatchOptions,
+  type BatchOutcome,
+  type BatchReport,
+  type ProviderBatchSetting,
+  runBatch,
+  streamBatch,
+} from '../batch/run-batch.js';
 import type { AgentTypeDefinition, BuildAgentOptions, InvokerFactory } from '../config/agent-system.js';
 import { defineAgent, listAgentTypes, newSessionName } from '../config/agent-system.js';
 import { type AgentConfig, modelArguments, type SystemConfig } from '../config/system-config.js';
@@ -76,8 +83,11 @@ export interface TacticCallOptions {
   readonly signal?: AbortSignal;
   /** Agents built by the host (e.g. an agent system's, for `lllm run`) to use instead of fresh ones from the config. */
   readonly agents?: Readonly<Record<string, Agent>>;
-  /** Send each agent's first request through this invoker (a provider batch job), later ones live. */
-  readonly firstRequest?: Invoker;
+  /**
+   * Send each agent's first request through the invoker registered here under its live invoker's
+   * name (a provider batch job); later requests, and agents with no entry, stay live.
+   */
+  readonly firstRequests?: ReadonlyMap<string, Invoker>;
 }
 
 /** A tactic call failed: `cause` is what its code (or an agent call) threw; `summary` says what it did first. */
@@ -372,7 +382,7 @@ export class Tactic<I = unknown, O = unknown> {
     const tacticSession = new TacticSession(this.name, session);
     let result: O;
     try {
-      result = await this.#run(input, session, tacticSession, options.signal, options.agents, options.firstRequest);
+      result = await this.#run(input, session, tacticSession, options.signal, options.agents, options.firstRequests);
     } catch (error) {
       tacticSession.finish(error);
       const summary = tacticSession.summary();
@@ -408,17 +418,27 @@ export class Tactic<I = unknown, O = unknown> {
   }
 
   #worker(options: BatchOptions) {
-    const setting = options.providerBatch;
-    const firstRequest = setting
-      ? 'run' in setting
-        ? createBatchingInvoker(setting)
-        : createBatchingInvoker(setting.submitter, {
-            ...(setting.windowMs === undefined ? {} : { windowMs: setting.windowMs }),
-            ...(setting.maxBatchSize === undefined ? {} : { maxBatchSize: setting.maxBatchSize }),
-          })
-      : undefined;
+    // One batching invoker per provider, by the live invoker it stands in for.
+    const settings =
+      options.providerBatch === undefined ? [] : Array.isArray(options.providerBatch) ? options.providerBatch : [options.providerBatch];
+    const firstRequests = new Map<string, Invoker>();
+    for (const setting of settings as readonly ProviderBatchSetting[]) {
+      const submitter = 'run' in setting ? setting : setting.submitter;
+      const window: { readonly windowMs?: number; readonly maxBatchSize?: number } = 'run' in setting ? {} : setting;
+      firstRequests.set(
+        submitter.invokerName,
+        createBatchingInvoker(submitter, {
+          ...(window.windowMs === undefined ? {} : { windowMs: window.windowMs }),
+          ...(window.maxBatchSize === undefined ? {} : { maxBatchSize: window.maxBatchSize }),
+        }),
+      );
+    }
     return async (input: I, context: { signal: AbortSignal; session: string }) => {
-      const run = await this.call(input, { signal: context.signal, session: context.session, ...(firstRequest ? { firstRequest } : {}) });
+      const run = await this.call(input, {
+        signal: context.signal,
+        session: context.session,
+        ...(firstRequests.size > 0 ? { firstRequests } : {}),
+      });
       return { value: run.result, cost: run.cost, summary: run.summary };
     };
   }
@@ -429,13 +449,14 @@ export class Tactic<I = unknown, O = unknown> {
     tacticSession: TacticSession,
     signal: AbortSignal | undefined,
     given?: Readonly<Record<string, Agent>>,
-    firstRequest?: Invoker,
+    firstRequests?: ReadonlyMap<string, Invoker>,
   ): Promise<O> {
     const agents: Record<string, TacticAgent> = {};
     for (const name of this.definition.agents) {
       const template = this.#parts.templates[name];
+      const first = template ? firstRequests?.get(template.invoker.name) : undefined;
       const fresh = template
-        ? new Agent({ ...template, session, ...(firstRequest ? { invoker: firstRequestThrough(firstRequest, template.invoker) } : {}) })
+        ? new Agent({ ...template, session, ...(first ? { invoker: firstRequestThrough(first, template.invoker) } : {}) })
         : undefined;
       const agent = given?.[name] ?? fresh;
       if (!agent) throw new ConfigError(`Tactic "${this.name}" has no configured agent "${name}".`);
@@ -449,7 +470,7 @@ export class Tactic<I = unknown, O = unknown> {
         call: async (subInput) => {
           const childSession = new TacticSession(child.name, session);
           try {
-            const value = await child.#run(subInput, session, childSession, signal, given, firstRequest);
+            const value = await child.#run(subInput, session, childSession, signal, given, firstRequests);
             childSession.finish();
             return value;
           } catch (error) {
