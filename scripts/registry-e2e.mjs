@@ -32,6 +32,13 @@ if (major !== 22)
   throw new Error(`The registry suite runs on Node 22 (users' floor); this is ${process.version}. source scripts/bootstrap.sh first.`);
 
 const work = mkdtempSync(join(tmpdir(), 'lllm-registry-e2e-'));
+// Interrupted: end as a normal exit so the registry's exit hook stops Verdaccio, and remove the work folder.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    rmSync(work, { recursive: true, force: true });
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
+}
 assert.ok(relative(repo, work).startsWith('..'), `${work} must be outside the repository`);
 const started = Date.now();
 const context = { repo, work };

@@ -152,7 +152,15 @@ export async function startRegistry({
   child.stderr.on('data', keep);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   let router;
+  // If this process ends without stop() (an uncaught error, a signal turned into exit), take
+  // Verdaccio and its storage with it.
+  const onExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(home, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
   const stop = async () => {
+    process.removeListener('exit', onExit);
     if (router) await new Promise((resolve) => router.close(() => resolve()));
     router = undefined;
     if (child.exitCode === null && child.signalCode === null) {
