@@ -1,6 +1,7 @@
 // Core benchmarks: the state machine's own overhead per round, fork+append cost as dialogs grow,
 // and a 1,000-round tool loop. Every figure is a ratio against a baseline measured in this run.
-import { Agent, Dialog, type InvokeRequest, type Invoker, Message } from '@lllm/core';
+import { spawnSync } from 'node:child_process';
+import { Agent, Dialog, FunctionCall, type InvokeRequest, type Invoker, Message } from '@lllm/core';
 import { createScriptedInvoker } from '@lllm/core/testing';
 import { Prompt, tool } from '@lllm/prompts';
 import { z } from 'zod';
@@ -119,7 +120,109 @@ async function toolLoop(rounds: number, print: boolean): Promise<{ early: number
   return { early, late };
 }
 
+// 4. Dialog.toJSON() + Dialog.fromJSON() against a JSON round trip (stringify + parse) of the same data.
+function dialogJson(): void {
+  const dialog = Dialog.create({ system: 'You answer with tools.' });
+  dialog.append(
+    new Message({ role: 'user', content: 'Find the answer for the key k0, then k1.', creator: 'user', promptPath: 'bench/task' }),
+  );
+  for (let round = 0; round < 50; round++) {
+    const call = new FunctionCall({
+      id: `call_${round}`,
+      name: 'lookup',
+      arguments: { key: `k${round}` },
+      rawArguments: `{"key":"k${round}"}`,
+    });
+    const raw = {
+      id: 'chatcmpl-bench',
+      object: 'chat.completion',
+      created: 1,
+      model: 'gpt-4o-mini-2024-07-18',
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ id: call.id, type: 'function', function: { name: 'lookup', arguments: call.rawArguments } }],
+          },
+          finish_reason: 'tool_calls',
+        },
+      ],
+      usage: { prompt_tokens: 120, completion_tokens: 12, total_tokens: 132 },
+    };
+    dialog.append(
+      new Message({
+        role: 'tool_call',
+        content: '',
+        creator: 'bench',
+        toolCalls: [call],
+        usage: { inputTokens: 120, outputTokens: 12 },
+        model: 'gpt-4o-mini',
+        raw,
+        finishReason: 'tool_calls',
+      }),
+    );
+    dialog.append(
+      new Message({
+        role: 'tool',
+        content: `value of k${round} `.repeat(8),
+        creator: 'function',
+        toolCallId: call.id,
+        extra: { functionName: 'lookup' },
+      }),
+    );
+  }
+  const data = dialog.toJSON();
+  const iterations = 300;
+  const ours: number[] = [];
+  const json: number[] = [];
+  for (let round = 0; round < 15; round++) {
+    let start = now();
+    for (let i = 0; i < iterations; i++) Dialog.fromJSON(dialog.toJSON());
+    if (round > 2) ours.push((now() - start) / iterations);
+    start = now();
+    for (let i = 0; i < iterations; i++) JSON.parse(JSON.stringify(data));
+    if (round > 2) json.push((now() - start) / iterations);
+  }
+  const ratio = median(ours) / median(json);
+  console.log(
+    `Dialog.toJSON()+fromJSON() of ${dialog.length} messages: ${(median(ours) * 1000).toFixed(0)} µs; JSON round trip of the same data: ${(median(json) * 1000).toFixed(0)} µs → ${ratio.toFixed(2)}× (goal ≤ 0.3) ${ratio <= 0.3 ? 'met' : 'NOT met'}`,
+  );
+}
+
+// 5. import('@lllm/core') against import('zod'): whole processes, interleaved, median of 11 each.
+function importTime(): void {
+  const time = (specifier: string) => {
+    const start = now();
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(specifier)})`], {
+      stdio: 'ignore',
+    });
+    if (run.status !== 0) throw new Error(`importing ${specifier} failed`);
+    return now() - start;
+  };
+  const baseline = () => {
+    const start = now();
+    spawnSync(process.execPath, ['-e', ''], { stdio: 'ignore' });
+    return now() - start;
+  };
+  const samples = { core: [] as number[], zod: [] as number[], node: [] as number[] };
+  time('@lllm/core');
+  time('zod');
+  for (let round = 0; round < 11; round++) {
+    samples.core.push(time('@lllm/core'));
+    samples.zod.push(time('zod'));
+    samples.node.push(baseline());
+  }
+  const ratio = median(samples.core) / median(samples.zod);
+  console.log(
+    `import('@lllm/core') process ${median(samples.core).toFixed(0)} ms; import('zod') process ${median(samples.zod).toFixed(0)} ms; empty node ${median(samples.node).toFixed(0)} ms → ${ratio.toFixed(2)}× (goal ≤ 1.15) ${ratio <= 1.15 ? 'met' : 'NOT met'}`,
+  );
+}
+
 await roundOverhead(2_000);
+dialogJson();
+importTime();
 forkAppend();
 const loops: { early: number; late: number }[] = [];
 for (let repeat = 0; repeat < 5; repeat++) loops.push(await toolLoop(1_000, repeat === 0));

@@ -1,143 +1,84 @@
-// The same 3-round tool exchange against a local OpenAI wire server (in its own process):
-// (a) the raw `openai` SDK by hand, (b) our agent call, (c) the Vercel AI SDK's generateText.
-// Prints (b)/(a) and (b)/(c), then 1,000 concurrent agent calls: wall time, peak memory, event-loop stall.
+// The agent call against the raw SDK and the AI SDK (issue 12), on the exchange of exchange.ts:
+// 1. one exchange at a time: wall and CPU per exchange, interleaved blocks, ours / raw and ours / AI SDK;
+// 2. 1,000 concurrent exchanges: each contender in a fresh process (fresh connections, its own heap),
+//    the processes interleaved over several rounds: wall time and the longest event-loop stall.
 import { spawn } from 'node:child_process';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
-import { createOpenAI as createVercelOpenAI } from '@ai-sdk/openai';
-import { Agent } from '@lllm/core';
-import { createOpenAI } from '@lllm/openai';
-import { Prompt, tool } from '@lllm/prompts';
-import { generateText, stepCountIs, tool as vercelTool } from 'ai';
-import OpenAI from 'openai';
-import { z } from 'zod';
+import { loadavg } from 'node:os';
+import { type ContenderName, contenders, interleave, median, min, ratioLine, spread, startWireChild } from './exchange.ts';
 
-const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', 'wire-child.ts'], { stdio: ['pipe', 'pipe', 'inherit'] });
-const baseURL: string = await new Promise((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
-const apiKey = 'sk-bench-local-key-000000000000';
+const rounds = Number(process.env.LLLM_BENCH_ROUNDS ?? 15);
+const concurrentRounds = Number(process.env.LLLM_BENCH_CONCURRENT_ROUNDS ?? 5);
+const wire = await startWireChild();
+console.log(`machine load (1-minute average) at start: ${loadavg()[0]?.toFixed(2)} on ${navigator.hardwareConcurrency} CPUs`);
 
-const lookup = (key: string) => `value of ${key}`;
-const now = () => performance.now();
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-
-// (a) raw SDK
-const client = new OpenAI({ apiKey, baseURL, maxRetries: 0 });
-const tools = [
-  {
-    type: 'function' as const,
-    function: {
-      name: 'lookup',
-      description: 'Look a key up',
-      parameters: { type: 'object', properties: { key: { type: 'string' } }, required: ['key'], additionalProperties: false },
-    },
-  },
-];
-async function raw(): Promise<string> {
-  const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
-    { role: 'system', content: 'You answer with tools.' },
-    { role: 'user', content: 'Find the answer.' },
-  ];
-  for (;;) {
-    const completion = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, tools });
-    const message = completion.choices[0]?.message;
-    if (!message?.tool_calls?.length) return message?.content ?? '';
-    messages.push(message);
-    for (const call of message.tool_calls) {
-      if (call.type !== 'function') continue;
-      const args = JSON.parse(call.function.arguments) as { key: string };
-      messages.push({ role: 'tool', tool_call_id: call.id, content: lookup(args.key) });
-    }
-  }
-}
-
-// (b) our agent call
-const provider = createOpenAI({ apiKey, baseURL });
-const system = new Prompt({ path: 'bench/system', prompt: 'You answer with tools.' });
-const task = new Prompt({
-  path: 'bench/task',
-  prompt: 'Find the answer.',
-  requiredXmlTags: ['answer'],
-  functions: [
-    tool({ name: 'lookup', description: 'Look a key up', parameters: z.object({ key: z.string() }), execute: ({ key }) => lookup(key) }),
-  ],
-});
-const agent = new Agent({ name: 'bench', systemPrompt: system, model: 'gpt-4o-mini', invoker: provider.chat() });
-async function ours(): Promise<unknown> {
-  const dialog = agent.initDialog();
-  dialog.sendMessage(task);
-  return (await agent.call(dialog)).parsed;
-}
-
-// (c) Vercel AI SDK
-const vercel = createVercelOpenAI({ apiKey, baseURL });
-async function vercelAi(): Promise<string> {
-  const result = await generateText({
-    model: vercel.chat('gpt-4o-mini'),
-    system: 'You answer with tools.',
-    prompt: 'Find the answer.',
-    tools: {
-      lookup: vercelTool({
-        description: 'Look a key up',
-        inputSchema: z.object({ key: z.string() }),
-        execute: async ({ key }) => lookup(key),
-      }),
-    },
-    stopWhen: stepCountIs(5),
-    maxRetries: 0,
-  });
-  return result.text;
-}
-
-async function time(fn: () => Promise<unknown>, iterations: number): Promise<number> {
-  const start = now();
-  for (let i = 0; i < iterations; i++) await fn();
-  return (now() - start) / iterations;
-}
-
-// Warm up every path, then interleave rounds so drift affects all three alike.
-for (const fn of [raw, ours, vercelAi]) await time(fn, 30);
-const samples = { raw: [] as number[], ours: [] as number[], vercel: [] as number[] };
-const order = [
-  ['raw', raw],
-  ['ours', ours],
-  ['vercel', vercelAi],
-] as const;
-for (let round = 0; round < 21; round++) {
-  // Rotate which path goes first so background load and drift fall on all three alike.
-  for (let k = 0; k < order.length; k++) {
-    const [key, fn] = order[(round + k) % order.length] ?? order[0];
-    samples[key].push(await time(fn, 20));
-  }
-}
-const a = median(samples.raw);
-const b = median(samples.ours);
-const c = median(samples.vercel);
-console.log(
-  `3-round tool exchange, median of 21 rotated rounds × 20: (a) raw openai SDK ${a.toFixed(2)} ms, (b) LLLM agent call ${b.toFixed(2)} ms, (c) Vercel AI generateText ${c.toFixed(2)} ms`,
+// 1. One exchange at a time.
+const single = await interleave(
+  { raw: contenders.raw(wire.baseURL), ours: contenders.ours(wire.baseURL), vercel: contenders.vercel(wire.baseURL) },
+  { warmup: 60, rounds, calls: 20 },
 );
-console.log(`  (b)/(a) = ${(b / a).toFixed(3)}   (goal ≤ 1.05)`);
-console.log(`  (b)/(c) = ${(b / c).toFixed(3)}`);
+console.log(`one 3-request exchange, ${rounds} interleaved rounds × 20 after 60 warm-up calls each (per exchange):`);
+for (const [name, samples] of Object.entries(single)) {
+  console.log(`  ${name.padEnd(6)} wall ${spread(samples.wall)}; CPU ${spread(samples.cpu)}`);
+}
+const ratio = (a: readonly number[], b: readonly number[]) => [median(a) / median(b), min(a) / min(b)] as const;
+console.log(ratioLine('one exchange, ours / raw SDK (wall)', ...ratio(single.ours.wall, single.raw.wall), { max: 1.05 }));
+console.log(ratioLine('one exchange, ours / raw SDK (CPU)', ...ratio(single.ours.cpu, single.raw.cpu), { max: 1.05 }));
+console.log(ratioLine('one exchange, ours / AI SDK (wall)', ...ratio(single.ours.wall, single.vercel.wall), { max: 1 }));
 
-// 1,000 concurrent exchanges: the raw SDK as the baseline, then our agent calls.
-async function concurrent(label: string, fn: () => Promise<unknown>): Promise<void> {
-  globalThis.gc?.();
-  const histogram = monitorEventLoopDelay({ resolution: 5 });
-  const baseRss = process.memoryUsage().rss;
-  let peakRss = baseRss;
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
-  }, 10);
-  histogram.enable();
-  const start = now();
-  const results = await Promise.all(Array.from({ length: 1000 }, () => fn()));
-  const wall = now() - start;
-  histogram.disable();
-  clearInterval(sampler);
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+// 2. 1,000 concurrent exchanges, one fresh process per contender and round.
+interface ConcurrentFigures {
+  name: ContenderName;
+  wall: number;
+  cpu: number;
+  stall: number;
+  peakRssMiB: number;
+  addedRssMiB: number;
+}
+function runChild(name: ContenderName): Promise<ConcurrentFigures> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', '--disable-warning=ExperimentalWarning', 'concurrent-child.ts', name, wire.baseURL, '1000'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(output) as ConcurrentFigures) : reject(new Error(`${name}: concurrent child exited ${code}`)),
+    );
+  });
+}
+const names: ContenderName[] = ['raw', 'ours', 'vercel'];
+const concurrent: Record<ContenderName, ConcurrentFigures[]> = { raw: [], ours: [], vercel: [] };
+for (let round = 0; round < concurrentRounds; round++) {
+  for (let k = 0; k < names.length; k++) {
+    const name = names[(round + k) % names.length] as ContenderName;
+    concurrent[name].push(await runChild(name));
+  }
+}
+console.log(`1,000 concurrent exchanges (3 requests each), ${concurrentRounds} interleaved rounds, each run in a fresh process:`);
+for (const name of names) {
+  const runs = concurrent[name];
   console.log(
-    `1,000 concurrent ${label} (3 requests each): ${wall.toFixed(0)} ms wall, ${results.length} results, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB (+${((peakRss - baseRss) / 2 ** 20).toFixed(0)} MiB), longest event-loop stall ${(histogram.max / 1e6).toFixed(1)} ms`,
+    `  ${name.padEnd(6)} wall ${spread(
+      runs.map((run) => run.wall),
+      0,
+    )}; longest stall ${spread(
+      runs.map((run) => run.stall),
+      1,
+    )}; peak RSS median ${median(runs.map((run) => run.peakRssMiB)).toFixed(0)} MiB (+${median(runs.map((run) => run.addedRssMiB)).toFixed(0)} MiB)`,
   );
 }
-await concurrent('raw openai SDK exchanges', raw);
-await concurrent('LLLM agent calls', ours);
-child.stdin.end();
+const field = (name: ContenderName, key: 'wall' | 'stall' | 'cpu') => concurrent[name].map((run) => run[key]);
+console.log(ratioLine('1,000 concurrent, ours / raw SDK (wall)', ...ratio(field('ours', 'wall'), field('raw', 'wall')), { max: 1.1 }));
+console.log(
+  ratioLine('1,000 concurrent, longest event-loop stall, ours / raw', ...ratio(field('ours', 'stall'), field('raw', 'stall')), {
+    max: 1.2,
+  }),
+);
+console.log(ratioLine('1,000 concurrent, ours / AI SDK (wall)', ...ratio(field('ours', 'wall'), field('vercel', 'wall')), { max: 1 }));
+console.log(`machine load (1-minute average) at the end: ${loadavg()[0]?.toFixed(2)}`);
+wire.stop();

@@ -19,7 +19,9 @@ function completion(message: Record<string, unknown>, finish: string) {
   };
 }
 
-const server = await startWireServer({ capture: false });
+// Idle sockets stay open for a minute (Node's default is 5 s): a client stalled under load must never
+// pick a socket the server is closing, which fails the request ("other side closed").
+const server = await startWireServer({ capture: false, keepAliveTimeoutMs: 60_000 });
 server.respondAlways('/v1/chat/completions', (request) => {
   const messages = ((request.body as { messages?: { role: string }[] }).messages ?? []).filter((message) => message.role === 'tool');
   if (messages.length >= 2) return completion({ content: '<answer>42</answer>' }, 'stop');
