@@ -230,7 +230,7 @@ describe('--json on stdout, progress on stderr', () => {
     expect(result.stderr).toContain('lllm: session json-fail failed; see what happened with: lllm replay json-fail');
     const badConfig = await lllm(['run', 'x', '--json', '--config', 'nope'], project);
     expect(badConfig.code).toBe(1);
-    expect(JSON.parse(badConfig.stdout)).toMatchObject({ status: 'failed', session: null, errors: [{ kind: expect.any(String) }] });
+    expect(JSON.parse(badConfig.stdout)).toMatchObject({ status: 'failed', session: null, errors: [{ kind: 'ConfigError' }] });
   }, 60_000);
 });
 

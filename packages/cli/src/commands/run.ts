@@ -33,7 +33,7 @@ export interface RunOptions {
 /**
  * The `--json` document of `lllm run` (stable: fields are only ever added). `status` is `completed`,
  * `failed` or `cancelled`; `result` is the system's result (`null` unless completed); `errors` holds
- * what went wrong, each with a `kind` (`config`, `run`, `log`, `cancelled`, or an LllmError's code).
+ * what went wrong, each with a `kind` (`cancelled`, `log`, `run`, or the LLLM error's class name).
  */
 export interface RunJson {
   readonly session: string | null;
@@ -48,9 +48,9 @@ export interface RunJson {
   readonly errors: readonly { readonly kind: string; readonly message: string }[];
 }
 
+/** An error's kind in the JSON document: the LLLM error's class name (`ConfigError`, `AgentCallError`, …), or `run`. */
 function errorKind(error: unknown): string {
-  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
-  return typeof code === 'string' && code ? code : LllmError.isInstance(error) ? 'lllm' : 'run';
+  return LllmError.isInstance(error) ? error.name : 'run';
 }
 
 export async function commandRun(words: readonly string[], options: RunOptions, io: Io): Promise<number> {
