@@ -153,6 +153,7 @@ export async function runPendingCalls(
       if (result) {
         screenshot = result.screenshot;
         state.notes.push(...blockedNotes(result));
+        if (result.notice) state.notes.push(result.notice);
         if (result.ended) {
           call.state = 'done';
           state.status = 'ended';

@@ -5,6 +5,7 @@ import { InvalidArgumentError } from '@lllm/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type BlockedRequest, BrowserComputer } from './browser.js';
 import { type EgressSite, type RecordingProxy, startEgressSite, startRecordingProxy } from './test-egress.js';
+import { decodePng } from './test-page.js';
 
 let site: EgressSite;
 let recorder: RecordingProxy;
@@ -57,6 +58,38 @@ describe('BrowserComputer egress', () => {
     const script = await follow('/script');
     expect(script.blocked).toContainEqual(expect.objectContaining({ url: `${site.foreignUrl}/script-target`, navigation: true }));
     expect(script.url.startsWith(site.url)).toBe(true);
+  });
+
+  test('a page that navigates off the list while still parsing: the action ends promptly, with a fresh screenshot and a note', async () => {
+    // Stopped after its body began: it paints, and the action does not wait for a `load` that never comes.
+    await computer.goto(`${site.url}/go?to=${encodeURIComponent('/parsing-body')}`);
+    let started = Date.now();
+    const painted = await computer.execute({ type: 'click', x: 100, y: 100 });
+    // Before the fix: 5 s waiting for `load`, then the screenshot.
+    expect(Date.now() - started).toBeLessThan(4_500);
+    expect(painted.blocked).toContainEqual(
+      expect.objectContaining({ url: `${site.foreignUrl}/from-parsing`, navigation: true, stoppedBy: 'route' }),
+    );
+    expect(painted.url).toBe(`${site.url}/parsing-body`);
+    expect(painted.screenshot.stale).toBe(false);
+    expect(decodePng(painted.screenshot.png).pixel(400, 500)).toEqual([0, 0, 255, 255]);
+    expect(painted.notice).toBeUndefined();
+
+    // Stopped in its head: it can never paint (every screenshot would time out), so the browser goes back.
+    await computer.goto(`${site.url}/go?to=${encodeURIComponent('/parsing-head')}`);
+    started = Date.now();
+    const stopped = await computer.execute({ type: 'click', x: 100, y: 100 });
+    // Before the fix: 5 s for `load` and 5 s for a screenshot that timed out, returned stale.
+    expect(Date.now() - started).toBeLessThan(8_000);
+    expect(stopped.blocked).toContainEqual(expect.objectContaining({ url: `${site.foreignUrl}/from-parsing`, navigation: true }));
+    expect(stopped.screenshot.stale).toBe(false);
+    expect(stopped.url).toBe(`${site.url}/go?to=${encodeURIComponent('/parsing-head')}`);
+    expect(stopped.notice).toBe(
+      `${site.url}/parsing-head tried to go to ${site.foreignUrl}/from-parsing while it was still loading; that navigation was blocked, which stopped the page before it could be shown, so the browser went back to ${stopped.url}.`,
+    );
+    // The page is usable again: the next screenshot is fresh too.
+    expect((await computer.screenshot()).stale).toBe(false);
+    expect(site.foreignHits).toEqual([]);
   });
 
   test('fetch, XHR, img, iframe, redirected fetch, WebSocket and WebRTC to the foreign origin are all stopped; allowed ones work', async () => {

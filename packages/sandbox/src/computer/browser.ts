@@ -8,6 +8,7 @@ import { assertNoEgressFlags, CHROMIUM_FLAGS, defaultChromiumPath } from './chro
 import { EgressProxy, type RefusedEgress } from './egress-proxy.js';
 import { type KeyCombo, normaliseKeyCombo } from './keys.js';
 import { PageTargets } from './page-targets.js';
+import { StoppedLoads } from './stopped-loads.js';
 
 /** What a key combination can mean besides typing: browser controls the page cannot see. */
 export type ControlSignal = 'end_session' | 'back' | 'forward' | 'reload';
@@ -56,6 +57,8 @@ export interface ActionResult {
   readonly blocked: readonly BlockedRequest[];
   /** The session ended (a control signal, or the last page closed). */
   readonly ended: boolean;
+  /** Something the model should know that the screenshot does not show (e.g. the page was left). */
+  readonly notice?: string;
 }
 
 /** A screen an agent can drive; `BrowserComputer` implements it, other environments can too. */
@@ -143,6 +146,8 @@ export class BrowserComputer implements Computer, AsyncDisposable {
   private readonly controlKeys: Readonly<Record<string, ControlSignal>>;
   /** The page targets Chromium creates, so that an action waits for the popups it opened. */
   private readonly targets: PageTargets;
+  /** Loads stopped by a blocked navigation during the current action. */
+  private readonly stoppedLoads = new StoppedLoads();
 
   private constructor(
     private readonly browser: Browser,
@@ -282,6 +287,7 @@ export class BrowserComputer implements Computer, AsyncDisposable {
     this.assertOpen();
     const action = parseComputerAction(input);
     this.pendingBlocked = [];
+    this.stoppedLoads.reset();
     let signal: ControlSignal | undefined;
     switch (action.type) {
       case 'click':
@@ -316,13 +322,17 @@ export class BrowserComputer implements Computer, AsyncDisposable {
         break;
     }
     let screenshot: Screenshot;
+    let notice: string | undefined;
     if (signal === 'end_session') {
       this.endedFlag = true;
       screenshot = this.lastGood ? { png: this.lastGood, stale: true, error: undefined } : await this.screenshot();
     } else {
       await this.settle();
+      const stopped = await this.stoppedLoads.recover(this.page);
+      notice = stopped.notice;
       await this.returnFromBlockedNavigation();
-      screenshot = await this.screenshot();
+      screenshot =
+        stopped.paints || !this.lastGood ? await this.screenshot() : { png: this.lastGood, stale: true, error: 'the page cannot paint' };
     }
     return {
       action,
@@ -332,6 +342,7 @@ export class BrowserComputer implements Computer, AsyncDisposable {
       signal,
       blocked: this.takeBlocked(),
       ended: this.ended,
+      ...(notice ? { notice } : {}),
     };
   }
 
@@ -458,7 +469,7 @@ export class BrowserComputer implements Computer, AsyncDisposable {
       this.pendingPages = [];
       await Promise.all(pages);
     }
-    await this.page.waitForLoadState('load', { timeout: 5_000 }).catch(() => undefined);
+    await this.stoppedLoads.waitForLoad(this.page, 5_000);
   }
 
   private async routeRequest(route: Route, request: Request): Promise<void> {
@@ -487,6 +498,7 @@ export class BrowserComputer implements Computer, AsyncDisposable {
       at: new Date().toISOString(),
     });
     if (topLevel && page === this.page) {
+      this.stoppedLoads.stopped(page.url(), url);
       // "204 No Content" makes the browser stay on the current page instead of showing an error page.
       await route.fulfill({ status: 204, body: '' }).catch(() => undefined);
       return;

@@ -182,6 +182,20 @@ export async function startEgressSite(): Promise<EgressSite> {
         );
       case '/subresources':
         return html(subresourcePage(url, foreignUrl, udpPort));
+      case '/parsing-head':
+      case '/parsing-body': {
+        // A script navigates off the list while the document is still arriving: the rest is held back.
+        const script = `<script>location.href = '${foreignUrl}/from-parsing';</script>`;
+        response.writeHead(200, { 'content-type': 'text/html' });
+        response.write(
+          parsed.pathname === '/parsing-head'
+            ? `<!doctype html><html><head><title>parsing</title>${script}</head>`
+            : `<!doctype html><html><head><title>parsing</title></head><body style="margin:0;background:#0000ff"><h1>parsing</h1>${script}`,
+        );
+        const rest = setTimeout(() => response.end('<p>the rest</p></body></html>'), 60_000);
+        response.on('close', () => clearTimeout(rest));
+        return;
+      }
       case '/hello':
         return response.writeHead(200, { 'content-type': 'text/plain' }).end('hello');
       default:
