@@ -262,7 +262,7 @@ export async function buildTactic<I = unknown, O = unknown>(
       maxLlmRecall: config.max_llm_recall,
       ...(agentConfig.timeout_ms === undefined ? {} : { timeoutMs: agentConfig.timeout_ms }),
       ...(agentConfig.stream_idle_timeout_ms === undefined ? {} : { streamIdleTimeoutMs: agentConfig.stream_idle_timeout_ms }),
-      log,
+      ...dialogLog(log),
       ...(options.stream ? { stream: options.stream } : {}),
       ...(options.agentOptions ?? {}),
     };
@@ -364,7 +364,7 @@ export class Tactic<I = unknown, O = unknown> {
           systemPrompt: prompt,
           model: options.model,
           invoker: budgetedInvoker(invoker, options.budget ? { budget: options.budget } : {}),
-          log,
+          ...dialogLog(log),
           ...(options.agentOptions ?? {}),
         },
       },
@@ -493,6 +493,11 @@ export class Tactic<I = unknown, O = unknown> {
       services: this.#parts.services,
     });
   }
+}
+
+/** The agents' log: none for a store that keeps nothing (`log_type: none`), so dialogs skip serializing every message for it. */
+function dialogLog(log: LogStore): { log?: LogStore } {
+  return log.type === 'none' ? {} : { log };
 }
 
 function quickInvoker(model: string): Invoker {
