@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { batchSession, createLogStore } from '@lllm/core';
 import { registerLogBackends } from '@lllm/log';
-import { type CapturedRequest, chatCompletion, startWireServer, type WireServer } from '@lllm/test-server';
+import { type CapturedRequest, chatCompletion, serveBatchApis, startWireServer, type WireServer } from '@lllm/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { progressLine } from './batch.js';
 
@@ -220,6 +220,25 @@ describe('lllm batch', () => {
     const indexes = stored.map((entry) => entry.data.index as number).sort((a, b) => a - b);
     expect(indexes).toEqual(Array.from({ length: 40 }, (_, index) => index));
   }, 120_000);
+});
+
+describe('lllm batch --provider-batch', () => {
+  it('sends the calls as one OpenAI Batch API job and writes every result', async () => {
+    server.reset();
+    const apis = serveBatchApis(server, { processingMs: 50 });
+    server.respondAlways('/v1/chat/completions', echoing(5));
+    const folder = project(6);
+    const result = await start(
+      ['echo', '--input', 'items.jsonl', '--output', 'results.jsonl', '--provider-batch', '--poll-ms', '20'],
+      folder,
+    ).done;
+    expect(result.stderr).toContain('6 succeeded');
+    expect(result.code).toBe(0);
+    expect(apis.openaiBatches.size).toBe(1);
+    expect([...apis.openaiBatches.values()][0]).toMatchObject({ status: 'completed', request_counts: { total: 6, completed: 6 } });
+    const results = lines(readFileSync(join(folder, 'results.jsonl'), 'utf8'));
+    expect(results.map((line) => line.value).sort()).toEqual(Array.from({ length: 6 }, (_, index) => `echo item ${index}`).sort());
+  }, 90_000);
 });
 
 describe('lllm run with a tactic', () => {

@@ -3,10 +3,12 @@
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { anthropicBatchSubmitter, createAnthropic } from '@lllm/anthropic';
 import {
   AbortError,
   type BatchOutcome,
   type BatchProgress,
+  type BatchSubmitter,
   buildTactic,
   ConfigError,
   createLogStore,
@@ -17,6 +19,7 @@ import {
   redactString,
   registerTacticDiscovery,
 } from '@lllm/core';
+import { createOpenAI, openaiBatchSubmitter } from '@lllm/openai';
 import { getPrompt } from '@lllm/prompts';
 import { chooseProviders, loadConfig, loadProject, providerHint, RunLog } from './runtime.js';
 
@@ -29,10 +32,12 @@ export interface BatchIo {
 }
 
 export const BATCH_USAGE = `lllm batch <tactic> --input items.jsonl [--output results.jsonl] [--concurrency N] [--max-cost USD]
-      [--resume ID] [--config <name|file.yaml>] [--rpm N] [--tpm N] [--quiet]
+      [--resume ID] [--config <name|file.yaml>] [--rpm N] [--tpm N] [--provider-batch [--poll-ms N]] [--quiet]
   One tactic call per input line (JSON). Results are JSONL lines {index, ok, value | error, costUsd, session}
   as calls finish (earlier runs' results first) on stdout or --output. Progress on stderr. The batch id is
-  printed; the same id and inputs (--resume ID) skip the inputs that already succeeded.`;
+  printed; the same id and inputs (--resume ID) skip the inputs that already succeeded. --provider-batch sends
+  each call's first request through the OpenAI / Anthropic batch APIs (half price, slower; polled every
+  --poll-ms, default 10000); replies that fail to parse are retried live.`;
 
 /** A mistake in the command line or input file: the CLI prints it with the usage, exit 2. */
 export class BatchUsageError extends InvalidArgumentError {}
@@ -103,6 +108,24 @@ export function progressLine(progress: BatchProgress, width = 20): string {
   }${progress.resumed ? `  resumed ${progress.resumed}` : ''}  tokens ${progress.tokens}  $${progress.spentUsd.toFixed(4)}  ETA ${duration(progress.etaMs)}`;
 }
 
+/**
+ * The batch APIs of the providers the environment configures (`--provider-batch`): OpenAI's (or an
+ * OpenAI-compatible server's at OPENAI_BASE_URL) for `completion` agents, Anthropic's for `anthropic` ones.
+ */
+function providerBatchSubmitters(env: NodeJS.ProcessEnv, pollIntervalMs: number | undefined): BatchSubmitter[] {
+  const poll = pollIntervalMs === undefined ? {} : { pollIntervalMs };
+  const submitters: BatchSubmitter[] = [];
+  if (env.OPENAI_API_KEY || env.OPENAI_BASE_URL) {
+    const openai = createOpenAI({
+      ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}),
+      ...(env.OPENAI_API_KEY ? {} : { apiKey: 'local' }),
+    });
+    submitters.push(openaiBatchSubmitter(openai.client, poll));
+  }
+  if (env.ANTHROPIC_API_KEY) submitters.push(anthropicBatchSubmitter(createAnthropic().client, poll));
+  return submitters;
+}
+
 /** `lllm batch`: returns the exit code (0 every input succeeded, 1 some failed or were skipped, 2 bad usage, 130/143 stopped). */
 export async function commandBatch(args: string[], io: BatchIo): Promise<number> {
   try {
@@ -129,6 +152,8 @@ async function runBatchCommand(args: string[], io: BatchIo): Promise<number> {
       tpm: { type: 'string' },
       quiet: { type: 'boolean' },
       strict: { type: 'boolean' },
+      'provider-batch': { type: 'boolean' },
+      'poll-ms': { type: 'string' },
     },
   });
   const [name, ...extra] = positionals;
@@ -139,6 +164,7 @@ async function runBatchCommand(args: string[], io: BatchIo): Promise<number> {
   const maxCostUsd = positiveNumber('--max-cost', values['max-cost'], false);
   const rpm = positiveNumber('--rpm', values.rpm, true);
   const tpm = positiveNumber('--tpm', values.tpm, true);
+  const pollMs = positiveNumber('--poll-ms', values['poll-ms'], true);
   const inputs = readInputs(resolve(io.cwd, values.input));
 
   registerTacticDiscovery();
@@ -199,6 +225,7 @@ async function runBatchCommand(args: string[], io: BatchIo): Promise<number> {
       signal: controller.signal,
       ...(maxCostUsd === undefined ? {} : { maxCostUsd }),
       ...(values.resume ? { id: values.resume } : {}),
+      ...(values['provider-batch'] ? { providerBatch: providerBatchSubmitters(io.env, pollMs) } : {}),
       onProgress: (progress) => {
         if (!idShown) {
           idShown = true;

@@ -4,15 +4,7 @@
 // cancels the job.
 import { AbortError, Tactic, TacticCallError } from '@lllm/core';
 import { Prompt } from '@lllm/prompts';
-import {
-  type BatchApis,
-  type CapturedRequest,
-  chatCompletion,
-  openaiError,
-  serveBatchApis,
-  startWireServer,
-  type WireServer,
-} from '@lllm/test-server';
+import { type CapturedRequest, chatCompletion, openaiError, serveBatchApis, startWireServer, type WireServer } from '@lllm/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openaiBatchSubmitter } from './batch-submitter.js';
 import { createOpenAI } from './provider.js';
