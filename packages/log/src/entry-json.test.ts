@@ -8,7 +8,36 @@ registerSecret(secret);
 /** What the stores wrote before: a redacted deep copy, serialized. */
 const reference = (data: unknown) => JSON.stringify(redactSecrets(JSON.parse(JSON.stringify(data)) as unknown));
 
+function nest(levels: number, leaf: unknown): unknown {
+  let value = leaf;
+  for (let level = 0; level < levels; level++) value = { inner: value };
+  return value;
+}
+
 describe('serializeEntry', () => {
+  it('serializes what JSON.stringify does: toJSON (with its key), dates, boxed values, left-out values, deep nesting', () => {
+    const data = {
+      when: new Date(0),
+      keyed: { toJSON: (key: string) => `called for ${key}` },
+      list: [undefined, () => 1, Symbol('s'), new Number(3), new Boolean(false), { toJSON: () => undefined }],
+      missing: undefined,
+      fn: () => 1,
+      map: new Map([['a', 1]]),
+      // JSON.stringify does not call toJSON on what a toJSON returned: this is "{}", not the string.
+      odd: { toJSON: () => ({ toJSON: () => 'never serialized' }) },
+      deep: nest(250, 'leaf'),
+    } as unknown as JsonObject;
+    const entry = serializeEntry(data);
+    expect(entry.secrets).toBeUndefined();
+    expect(storedJson(entry)).toBe(JSON.stringify(data));
+  });
+
+  it('refuses a cycle as JSON.stringify does', () => {
+    const data: Record<string, unknown> = { name: 'loop' };
+    data.self = data;
+    expect(() => serializeEntry(data as JsonObject)).toThrow(TypeError);
+  });
+
   it('keeps an ordinary entry as serialized, marked clean', () => {
     const data = { dialogId: 'd1', index: 3, message: { role: 'assistant', content: 'The answer is 42.', usage: { inputTokens: 1 } } };
     const entry = serializeEntry(data);
@@ -35,6 +64,10 @@ describe('serializeEntry', () => {
     ['a secret-named key that only a toJSON produces', { when: { toJSON: () => ({ apiKey: 'x' }) } }],
     ['a secret only a toJSON reveals', { value: { toJSON: () => `sk-${'a'.repeat(20)}` } }],
     ['text already redacted', { content: `was ${REDACTED}` }],
+    ['a secret in a boxed string', { boxed: new String(`sk-${'b'.repeat(20)}`) as unknown as string }],
+    ['a secret a toJSON gives inside an array', { list: [1, { toJSON: () => ({ deep: [`sk-${'c'.repeat(20)}`] }) }] }],
+    ['a secret-named key whose toJSON sees its key', { apiKey: { toJSON: (key: string) => `${key} value` } }],
+    ['a secret 300 levels deep', { deep: nest(300, `sk-${'e'.repeat(20)}`) }],
   ])('sends %s through full redaction', (_, data) => {
     const entry = serializeEntry(data);
     expect(entry.secrets).toBeDefined();
