@@ -2,8 +2,9 @@
 // against `node -e 0` measured in the same run, interleaved so machine load hits both alike. Two
 // figures per command: wall-clock time, and CPU time (user + system, as the process measures it),
 // which a busy shared machine inflates far less. The goal is ≤ 150 ms for --help and --version,
-// checked on wall time; over it exits 1 (LLLM_BENCH_GOAL=cpu checks CPU time instead, for a
-// machine shared with other work). `lllm doctor` is
+// checked on wall time; over it exits 1. When the machine is busy (`node -e 0` itself waits more
+// than it computes: wall > 2 × CPU) or LLLM_BENCH_GOAL=cpu, the goal is checked on CPU time, and
+// the output says so. `lllm doctor` is
 // shown for scale (it loads discovery, the providers and SQLite). Build first:
 // pnpm --filter @lllm/cli... build
 import { spawnSync } from 'node:child_process';
@@ -49,7 +50,6 @@ const cases: [string, string[]][] = [
   ['lllm --help', [bin, '--help']],
   ['lllm run --help', [bin, 'run', '--help']],
 ];
-const onCpu = process.env.LLLM_BENCH_GOAL === 'cpu';
 const samples = new Map<string, { wall: number; cpu: number }[]>(cases.map(([label]) => [label, []]));
 // One warm-up round (file system and compile caches), then interleaved runs.
 for (const [, args] of cases) time(args);
@@ -62,10 +62,12 @@ const medians = (runs: readonly { wall: number; cpu: number }[]) => ({
   cpu: median(runs.map((run) => run.cpu)),
 });
 const baseline = medians(samples.get('node -e 0') ?? []);
+const busy = baseline.wall > 2 * baseline.cpu;
+const onCpu = process.env.LLLM_BENCH_GOAL === 'cpu' || busy;
 const figure = (ms: number) => (Number.isNaN(ms) ? '-' : ms.toFixed(1));
 const ratio = (ms: number, base: number) => (Number.isNaN(ms) ? '-' : `${(ms / base).toFixed(2)}×`);
 console.log(
-  `cold start, medians of ${RUNS} interleaved runs; goal ≤ ${GOAL_MS} ms for --help / --version (on ${onCpu ? 'CPU' : 'wall'} time)`,
+  `cold start, medians of ${RUNS} interleaved runs; goal ≤ ${GOAL_MS} ms for --help / --version (on ${onCpu ? 'CPU' : 'wall'} time${busy ? ': the machine is busy, node -e 0 waited more than it ran' : ''})`,
 );
 console.log(`${'command'.padEnd(18)}${'wall ms'.padStart(9)}${'× node'.padStart(9)}${'cpu ms'.padStart(9)}${'× node'.padStart(9)}  goal`);
 let over = 0;
