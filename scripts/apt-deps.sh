@@ -10,6 +10,11 @@ python3 -c 'import ipykernel' >/dev/null 2>&1 || [ -d /usr/lib/python3/dist-pack
 # unshare and setpriv, and mount. Present on every Debian system; minimal images may lack them.
 { command -v unshare && command -v setpriv; } >/dev/null 2>&1 || need+=(util-linux)
 command -v mount >/dev/null 2>&1 || need+=(mount)
+# The scaffolder's prompts are tested under a pseudo-terminal (util-linux's script, in bsdutils); the
+# CLI's shell completions are loaded into real zsh and fish.
+command -v script >/dev/null 2>&1 || need+=(bsdutils)
+command -v zsh >/dev/null 2>&1 || need+=(zsh)
+command -v fish >/dev/null 2>&1 || need+=(fish)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
