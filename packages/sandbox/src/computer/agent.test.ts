@@ -4,19 +4,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  AbortError,
-  costOf,
-  InvalidArgumentError,
-  type JsonObject,
-  type LogCollection,
-  MemoryLogStore,
-  Message,
-  ProviderError,
-  registerModelCard,
-  sumCosts,
-} from '@lllm/core';
-import { type CapturedRequest, startWireServer, type WireServer } from '@lllm/test-server';
+import { AbortError, costOf, InvalidArgumentError, Message, ProviderError, registerModelCard, sumCosts } from '@lllm/core';
+import { startWireServer, type WireServer } from '@lllm/test-server';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { ComputerUseAgent, type ComputerUseAgentOptions } from './agent.js';
@@ -24,84 +13,30 @@ import { BrowserComputer } from './browser.js';
 import { ResponsesRequester } from './responses-request.js';
 import type { PendingSafetyCheck, SafetyCheckContext } from './safety-checks.js';
 import { decodePng, startTestSite, type TestSite } from './test-page.js';
+import {
+  body,
+  CapturingStore,
+  computerCall,
+  failure,
+  inputOf,
+  message,
+  pngFromDataUrl,
+  reasoning,
+  response,
+  responsesMade,
+} from './test-responses.js';
 
 let site: TestSite;
 let computer: BrowserComputer;
 let wire: WireServer;
 let client: OpenAI;
 let checkpointDir: string;
-let responseCount = 0;
 /** Waits the loop asked for (the injected sleep returns at once). */
 let sleeps: number[] = [];
 
 const KEY = 'sk-test-not-a-real-key-000000';
 
 const RESPONSES = '/v1/responses';
-
-function response(output: unknown[], options: { model?: string; usage?: Record<string, unknown> } = {}) {
-  responseCount++;
-  return {
-    json: {
-      id: `resp_${responseCount}`,
-      object: 'response',
-      created_at: 1_761_323_546,
-      status: 'completed',
-      model: options.model ?? 'computer-use-preview',
-      output,
-      usage: options.usage ?? { input_tokens: 1000, output_tokens: 20, total_tokens: 1020 },
-    },
-  };
-}
-
-function failure(status: number, message: string, headers: Record<string, string> = {}) {
-  return { status, headers, json: { error: { message, type: status === 429 ? 'rate_limit_exceeded' : 'server_error' } } };
-}
-
-/** A store that also keeps exactly what it was handed, before its own redaction. */
-class CapturingStore extends MemoryLogStore {
-  readonly handed: { collection: LogCollection; session: string; data: JsonObject }[] = [];
-  override write(collection: LogCollection, session: string, data: JsonObject): void {
-    this.handed.push({ collection, session, data: structuredClone(data) });
-    super.write(collection, session, data);
-  }
-}
-
-function computerCall(callId: string, action: unknown, checks: PendingSafetyCheck[] = [], batched = false) {
-  return {
-    type: 'computer_call',
-    id: `cu_${callId}`,
-    call_id: callId,
-    ...(batched ? { actions: action } : { action }),
-    pending_safety_checks: checks,
-    status: 'completed',
-  };
-}
-
-function message(text: string) {
-  return {
-    type: 'message',
-    id: `msg_${responseCount}`,
-    role: 'assistant',
-    status: 'completed',
-    content: [{ type: 'output_text', text, annotations: [] }],
-  };
-}
-
-const reasoning = { type: 'reasoning', id: 'rs_1', summary: [] };
-
-function body(request: CapturedRequest | undefined): Record<string, unknown> {
-  return (request?.body ?? {}) as Record<string, unknown>;
-}
-
-function inputOf(request: CapturedRequest | undefined): Record<string, unknown>[] {
-  return body(request).input as Record<string, unknown>[];
-}
-
-function pngFromDataUrl(url: unknown): Buffer {
-  const text = String(url);
-  expect(text.startsWith('data:image/png;base64,')).toBe(true);
-  return Buffer.from(text.slice('data:image/png;base64,'.length), 'base64');
-}
 
 async function pageState(): Promise<{ count: number; submitted: string | null }> {
   return computer.activePage.evaluate(() => (window as unknown as { testState: { count: number; submitted: string | null } }).testState);
@@ -180,7 +115,7 @@ describe('ComputerUseAgent', () => {
     expect([firstShot.width, firstShot.height]).toEqual([800, 600]);
 
     for (const [index, request] of requests.slice(1).entries()) {
-      expect(body(request).previous_response_id).toBe(`resp_${responseCount - 3 + index}`);
+      expect(body(request).previous_response_id).toBe(`resp_${responsesMade() - 3 + index}`);
       const [output] = inputOf(request);
       expect(output?.type).toBe('computer_call_output');
       expect(output?.call_id).toBe(`call_${index + 1}`);
@@ -374,8 +309,8 @@ describe('ComputerUseAgent', () => {
     ]);
     expect(saved.actions).toHaveLength(1);
     expect(saved.stepCosts.map((step: Record<string, unknown>) => step.responseId)).toEqual([
-      `resp_${responseCount - 1}`,
-      `resp_${responseCount}`,
+      `resp_${responsesMade() - 1}`,
+      `resp_${responsesMade()}`,
     ]);
   });
 

@@ -12,6 +12,7 @@ import { ComputerUseAgent } from './agent.js';
 import { BrowserComputer } from './browser.js';
 import { redactCheckpoint } from './checkpoint-file.js';
 import { decodePng, startTestSite, type TestSite } from './test-page.js';
+import { computerCall, response } from './test-responses.js';
 
 const RESPONSES = '/v1/responses';
 const REGISTERED = 'planted-registered-secret-7f3a9c21';
@@ -24,27 +25,7 @@ let computer: BrowserComputer;
 let wire: WireServer;
 let client: OpenAI;
 let root: string;
-let responseCount = 0;
 let previousUmask: number | undefined;
-
-function response(output: unknown[]) {
-  responseCount++;
-  return {
-    json: {
-      id: `resp_ckpt_${responseCount}`,
-      object: 'response',
-      created_at: 1_761_323_546,
-      status: 'completed',
-      model: 'computer-use-preview',
-      output,
-      usage: { input_tokens: 100, output_tokens: 10, total_tokens: 110 },
-    },
-  };
-}
-
-function computerCall(callId: string, action: unknown) {
-  return { type: 'computer_call', id: `cu_${callId}`, call_id: callId, action, pending_safety_checks: [], status: 'completed' };
-}
 
 /** Every file under `directory`, with its mode, and every folder's mode. */
 async function walk(directory: string): Promise<{ files: { path: string; mode: number }[]; folders: { path: string; mode: number }[] }> {
