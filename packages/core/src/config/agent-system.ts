@@ -11,6 +11,7 @@ import type { PromptLike } from '../prompt-like.js';
 import type { ScriptStep } from '../scripted-invoker.js';
 import type { Stream } from '../stream.js';
 import { closestMatches, safeName } from '../strings.js';
+import { agentSystemPrompt } from './agent-prompt.js';
 import { type AgentConfig, modelArguments, type SystemConfig } from './system-config.js';
 
 /** What an agent system's `run` receives. */
@@ -109,6 +110,8 @@ export function registerInvokerFactory(apiType: string, factory: InvokerFactory)
 export interface BuildAgentOptions {
   /** Resolves `system_prompt_path` (e.g. `@lllm/prompts`' `getPrompt`). */
   readonly promptLookup: (path: string) => PromptLike;
+  /** Makes a prompt of an inline `system_prompt` (see `SystemPromptSources.inlinePrompt`). */
+  readonly inlinePrompt?: (path: string, text: string) => PromptLike;
   readonly stream?: Stream;
   /** Default: `createLogStore({ type: log_type, directory: log_dir, options: log_options })`. */
   readonly log?: LogStore;
@@ -196,7 +199,7 @@ export async function buildAgent<R = unknown>(config: SystemConfig, options: Bui
     }
     agentOptions[name] = {
       name,
-      systemPrompt: options.promptLookup(agentConfig.system_prompt_path),
+      systemPrompt: agentSystemPrompt(name, agentConfig, options, config.file),
       model: agentConfig.model_name,
       invoker,
       modelArgs: modelArguments(agentConfig),

@@ -1,14 +1,15 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type * as Yaml from 'yaml';
 import type { z as Zod } from 'zod/v4';
 import { ConfigError } from '../errors.js';
 import { checkModelArguments, findModelCard } from '../model-card.js';
 import { closestMatches } from '../strings.js';
+import { originOf, type PackageConfigResolver, resolveConfigFile } from './inheritance.js';
+import type { ConfigOrigins } from './merge.js';
 
-// yaml and zod are loaded on the first config read, not when @lllm/core is imported: together they
+// zod is loaded on the first config read, not when @lllm/core is imported: together they
 // were most of core's import time, and a program that never reads a YAML config never needs them.
 const requireModule = createRequire(import.meta.url);
 
@@ -68,7 +69,10 @@ function buildSchemas(z: typeof Zod) {
   const agentConfigSchema = z
     .object({
       model_name: z.string().min(1),
-      system_prompt_path: z.string().min(1),
+      /** The system prompt by registry path (`folder/name`, or `package:folder/name`). */
+      system_prompt_path: z.string().min(1).optional(),
+      /** The system prompt written inline (instead of `system_prompt_path`). */
+      system_prompt: z.string().min(1).optional(),
       api_type: z.enum(API_TYPES).default('completion'),
       base_url: z.string().url().optional(),
       /** The environment variable holding the key for `base_url` (never OPENAI_API_KEY by default). */
@@ -84,7 +88,10 @@ function buildSchemas(z: typeof Zod) {
       extra_body: z.record(z.string(), z.unknown()).optional(),
       ...modelArgumentShape,
     })
-    .strict();
+    .strict()
+    .refine((agent) => (agent.system_prompt === undefined) !== (agent.system_prompt_path === undefined), {
+      message: 'set exactly one of system_prompt_path (a prompt by path) and system_prompt (the text inline)',
+    });
 
   const systemConfigSchema = z
     .object({
@@ -113,7 +120,7 @@ function buildSchemas(z: typeof Zod) {
     agentConfigSchema,
     systemConfigSchema,
     /** Keys an agent config accepts, for "did you mean" suggestions. */
-    agentConfigKeys: Object.keys(agentConfigSchema.shape),
+    agentConfigKeys: [...AGENT_KEYS, ...Object.keys(modelArgumentShape)],
     /** Top-level keys of a system config, for "did you mean" suggestions. */
     topLevelKeys: Object.keys(systemConfigSchema.shape),
   };
@@ -135,11 +142,16 @@ export type SystemConfig = Zod.output<Schemas['systemConfigSchema']> & {
   readonly file: string;
   /** The project root (the folder holding `config/`). */
   readonly root: string;
+  /** Where each value came from: dotted key path → file (`(global)` when a `global` default set it). */
+  readonly origins?: ConfigOrigins;
+  /** The files merged through `base`, from this config down to its root base. */
+  readonly chain?: readonly string[];
 };
 
 const AGENT_KEYS = new Set([
   'model_name',
   'system_prompt_path',
+  'system_prompt',
   'api_type',
   'base_url',
   'api_key_env',
@@ -181,7 +193,11 @@ function describeIssue(issue: Zod.core.$ZodIssue, { agentConfigKeys, topLevelKey
 export function resolveSystemConfigPath(root: string, nameOrPath?: string): string {
   const configDir = join(root, 'config');
   if (nameOrPath && /\.ya?ml$/i.test(nameOrPath)) return isAbsolute(nameOrPath) ? nameOrPath : resolve(process.cwd(), nameOrPath);
-  if (nameOrPath) return join(configDir, nameOrPath, 'default.yaml');
+  if (nameOrPath) {
+    const folderForm = join(configDir, nameOrPath, 'default.yaml');
+    const fileForm = join(configDir, `${nameOrPath}.yaml`);
+    return !existsSync(folderForm) && existsSync(fileForm) ? fileForm : folderForm;
+  }
   const names = existsSync(configDir)
     ? readdirSync(configDir, { withFileTypes: true })
         .filter((entry) => entry.isDirectory() && existsSync(join(configDir, entry.name, 'default.yaml')))
@@ -195,43 +211,43 @@ export function resolveSystemConfigPath(root: string, nameOrPath?: string): stri
   );
 }
 
+/** Options of `loadSystemConfig`. */
+export interface LoadSystemConfigOptions {
+  /** The project root (default: two folders above the config's folder, `<root>/config/<name>/default.yaml`). */
+  readonly root?: string;
+  /** Resolves `base: package:name` references (the project's `[dependencies]` give one). */
+  readonly resolvePackageConfig?: PackageConfigResolver;
+}
+
 /**
- * Load and validate a YAML system config. Every problem is reported at once, each with its key path
- * and the expected type, in one `ConfigError` naming the file. Model arguments are checked against
- * the model card when there is one.
+ * Load and validate a YAML system config, with its inheritance resolved (`base`, `global`,
+ * `agent_configs` as a list, `model_args`). Every problem is reported at once, each with its key path,
+ * the expected type and the file that set the value, in one `ConfigError` naming the config. Model
+ * arguments are checked against the model card when there is one.
  */
-export function loadSystemConfig(file: string, options: { root?: string } = {}): SystemConfig {
+export function loadSystemConfig(file: string, options: LoadSystemConfigOptions = {}): SystemConfig {
   const path = resolve(file);
-  if (!existsSync(path)) throw new ConfigError(`The system config ${path} does not exist.`, { file: path });
-  const { parseDocument } = requireModule('yaml') as typeof Yaml;
-  const document = parseDocument(readFileSync(path, 'utf8'), { prettyErrors: true });
-  if (document.errors.length > 0) {
-    const problems = document.errors.map((error) => {
-      const [line, column] = error.linePos?.[0] ? [error.linePos[0].line, error.linePos[0].col] : [0, 0];
-      return `line ${line}, column ${column}: ${error.message.split('\n')[0]}`;
-    });
-    throw new ConfigError(`${path}: invalid YAML:\n${problems.map((p) => `- ${p}`).join('\n')}`, { file: path, problems });
-  }
-  let data: unknown;
-  try {
-    // Aliases are capped (the yaml default, explicit here): a few lines of nested aliases ("billion
-    // laughs") would otherwise expand into gigabytes.
-    data = document.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const aliases = /alias/i.test(message);
-    throw new ConfigError(
-      `${path}: invalid YAML: ${message}${aliases ? ' (more than 100 alias expansions). Write the values out instead of nesting aliases.' : ''}`,
-      { file: path, problems: [aliases ? 'too many alias expansions' : message], cause: error },
-    );
-  }
+  const root = options.root ?? dirname(dirname(dirname(path)));
+  const resolved = resolveConfigFile(path, {
+    root,
+    ...(options.resolvePackageConfig ? { resolvePackageConfig: options.resolvePackageConfig } : {}),
+  });
   const configSchemasNow = configSchemas();
-  const parsed = configSchemasNow.systemConfigSchema.safeParse(data ?? {}, { reportInput: true });
-  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => describeIssue(issue, configSchemasNow));
+  const parsed = configSchemasNow.systemConfigSchema.safeParse(resolved.data, { reportInput: true });
+  const fromBase = resolved.chain.length > 1;
+  const where = (keyPathText: string) => {
+    const origin = fromBase ? originOf(resolved.origins, keyPathText) : undefined;
+    return origin ? ` (set in ${origin})` : '';
+  };
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${describeIssue(issue, configSchemasNow)}${where(issue.path.join('.'))}`);
   if (parsed.success) {
     for (const [name, agent] of Object.entries(parsed.data.agent_configs)) {
       const card = findModelCard(agent.model_name);
-      if (card) for (const problem of checkModelArguments(card, modelArguments(agent))) problems.push(`agent_configs.${name}.${problem}`);
+      if (card)
+        for (const problem of checkModelArguments(card, modelArguments(agent)))
+          problems.push(`agent_configs.${name}.${problem}${where(`agent_configs.${name}.${problem.split(':')[0]}`)}`);
     }
   }
   if (!parsed.success || problems.length > 0) {
@@ -243,12 +259,13 @@ export function loadSystemConfig(file: string, options: { root?: string } = {}):
       },
     );
   }
-  const root = options.root ?? dirname(dirname(dirname(path)));
   return {
     ...parsed.data,
     log_dir: resolve(root, parsed.data.log_dir),
     ckpt_dir: resolve(root, parsed.data.ckpt_dir),
     file: path,
     root,
+    origins: resolved.origins,
+    chain: resolved.chain,
   };
 }

@@ -10,6 +10,7 @@ import {
   runBatch,
   streamBatch,
 } from '../batch/run-batch.js';
+import { agentSystemPrompt } from '../config/agent-prompt.js';
 import type { AgentTypeDefinition, BuildAgentOptions, InvokerFactory } from '../config/agent-system.js';
 import { defineAgent, listAgentTypes, newSessionName } from '../config/agent-system.js';
 import { type AgentConfig, modelArguments, type SystemConfig } from '../config/system-config.js';
@@ -253,7 +254,7 @@ export async function buildTactic<I = unknown, O = unknown>(
     const invoker = options.invokerFor ? options.invokerFor(name, agentConfig) : invokerFromFactory(name, agentConfig, config);
     templates[name] = {
       name,
-      systemPrompt: options.promptLookup(agentConfig.system_prompt_path),
+      systemPrompt: agentSystemPrompt(name, agentConfig, options, config.file),
       model: agentConfig.model_name,
       invoker: budgetedInvoker(invoker, options.budget ? { budget: options.budget } : {}),
       modelArgs: modelArguments(agentConfig),
