@@ -103,6 +103,17 @@ export function buildProgram(io: Io, run: Run): Command {
     );
 
   program
+    .command('config')
+    .description('system configs with their inheritance resolved')
+    .command('show')
+    .description('print a resolved config and where each value came from (a file, a global default, or the default)')
+    .argument('[name]', 'a name under config/ or a YAML file (default: the only one)')
+    .option('--json', 'print { file, chain, values: [{ key, value, origin }] }')
+    .action((name: string | undefined, options) =>
+      run(async () => (await import('./commands/config.js')).commandConfigShow(name, options, io)),
+    );
+
+  program
     .command('doctor')
     .description('check the setup: Node, SQLite, lllm.toml, the system config, log backend, model cards, provider keys')
     .option('--config <name>', 'the system config to check (default: default)')

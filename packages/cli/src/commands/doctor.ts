@@ -78,6 +78,8 @@ export async function commandDoctor(options: { json?: boolean; config?: string }
   try {
     const config = loadConfig(project, options.config);
     add('config', 'ok', `system config: ${config.file} (agent_type ${config.agent_type}, log_type ${config.log_type})`);
+    if (config.chain && config.chain.length > 1)
+      add('config', 'ok', `inherits from ${config.chain.slice(1).join(' → ')} (lllm config show explains each value)`);
     const backends = listLogBackends();
     if (backends.includes(config.log_type)) {
       add('log_type', 'ok', `log_type ${config.log_type} is a registered backend`);
@@ -96,8 +98,14 @@ export async function commandDoctor(options: { json?: boolean; config?: string }
     for (const name of definition.agentGroup) {
       const agent = config.agent_configs[name];
       if (!agent) continue;
-      const prompt = findPrompt(agent.system_prompt_path);
-      if (prompt) add('agent', 'ok', `agent ${name}: ${agent.model_name} via ${agent.api_type}, system prompt ${agent.system_prompt_path}`);
+      const inline = agent.system_prompt !== undefined;
+      const prompt = inline || findPrompt(agent.system_prompt_path ?? '');
+      if (prompt)
+        add(
+          'agent',
+          'ok',
+          `agent ${name}: ${agent.model_name} via ${agent.api_type}, system prompt ${inline ? '(inline)' : agent.system_prompt_path}`,
+        );
       else add('agent', 'problem', `agent ${name}: system prompt "${agent.system_prompt_path}" is not registered`);
       if (findModelCard(agent.model_name)) add('model_card', 'ok', `agent ${name}: model ${agent.model_name} has a price card`);
       else

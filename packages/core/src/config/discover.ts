@@ -1,9 +1,23 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type DiscoveredModuleInfo, getDiscoverySection } from '../discovery-sections.js';
+import { type DiscoveredModuleInfo, getDiscoverySection, listDiscoverySections } from '../discovery-sections.js';
 import { ConfigError } from '../errors.js';
-import { autoDiscoverDisabled, findLllmToml, type LllmToml, readLllmToml } from './lllm-toml.js';
+import { autoDiscoverDisabled, findLllmToml, LLLM_TOML, type LllmToml, readLllmToml, sectionsOf } from './lllm-toml.js';
+
+/** Sections whose folders hold data, not modules: discovery never imports from them. */
+const DATA_SECTIONS: ReadonlySet<string> = new Set(['skills', 'configs']);
+
+/**
+ * The stand-in for a missing `lllm.toml`: the working directory, with a section for each registered
+ * discovery section whose default folder (`./prompts`, `./proxies`, …) exists. Undefined when none does.
+ */
+export function implicitLllmToml(cwd: string): LllmToml | undefined {
+  const raw = Object.fromEntries(listDiscoverySections().map((name) => [name, {}]));
+  const sections = sectionsOf(raw, cwd, []);
+  if (!Object.values(sections).some((section) => section.folders.length > 0)) return undefined;
+  return { file: join(cwd, LLLM_TOML), root: cwd, sections, raw: {}, implicit: true };
+}
 
 const MODULE_EXTENSIONS = new Set(['.ts', '.mts', '.js', '.mjs']);
 
@@ -23,6 +37,8 @@ export interface DiscoverOptions {
   /** Told about every warning (default: collected only). */
   readonly onWarning?: (message: string) => void;
   readonly env?: NodeJS.ProcessEnv;
+  /** The working directory of the fallback when there is no `lllm.toml` (default: `process.cwd()`). */
+  readonly cwd?: string;
 }
 
 /** What one section found. */
@@ -83,18 +99,20 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
   const env = options.env ?? process.env;
   if (autoDiscoverDisabled(env)) return { ran: false, disabled: true, config: undefined, sections: [], warnings };
   const file = options.configFile ?? findLllmToml({ ...(options.startPath ? { startPath: options.startPath } : {}), env });
-  if (!file) {
+  const fallback = file ? undefined : implicitLllmToml(options.cwd ?? options.startPath ?? process.cwd());
+  if (!file && !fallback) {
     warn(
       `No ${'lllm.toml'} found (searched LLLM_CONFIG, ${options.startPath ?? 'the start path'} and the working directory and their parents): nothing to discover.`,
     );
     return { ran: false, disabled: false, config: undefined, sections: [], warnings };
   }
-  const config = readLllmToml(file);
+  if (fallback) warn(`No ${LLLM_TOML} found: discovering the default folders of ${fallback.root} instead.`);
+  const config = fallback ?? readLllmToml(file as string);
   const importModule: ModuleImporter =
     options.importModule ?? ((path) => import(pathToFileURL(path).href) as Promise<Record<string, unknown>>);
   const sections: DiscoveredSection[] = [];
   for (const [name, section] of Object.entries(config.sections)) {
-    if (section.folders.length === 0) continue;
+    if (section.folders.length === 0 || DATA_SECTIONS.has(name)) continue;
     const handler = getDiscoverySection(name);
     if (!handler) {
       warn(
@@ -103,7 +121,7 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
     }
     const modules: DiscoveredModuleInfo[] = [];
     const failures: { file: string; error: string }[] = [];
-    for (const folder of section.folders) {
+    for (const { folder, under } of section.mounts) {
       if (!existsSync(folder) || !statSync(folder).isDirectory()) {
         warn(
           `[${name}] folder ${relative(config.root, folder) || folder} (${folder}) does not exist; create it or remove it from ${config.file}.`,
@@ -115,7 +133,7 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
           section: name,
           file: path,
           folder,
-          modulePath: relative(folder, path).slice(0, -extname(path).length).split(sep).join('/'),
+          modulePath: `${under ? `${under}/` : ''}${relative(folder, path).slice(0, -extname(path).length).split(sep).join('/')}`,
         };
         let exports: Record<string, unknown>;
         try {

@@ -1,3 +1,5 @@
+export type { SystemPromptSources } from './agent-prompt.js';
+export { agentSystemPrompt } from './agent-prompt.js';
 export type {
   AgentSystem,
   AgentSystemContext,
@@ -16,8 +18,12 @@ export {
   registerInvokerFactory,
 } from './agent-system.js';
 export type { DiscoveredSection, DiscoverOptions, DiscoveryReport, ModuleImporter } from './discover.js';
-export { discover, moduleFiles } from './discover.js';
-export type { LllmToml } from './lllm-toml.js';
-export { autoDiscoverDisabled, findLllmToml, LLLM_TOML, readLllmToml } from './lllm-toml.js';
-export type { AgentConfig, ApiType, SystemConfig } from './system-config.js';
+export { discover, implicitLllmToml, moduleFiles } from './discover.js';
+export type { PackageConfigResolver, ResolveConfigOptions, ResolvedConfig } from './inheritance.js';
+export { originOf, resolveConfigFile, resolveConfigReference } from './inheritance.js';
+export type { LllmToml, LllmTomlSection, SectionMount } from './lllm-toml.js';
+export { autoDiscoverDisabled, findLllmToml, LLLM_TOML, parseMount, readLllmToml } from './lllm-toml.js';
+export type { ConfigMap, ConfigOrigins } from './merge.js';
+export { deepMerge } from './merge.js';
+export type { AgentConfig, ApiType, LoadSystemConfigOptions, SystemConfig } from './system-config.js';
 export { API_TYPES, loadSystemConfig, modelArguments, resolveSystemConfigPath } from './system-config.js';

@@ -12,10 +12,92 @@ export interface LllmToml {
   readonly file: string;
   /** Its folder: every relative path in it is relative to this. */
   readonly root: string;
-  /** Each `[section]` with its `folders` resolved to absolute paths. */
-  readonly sections: Readonly<Record<string, { readonly folders: readonly string[]; readonly options: Readonly<Record<string, unknown>> }>>;
+  /**
+   * Each `[section]` with its folders (`folders` or `paths`) resolved to absolute paths; a section
+   * that names none uses the folder of its own name beside the file when there is one.
+   */
+  readonly sections: Readonly<Record<string, LllmTomlSection>>;
+  /** Set when no `lllm.toml` exists and the working directory's default folders stand in for one. */
+  readonly implicit?: boolean;
   /** The whole parsed table. */
   readonly raw: Readonly<Record<string, unknown>>;
+}
+
+/** One folder of a section, and the prefix its resources are mounted under (`"./dir under vfolder"`). */
+export interface SectionMount {
+  readonly folder: string;
+  /** Resources found in `folder` are named `<under>/<path>` (none: `<path>`). */
+  readonly under?: string;
+}
+
+/** One `[section]` of `lllm.toml`. */
+export interface LllmTomlSection {
+  /** Absolute folders, in order. */
+  readonly folders: readonly string[];
+  /** The same folders with their `under` prefixes. */
+  readonly mounts: readonly SectionMount[];
+  /** Whether the folders are the default (`<root>/<section>`), as the section named none. */
+  readonly defaulted: boolean;
+  /** Every other key of the section. */
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/** Tables of `lllm.toml` that are not folders of resources. */
+export const META_SECTIONS: ReadonlySet<string> = new Set(['package', 'dependencies']);
+
+/**
+ * One entry of `paths` / `folders`: `"./dir"`, `"./dir under vfolder"`, or `{ path, under }`. An
+ * invalid entry is `undefined`.
+ */
+export function parseMount(entry: unknown, root: string): SectionMount | undefined {
+  let path: unknown;
+  let under: unknown;
+  if (typeof entry === 'string') {
+    const match = /^(.*?)\s+under\s+(\S+)\s*$/.exec(entry);
+    [path, under] = match ? [match[1], match[2]] : [entry, undefined];
+  } else if (typeof entry === 'object' && entry !== null && !Array.isArray(entry)) {
+    ({ path, under } = entry as { path?: unknown; under?: unknown });
+    under ??= (entry as { prefix?: unknown }).prefix;
+  }
+  if (typeof path !== 'string' || path.trim() === '' || (under !== undefined && (typeof under !== 'string' || under.trim() === '')))
+    return undefined;
+  const folder = isAbsolute(path.trim()) ? path.trim() : resolve(root, path.trim());
+  const prefix = typeof under === 'string' ? under.trim().replace(/^\/+|\/+$/g, '') : '';
+  return prefix ? { folder, under: prefix } : { folder };
+}
+
+/** Sections of an `lllm.toml` whose tables hold resource folders. */
+export function sectionsOf(raw: Readonly<Record<string, unknown>>, root: string, problems: string[]): Record<string, LllmTomlSection> {
+  const sections: Record<string, LllmTomlSection> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || META_SECTIONS.has(name)) continue;
+    const { folders, paths, ...options } = value as Record<string, unknown>;
+    const entries: unknown[] = [];
+    for (const [key, list] of [
+      ['folders', folders],
+      ['paths', paths],
+    ] as const) {
+      if (list === undefined) continue;
+      if (!Array.isArray(list)) {
+        problems.push(`${name}.${key}: expected an array of folder paths, got ${JSON.stringify(list)}`);
+        continue;
+      }
+      entries.push(...list.map((entry) => ({ key, entry })));
+    }
+    const mounts: SectionMount[] = [];
+    for (const { key, entry } of entries as { key: string; entry: unknown }[]) {
+      const mount = parseMount(entry, root);
+      if (mount) mounts.push(mount);
+      else problems.push(`${name}.${key}: expected "./folder", "./folder under prefix" or { path, under }, got ${JSON.stringify(entry)}`);
+    }
+    const defaulted = folders === undefined && paths === undefined;
+    if (defaulted) {
+      const folder = join(root, name);
+      if (existsSync(folder) && statSync(folder).isDirectory()) mounts.push({ folder });
+    }
+    sections[name] = { folders: mounts.map((mount) => mount.folder), mounts, defaulted, options };
+  }
+  return sections;
 }
 
 /** Whether `LLLM_AUTO_DISCOVER` turns discovery off (`0`, `false`, `no`). */
@@ -92,21 +174,8 @@ export function readLllmToml(file: string): LllmToml {
     throw error;
   }
   const root = dirname(path);
-  const sections: Record<string, { folders: string[]; options: Record<string, unknown> }> = {};
   const problems: string[] = [];
-  for (const [name, value] of Object.entries(raw)) {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) continue;
-    const { folders, ...options } = value as Record<string, unknown>;
-    if (folders === undefined) {
-      sections[name] = { folders: [], options };
-      continue;
-    }
-    if (!Array.isArray(folders) || !folders.every((folder) => typeof folder === 'string')) {
-      problems.push(`${name}.folders: expected an array of folder paths, got ${JSON.stringify(folders)}`);
-      continue;
-    }
-    sections[name] = { folders: folders.map((folder) => (isAbsolute(folder) ? folder : resolve(root, folder))), options };
-  }
+  const sections = sectionsOf(raw, root, problems);
   if (problems.length > 0) {
     throw new ConfigError(
       `${path} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `- ${p}`).join('\n')}`,
