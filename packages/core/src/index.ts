@@ -72,6 +72,11 @@ export {
   resolveConfigReference,
   resolveSystemConfigPath,
 } from './config/index.js';
+export type { ContextManagerConfig } from './context/context-config.js';
+export { contextManagerFor, invokerSummarizer } from './context/context-config.js';
+export type { ContextFit, ContextManagerOptions, ContextStrategy, ContextSummarizer, ContextTrim } from './context/context-manager.js';
+export { CONTEXT_STRATEGIES, ContextManager, ContextOverflowError } from './context/context-manager.js';
+export { estimateMessageTokens, estimateTextTokens, promptTokensOf } from './context/token-estimate.js';
 export type { DialogBranch, DialogJSON, DialogOptions, PromptLookup, SendMessageOptions } from './dialog.js';
 export { Dialog } from './dialog.js';
 export type { DiscoveredModuleInfo, DiscoverySectionHandler } from './discovery-sections.js';

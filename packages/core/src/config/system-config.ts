@@ -84,6 +84,33 @@ function buildSchemas(z: typeof Zod) {
       timeout_ms: milliseconds.optional(),
       /** The longest silence in a streamed reply, in ms (default 60,000; 0: no limit). */
       stream_idle_timeout_ms: milliseconds.optional(),
+      /** Keep the dialog within the model's context window before each request (see `ContextManager`). */
+      context_manager: z
+        .object({
+          strategy: z.enum(['drop_oldest', 'summarize', 'fail']).default('drop_oldest'),
+          context_window: z.number().int().positive().optional(),
+          reserve_output_tokens: z.number().int().min(0).optional(),
+          keep_last_turns: z.number().int().positive().optional(),
+        })
+        .strict()
+        .optional(),
+      /** Skills (from `[skills]` in lllm.toml) this agent sees by name and description and loads with `activate_skill`; `"*"`: all. */
+      skills: z.union([z.literal('*'), z.array(z.string().min(1))]).optional(),
+      /** The API interpreter: `run_python` (a Jupyter session whose `CALL_API` reaches these proxies) and `query_api_doc`. */
+      proxy: z
+        .object({
+          activate_proxies: z.array(z.string()).default([]),
+          cutoff_date: z
+            .string()
+            .regex(/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/, 'expected a date such as "2024-06-30"')
+            .optional(),
+          deploy_mode: z.boolean().default(false),
+          exec_env: z.enum(['interpreter', 'jupyter']).nullable().default('interpreter'),
+          max_output_chars: z.number().int().positive().default(5000),
+          timeout_ms: milliseconds.default(60_000),
+        })
+        .strict()
+        .optional(),
       /** Provider-specific body fields sent as they are (the escape hatch for keys LLLM does not know). */
       extra_body: z.record(z.string(), z.unknown()).optional(),
       ...modelArgumentShape,
@@ -158,6 +185,9 @@ const AGENT_KEYS = new Set([
   'timeout_ms',
   'stream_idle_timeout_ms',
   'extra_body',
+  'context_manager',
+  'skills',
+  'proxy',
 ]);
 
 /**
