@@ -78,12 +78,12 @@ export async function createProjects({ work, repo, user, release }) {
       projects[`${manager}-${template}`] = project;
     }
   }
-  // pnpm: both projects all the way. npm: the minimal template all the way (its install builds
-  // better-sqlite3 without pnpm's side-effects cache, the slow part), the example scaffolded only.
+  // Every project all the way, each with the package manager that created it.
   const full = [
     ['pnpm', 'pnpm-init_template'],
     ['pnpm', 'pnpm-example'],
     ['npm', 'npm-init_template'],
+    ['npm', 'npm-example'],
   ];
   for (const [manager, key] of full) {
     const project = projects[key];
