@@ -20,7 +20,7 @@ import type { Computer } from './browser.js';
 import { type Checkpoint, type ComputerUseStatus, checkpointPath, newCheckpoint, readCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { type ComputerUseStepCost, outputText, stepCost, totalUsage } from './responses-reply.js';
 import { type ComputerUseAttempt, type ResponsesClient, ResponsesRequester, type RunBudget } from './responses-request.js';
-import type { PendingSafetyCheck, SafetyCheckCallback } from './safety-checks.js';
+import type { PendingSafetyCheck, SafetyCheckContext, SafetyCheckDecision } from './safety-checks.js';
 import { dataUrl, screenshotLabel, withoutImages } from './screenshot-data.js';
 import { type ComputerUseLog, type FailureBranch, SessionLog } from './session-log.js';
 
@@ -61,7 +61,10 @@ export interface ComputerUseAgentOptions {
   /** Model responses allowed per `run()`/`resume()`. Default 30. */
   readonly maxSteps?: number;
   /** Decides on pending safety checks. Default: stop (nothing is acknowledged without a decision). */
-  readonly onSafetyCheck?: SafetyCheckCallback;
+  readonly onSafetyCheck?: (
+    checks: readonly PendingSafetyCheck[],
+    context: SafetyCheckContext,
+  ) => SafetyCheckDecision | boolean | Promise<SafetyCheckDecision | boolean>;
   /** Where sessions are checkpointed (`<dir>/<sessionId>.json`) after every step. Required for `resume()`. */
   readonly checkpointDir?: string;
   /**
