@@ -1,7 +1,6 @@
 // `lllm batch` as a real process against the local wire server through the real openai SDK: results,
 // progress, bad input, and kill -9 mid-batch then resume (every input exactly once in the results
-// and the SQLite log). The process runs batch.ts through a small entry file (the `batch` case of
-// main.ts calls the same commandBatch).
+// and the SQLite log).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -80,7 +79,10 @@ function project(inputs: number): string {
   });
   symlinkSync(join(repo, 'templates', 'init_template', 'node_modules'), join(folder, 'node_modules'), 'dir');
   writeFileSync(join(folder, 'agents', 'echo.ts'), TACTIC);
-  writeFileSync(join(folder, 'agents', 'shout.ts'), SHOUT);
+  // A [tactics] section of its own: importing the module registers the tactic (defineTactic).
+  mkdirSync(join(folder, 'tactics'), { recursive: true });
+  writeFileSync(join(folder, 'tactics', 'shout.ts'), SHOUT);
+  writeFileSync(join(folder, 'lllm.toml'), `${readFileSync(join(folder, 'lllm.toml'), 'utf8')}\n[tactics]\nfolders = ["tactics"]\n`);
   mkdirSync(join(folder, 'config', 'echo'), { recursive: true });
   writeFileSync(join(folder, 'config', 'echo', 'default.yaml'), CONFIG);
   mkdirSync(join(folder, 'config', 'shout'), { recursive: true });
@@ -92,24 +94,19 @@ function project(inputs: number): string {
     join(folder, 'items.jsonl'),
     Array.from({ length: inputs }, (_, index) => JSON.stringify({ text: `item ${index}` })).join('\n'),
   );
-  writeFileSync(
-    join(folder, 'batch-entry.ts'),
-    `import { commandBatch } from ${JSON.stringify(join(here, 'batch.ts'))};\nprocess.exitCode = await commandBatch(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env });\n`,
-  );
   return folder;
 }
 
 function start(
   args: string[],
   cwd: string,
-  entry = join(cwd, 'batch-entry.ts'),
 ): { child: ChildProcess; done: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> } {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'OPENAI_BASE_URL', 'LLLM_CONFIG'].includes(key)) env[key] = value;
   }
   env.OPENAI_BASE_URL = server.openaiBaseURL;
-  const child = spawn(process.execPath, ['--conditions=lllm-source', '--import', tsxLoader, entry, ...args], {
+  const child = spawn(process.execPath, ['--conditions=lllm-source', '--import', tsxLoader, join(here, 'bin-source.ts'), ...args], {
     cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -159,7 +156,7 @@ describe('lllm batch', () => {
     server.reset();
     server.respondAlways('/v1/chat/completions', echoing(20));
     const folder = project(12);
-    const { done } = start(['echo', '--input', 'items.jsonl', '--output', 'results.jsonl', '--concurrency', '4'], folder);
+    const { done } = start(['batch', 'echo', '--input', 'items.jsonl', '--output', 'results.jsonl', '--concurrency', '4'], folder);
     const result = await done;
     expect(result.stderr).toMatch(/lllm: batch echo-[0-9a-f]+: 12 inputs/);
     expect(result.stderr).toContain('done 12');
@@ -174,10 +171,10 @@ describe('lllm batch', () => {
   it('reports a bad input line by number, and bad flags as usage errors', async () => {
     const folder = project(2);
     writeFileSync(join(folder, 'bad.jsonl'), '{"text": "ok"}\n{text: nope}\n');
-    const bad = await start(['echo', '--input', 'bad.jsonl'], folder).done;
+    const bad = await start(['batch', 'echo', '--input', 'bad.jsonl'], folder).done;
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/bad\.jsonl:2 is not JSON .*"\{text: nope\}"/);
-    const flags = await start(['echo', '--input', 'items.jsonl', '--concurrency', 'many'], folder).done;
+    const flags = await start(['batch', 'echo', '--input', 'items.jsonl', '--concurrency', 'many'], folder).done;
     expect(flags.code).toBe(2);
     expect(flags.stderr).toContain('--concurrency takes a whole number >= 1, got "many"');
   }, 90_000);
@@ -186,7 +183,7 @@ describe('lllm batch', () => {
     server.reset();
     server.respondAlways('/v1/chat/completions', echoing(150));
     const folder = project(40);
-    const args = ['echo', '--input', 'items.jsonl', '--output', 'results.jsonl', '--concurrency', '4'];
+    const args = ['batch', 'echo', '--input', 'items.jsonl', '--output', 'results.jsonl', '--concurrency', '4'];
     const first = start(args, folder);
     // Wait until some calls have finished (and been saved), then kill without warning.
     for (let waited = 0; server.requestsTo('/v1/chat/completions').length < 14 && waited < 60_000; waited += 20) {
@@ -229,7 +226,7 @@ describe('lllm batch --provider-batch', () => {
     server.respondAlways('/v1/chat/completions', echoing(5));
     const folder = project(6);
     const result = await start(
-      ['echo', '--input', 'items.jsonl', '--output', 'results.jsonl', '--provider-batch', '--poll-ms', '20'],
+      ['batch', 'echo', '--input', 'items.jsonl', '--output', 'results.jsonl', '--provider-batch', '--poll-ms', '20'],
       folder,
     ).done;
     expect(result.stderr).toContain('6 succeeded');
@@ -242,12 +239,11 @@ describe('lllm batch --provider-batch', () => {
 });
 
 describe('lllm run with a tactic', () => {
-  it('runs a tactic named by agent_type as it runs an agent system, with the tactic session logged', async () => {
+  it('runs a tactic from a [tactics] folder named by agent_type as it runs an agent system, with the tactic session logged', async () => {
     server.reset();
     server.respondAlways('/v1/chat/completions', echoing(5));
     const folder = project(1);
-    const result = await start(['run', 'hello there', '--config', 'shout', '--session', 'shout-1'], folder, join(here, 'bin-source.ts'))
-      .done;
+    const result = await start(['run', 'hello there', '--config', 'shout', '--session', 'shout-1'], folder).done;
     expect(result.stderr).not.toContain('internal error');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('"echo HELLO THERE"');
