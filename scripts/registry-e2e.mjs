@@ -7,7 +7,7 @@
 //   4. a patch of @lllm/core alone, published and upgraded in a scaffolded project
 // Registry up → release published → steps → registry stopped, nothing left running.
 //
-//   node scripts/registry-e2e.mjs        (after `pnpm build`; about 6-9 minutes on 2 cores)
+//   node scripts/registry-e2e.mjs        (about 6 minutes on 2 cores; it builds its own clone)
 //
 // Third-party packages come from the usual registry (the only host outside 127.0.0.1 reached).
 import assert from 'node:assert/strict';
