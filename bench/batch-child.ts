@@ -1,8 +1,8 @@
 // One contender of batch.bench.ts in a fresh process: COUNT agent calls (one tool round each) at
-// CONCURRENCY, either as a tactic batch (ours) or as plain Promise.all lanes over the raw `openai`
-// SDK (raw). Prints one JSON line of figures.
+// CONCURRENCY, as a tactic batch (ours), as plain Promise.all lanes over our Agent (agent), or over the
+// raw `openai` SDK (raw). Prints one JSON line of figures.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { LocalProviderBudget, NoopLogStore, Tactic } from '@lllm/core';
+import { Agent, LocalProviderBudget, NoopLogStore, Tactic } from '@lllm/core';
 import { createOpenAI } from '@lllm/openai';
 import { Prompt, tool } from '@lllm/prompts';
 import OpenAI from 'openai';
@@ -10,14 +10,15 @@ import { z } from 'zod';
 import { apiKey, now } from './exchange.ts';
 
 const [name, baseURL, countText, concurrencyText] = process.argv.slice(2);
-if ((name !== 'ours' && name !== 'raw') || !baseURL) throw new Error('usage: batch-child.ts <ours|raw> <baseURL> <count> <concurrency>');
+if ((name !== 'ours' && name !== 'agent' && name !== 'raw') || !baseURL) {
+  throw new Error('usage: batch-child.ts <ours|agent|raw> <baseURL> <count> <concurrency>');
+}
 const count = Number(countText ?? 10_000);
 const concurrency = Number(concurrencyText ?? 200);
 const lookup = (key: string) => `value of ${key}`;
 
-function ours(): (inputs: string[]) => Promise<number> {
-  const provider = createOpenAI({ apiKey, baseURL });
-  const system = new Prompt({
+function systemPrompt() {
+  return new Prompt({
     path: 'bench/batch-system',
     prompt: 'You answer with tools, inside <answer></answer>.',
     requiredXmlTags: ['answer'],
@@ -25,7 +26,26 @@ function ours(): (inputs: string[]) => Promise<number> {
       tool({ name: 'lookup', description: 'Look a key up', parameters: z.object({ key: z.string() }), execute: ({ key }) => lookup(key) }),
     ],
   });
-  const tactic = Tactic.quick(system, {
+}
+
+/** Plain Promise.all lanes over `work`, `concurrency` at a time. */
+async function lanes<T>(inputs: string[], work: (input: string) => Promise<T>): Promise<number> {
+  const results: T[] = new Array(inputs.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < inputs.length) {
+      const index = next++;
+      results[index] = await work(inputs[index] as string);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  return results.length;
+}
+
+/** The tactic batch. */
+function ours(): (inputs: string[]) => Promise<number> {
+  const provider = createOpenAI({ apiKey, baseURL });
+  const tactic = Tactic.quick(systemPrompt(), {
     model: 'gpt-4o-mini',
     invoker: provider.chat(),
     log: new NoopLogStore(),
@@ -36,6 +56,18 @@ function ours(): (inputs: string[]) => Promise<number> {
     if (report.done !== inputs.length) throw new Error(`${report.failed} calls failed`);
     return report.done;
   };
+}
+
+/** The agent call alone (no tactic, session or batch runner): where the tactic layer's cost shows. */
+function agent(): (inputs: string[]) => Promise<number> {
+  const provider = createOpenAI({ apiKey, baseURL });
+  const bench = new Agent({ name: 'bench', systemPrompt: systemPrompt(), model: 'gpt-4o-mini', invoker: provider.chat() });
+  return (inputs) =>
+    lanes(inputs, async (input) => {
+      const dialog = bench.initDialog();
+      dialog.sendMessage(input);
+      return (await bench.call(dialog)).parsed;
+    });
 }
 
 function raw(): (inputs: string[]) => Promise<number> {
@@ -72,21 +104,10 @@ function raw(): (inputs: string[]) => Promise<number> {
     }
     throw new Error('no answer in 10 rounds');
   };
-  return async (inputs) => {
-    const results: string[] = new Array(inputs.length);
-    let next = 0;
-    const lane = async () => {
-      while (next < inputs.length) {
-        const index = next++;
-        results[index] = await call(inputs[index] as string);
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, lane));
-    return results.length;
-  };
+  return (inputs) => lanes(inputs, call);
 }
 
-const run = name === 'ours' ? ours() : raw();
+const run = name === 'ours' ? ours() : name === 'agent' ? agent() : raw();
 const inputs = (n: number, tag: string) => Array.from({ length: n }, (_, index) => `task ${tag} ${index}`);
 // Warm-up: connections and code paths, at the full concurrency.
 await run(inputs(concurrency * 2, 'warm'));

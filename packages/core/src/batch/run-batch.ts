@@ -257,8 +257,14 @@ class BatchRun<I, O> {
     }
     this.#progress();
 
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(signal?.reason);
+    // One controller per call, not one for the batch: every request of a call combines its call's
+    // signal with a deadline (AbortSignal.any), and a long-lived shared parent would collect thousands
+    // of dependent signals, costing CPU and memory on every request of a large batch.
+    const running = new Set<AbortController>();
+    const stopAll = (reason: unknown) => {
+      for (const controller of running) controller.abort(reason);
+    };
+    const onAbort = () => stopAll(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     const finished: BatchOutcome<O>[] = [];
     let wake: (() => void) | undefined;
@@ -276,7 +282,10 @@ class BatchRun<I, O> {
           next += 1;
           this.#inFlight += 1;
           this.#progress();
+          const controller = new AbortController();
+          running.add(controller);
           void this.#runOne(index, controller.signal).then((outcome) => {
+            running.delete(controller);
             this.#inFlight -= 1;
             finished.push(outcome);
             notify();
@@ -311,7 +320,7 @@ class BatchRun<I, O> {
       signal?.removeEventListener('abort', onAbort);
       signal?.removeEventListener('abort', notify);
       // Stopped early (abort, a consumer that broke out, an error): in-flight calls are not waited for.
-      if (this.#inFlight > 0) controller.abort(signal?.aborted ? signal.reason : new AbortError('The batch was stopped.'));
+      if (running.size > 0) stopAll(signal?.aborted ? signal.reason : new AbortError('The batch was stopped.'));
     }
   }
 
