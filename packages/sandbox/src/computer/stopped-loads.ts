@@ -64,16 +64,11 @@ export class StoppedLoads {
   async recover(page: Page): Promise<StoppedLoadOutcome> {
     const stop = this.#stop;
     if (!stop || (await paints(page, RENDER_PROBE_MS))) return { notice: undefined, paints: true };
+    const what = `${stop.from} tried to go to ${stop.to} while it was still loading; that navigation was blocked, which stopped the page before it could be shown`;
     const back = await page.goBack({ timeout: 5_000 }).catch(() => null);
     if (back && (await paints(page, RENDER_PROBE_MS))) {
-      return {
-        notice: `${stop.from} tried to go to ${stop.to} while it was still loading; that navigation was blocked, which stopped the page before it could be shown, so the browser went back to ${page.url()}.`,
-        paints: true,
-      };
+      return { notice: `${what}, so the browser went back to ${page.url()}.`, paints: true };
     }
-    return {
-      notice: `${stop.from} tried to go to ${stop.to} while it was still loading; that navigation was blocked, which stopped the page before it could be shown, and there is no earlier page to go back to. The screenshot is the last one taken.`,
-      paints: false,
-    };
+    return { notice: `${what}, and there is no earlier page to go back to. The screenshot is the last one taken.`, paints: false };
   }
 }
