@@ -5,7 +5,12 @@ export { createChatInvoker, fromChatCompletion, toChatMessages, toChatRequest, t
 export type { Classification, ClassifyOptions, TokenEncoding } from './classify.js';
 export { binaryClassify, classify, classTokens, encodingForModel } from './classify.js';
 export { toProviderError } from './errors.js';
-export { OPENAI_MODEL_CARDS, registerOpenAIModelCards, TOGETHER_MODEL_CARDS } from './model-cards.js';
+export {
+  OPENAI_MODEL_CARDS,
+  registerOpenAIModelCards,
+  TOGETHER_MODEL_CARDS,
+  UPSTREAM_TOGETHER_MODEL_CARDS,
+} from './model-cards.js';
 export type { OpenAIEndpointOptions, OpenAIProvider, OpenAIProviderOptions } from './provider.js';
 export { createOpenAI, openai } from './provider.js';
 export type {

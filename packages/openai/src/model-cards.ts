@@ -100,6 +100,18 @@ export const OPENAI_MODEL_CARDS: readonly ModelCard[] = [
     knowledgeCutoff: '2024-05-30',
   },
   {
+    // developers.openai.com/api/docs/models/gpt-5.1 (read 2026-11): $1.25 / $0.125 cached / $10.
+    name: 'gpt-5.1',
+    provider: 'openai',
+    snapshots: ['gpt-5.1-2025-11-13'],
+    features: { ...chatFeatures, logprobs: false, reasoning: true, ...hosted },
+    contextWindow: 400_000,
+    maxOutputTokens: 128_000,
+    pricing: { input: 1.25, cachedInput: 0.125, output: 10 },
+    argumentRules: reasoningRules,
+    knowledgeCutoff: '2024-09-30',
+  },
+  {
     name: 'o3',
     provider: 'openai',
     snapshots: ['o3-2025-04-16'],
@@ -209,11 +221,82 @@ export const TOGETHER_MODEL_CARDS: readonly ModelCard[] = [
   },
 ];
 
+/**
+ * The open models the Python LLLM lists (its `lllm/const.py` at f810ffb, 2025-11-27), served by
+ * Together. The card's name is Together's model id (what the API is sent); upstream's short names
+ * (`qwen3-next-80b-thinking`, `oss-20b`, …) and the `gpt-oss-*` spellings resolve to it, and `lllm run`
+ * sends the id. Prices: Together's serverless price list as upstream copied it in November 2025
+ * (Together bills cached input at the input price); Kimi K2 Thinking re-checked on
+ * docs.together.ai/docs/kimi-k2-thinking-quickstart ($1.20 in / $4.00 out) in November 2026.
+ */
+export const UPSTREAM_TOGETHER_MODEL_CARDS: readonly ModelCard[] = [
+  {
+    name: 'Qwen/Qwen3-Next-80B-A3B-Thinking',
+    provider: 'together',
+    snapshots: ['qwen3-next-80b-thinking'],
+    features: { ...openFeatures, reasoning: true },
+    contextWindow: 262_000,
+    maxOutputTokens: 100_000,
+    pricing: { input: 0.15, cachedInput: 0.15, output: 1.5 },
+    ...together,
+  },
+  {
+    name: 'moonshotai/Kimi-K2-Thinking',
+    provider: 'together',
+    snapshots: ['kimi-k2-thinking'],
+    features: { ...openFeatures, reasoning: true },
+    contextWindow: 262_000,
+    maxOutputTokens: 100_000,
+    pricing: { input: 1.2, cachedInput: 1.2, output: 4 },
+    ...together,
+  },
+  {
+    name: 'deepseek-ai/DeepSeek-V3.1',
+    provider: 'together',
+    snapshots: ['deepseek-v3.1'],
+    features: openFeatures,
+    contextWindow: 131_000,
+    maxOutputTokens: 100_000,
+    pricing: { input: 0.6, cachedInput: 0.6, output: 1.7 },
+    ...together,
+  },
+  {
+    name: 'zai-org/GLM-4.6',
+    provider: 'together',
+    snapshots: ['glm-4.6'],
+    features: openFeatures,
+    contextWindow: 202_000,
+    maxOutputTokens: 100_000,
+    pricing: { input: 0.6, cachedInput: 0.6, output: 2.2 },
+    ...together,
+  },
+  {
+    name: 'openai/gpt-oss-20b',
+    provider: 'together',
+    snapshots: ['oss-20b', 'gpt-oss-20b'],
+    features: { ...openFeatures, reasoning: true },
+    contextWindow: 131_000,
+    maxOutputTokens: 100_000,
+    pricing: { input: 0.05, cachedInput: 0.05, output: 0.2 },
+    ...together,
+  },
+  {
+    name: 'openai/gpt-oss-120b',
+    provider: 'together',
+    snapshots: ['oss-120b', 'gpt-oss-120b'],
+    features: { ...openFeatures, reasoning: true },
+    contextWindow: 131_000,
+    maxOutputTokens: 100_000,
+    pricing: { input: 0.15, cachedInput: 0.15, output: 0.6 },
+    ...together,
+  },
+];
+
 let registered = false;
 
 /** Register the OpenAI and Together cards with core (idempotent; factories call it for you). */
 export function registerOpenAIModelCards(): void {
   if (registered) return;
   registered = true;
-  registerModelCards([...OPENAI_MODEL_CARDS, ...TOGETHER_MODEL_CARDS]);
+  registerModelCards([...OPENAI_MODEL_CARDS, ...TOGETHER_MODEL_CARDS, ...UPSTREAM_TOGETHER_MODEL_CARDS]);
 }
