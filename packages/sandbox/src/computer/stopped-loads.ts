@@ -38,7 +38,11 @@ export interface StoppedLoadOutcome {
 export class StoppedLoads {
   #stop: { from: string; to: string } | undefined;
   #wake: (() => void) | undefined;
-  #stopped: Promise<void> = Promise.resolve();
+  #stopped!: Promise<void>;
+
+  constructor() {
+    this.reset();
+  }
 
   /** A new action begins. */
   reset(): void {
