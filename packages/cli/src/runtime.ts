@@ -26,6 +26,7 @@ import { registerLogBackends } from '@lllm/log';
 import { createOpenAI } from '@lllm/openai';
 import { registerPromptDiscovery } from '@lllm/prompts';
 import { ProxyRuntime, registerProxyDiscovery } from '@lllm/proxy';
+import { registerCliApiInterpreter } from './api-interpreter.js';
 
 /** Which provider each `api_type` can use right now, from the environment. */
 export interface ProviderAvailability {
@@ -71,6 +72,7 @@ export async function prepareRuntime(env: NodeJS.ProcessEnv = process.env): Prom
   registerPromptDiscovery();
   registerProxyDiscovery();
   registerAgentDiscovery();
+  registerCliApiInterpreter(env);
   registerLogBackendDiscovery();
   registerLogBackends();
   const openai = createOpenAI({

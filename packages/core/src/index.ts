@@ -26,6 +26,9 @@ export type {
   AgentSystem,
   AgentSystemContext,
   AgentSystemRun,
+  AgentTooling,
+  AgentToolingContext,
+  AgentToolingFactory,
   AgentTypeDefinition,
   ApiType,
   BuildAgentOptions,
@@ -49,6 +52,7 @@ export type {
 export {
   API_TYPES,
   agentSystemPrompt,
+  agentTooling,
   autoDiscoverDisabled,
   buildAgent,
   deepMerge,
@@ -67,10 +71,13 @@ export {
   parseMount,
   readLllmToml,
   registerAgentDiscovery,
+  registerAgentTooling,
   registerInvokerFactory,
   resolveConfigFile,
   resolveConfigReference,
   resolveSystemConfigPath,
+  skillRoots,
+  withPromptAddendum,
 } from './config/index.js';
 export type { ContextManagerConfig } from './context/context-config.js';
 export { contextManagerFor, invokerSummarizer } from './context/context-config.js';
@@ -177,6 +184,9 @@ export type { DeadlineReason, RequestLimits } from './request-deadline.js';
 export { RequestDeadline } from './request-deadline.js';
 export type { BackoffOptions } from './retry.js';
 export { backoffDelay, parseRetryAfter, raceAbort, sleep } from './retry.js';
+export { activateSkillTool, skillCatalog } from './skills/activate-skill.js';
+export type { Skill } from './skills/skill.js';
+export { listSkills, loadSkills, readSkill, registerSkill, resolveSkills, skillFolders } from './skills/skill.js';
 export type {
   ConsoleStreamOptions,
   ProgressHandle,

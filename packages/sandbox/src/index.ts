@@ -15,6 +15,10 @@ export type { PendingSafetyCheck, SafetyCheckContext, SafetyCheckDecision } from
 export type { ComputerUseLog } from './computer/session-log.js';
 export type { SandboxErrorKind } from './errors.js';
 export { SandboxError } from './errors.js';
+export type { ApiInterpreter, ApiInterpreterHost, ApiInterpreterOptions } from './interpreter/api-interpreter.js';
+export { createApiInterpreter } from './interpreter/api-interpreter.js';
+export type { AgentProxyConfig, ApiInterpreterRegistration } from './interpreter/register.js';
+export { apiInterpreterTooling, registerApiInterpreter } from './interpreter/register.js';
 export type { SandboxBridge, SandboxBridgeSession } from './jupyter/bridge-link.js';
 export type { CellRunResult, CellRunStatus, RunAllOptions, RunAllResult, RunOptions } from './jupyter/cell-execution.js';
 export type { InitCellConfig } from './jupyter/init-cell.js';

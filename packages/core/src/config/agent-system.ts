@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, type AgentCallOptions, type AgentCallResult, type AgentOptions } from '../agent.js';
+import { contextManagerFor } from '../context/context-config.js';
 import type { Dialog } from '../dialog.js';
 import { registerDiscoverySection } from '../discovery-sections.js';
 import { ConfigError, NotFoundError } from '../errors.js';
@@ -7,11 +8,12 @@ import type { Invoker } from '../invoker.js';
 import { createLogStore, type LogStore } from '../log-store.js';
 import { type Cost, sumCosts } from '../model-card.js';
 import { processRegistry } from '../process-registry.js';
-import type { PromptLike } from '../prompt-like.js';
+import type { PromptLike, ToolLike } from '../prompt-like.js';
 import type { ScriptStep } from '../scripted-invoker.js';
 import type { Stream } from '../stream.js';
 import { closestMatches, safeName } from '../strings.js';
 import { agentSystemPrompt } from './agent-prompt.js';
+import { type AgentTooling, agentTooling, withPromptAddendum } from './agent-tooling.js';
 import { type AgentConfig, modelArguments, type SystemConfig } from './system-config.js';
 
 /** What an agent system's `run` receives. */
@@ -143,6 +145,8 @@ export interface AgentSystem<R = unknown> {
   readonly agents: Readonly<Record<string, Agent>>;
   readonly log: LogStore;
   run(task: string, options?: { session?: string; signal?: AbortSignal }): Promise<AgentSystemRun<R>>;
+  /** Release what the agents' tooling holds (an API interpreter's sandbox session). The log stays open. */
+  close(): Promise<void>;
 }
 
 /** A session name for a run: safe as a file name, never the raw task text. */
@@ -183,6 +187,7 @@ export async function buildAgent<R = unknown>(config: SystemConfig, options: Bui
   }
   const log = options.log ?? (await createLogStore({ type: config.log_type, directory: config.log_dir, options: config.log_options }));
   const agentOptions: Record<string, AgentOptions> = {};
+  const toolings: AgentTooling[] = [];
   for (const name of definition.agentGroup) {
     const agentConfig = config.agent_configs[name] as AgentConfig;
     let invoker: Invoker;
@@ -197,9 +202,16 @@ export async function buildAgent<R = unknown>(config: SystemConfig, options: Bui
       }
       invoker = factory(agentConfig, config);
     }
+    const tooling = await agentTooling({ agentName: name, agent: agentConfig, config, services: options.services ?? {} });
+    toolings.push(...tooling);
+    const addendum = tooling.map((part) => part.promptAddendum ?? '').join('');
+    const tools: ToolLike[] = tooling.flatMap((part) => part.tools ?? []);
+    const contextManager = contextManagerFor(name, agentConfig.model_name, agentConfig.context_manager, invoker, config.file);
     agentOptions[name] = {
       name,
-      systemPrompt: agentSystemPrompt(name, agentConfig, options, config.file),
+      systemPrompt: withPromptAddendum(agentSystemPrompt(name, agentConfig, options, config.file), addendum),
+      ...(tools.length > 0 ? { tools } : {}),
+      ...(contextManager ? { contextManager } : {}),
       model: agentConfig.model_name,
       invoker,
       modelArgs: modelArguments(agentConfig),
@@ -226,6 +238,11 @@ export async function buildAgent<R = unknown>(config: SystemConfig, options: Bui
     definition,
     agents: makeAgents(),
     log,
+    async close() {
+      const closing = toolings.splice(0).map((part) => part.close?.());
+      const failures = (await Promise.allSettled(closing)).filter((outcome) => outcome.status === 'rejected');
+      if (failures.length > 0) throw (failures[0] as PromiseRejectedResult).reason;
+    },
     async run(task, runOptions = {}) {
       const session = newSessionName(config.name, runOptions.session);
       const agents = makeAgents(session);

@@ -3,6 +3,7 @@ import { basename, extname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type DiscoveredModuleInfo, getDiscoverySection, listDiscoverySections } from '../discovery-sections.js';
 import { ConfigError } from '../errors.js';
+import { loadSkills } from '../skills/skill.js';
 import { autoDiscoverDisabled, findLllmToml, LLLM_TOML, type LllmToml, readLllmToml, sectionsOf } from './lllm-toml.js';
 
 /** Sections whose folders hold data, not modules: discovery never imports from them. */
@@ -58,7 +59,16 @@ export interface DiscoveryReport {
   readonly disabled: boolean;
   readonly config: LllmToml | undefined;
   readonly sections: readonly DiscoveredSection[];
+  /** Skills read from `[skills]` (default: `./skills` and `./.agents/skills`), by name. */
+  readonly skills: readonly string[];
   readonly warnings: readonly string[];
+}
+
+/** The skill folders of a project: `[skills]` folders, else `skills/` and `.agents/skills/` when they exist. */
+export function skillRoots(config: LllmToml): string[] {
+  const section = config.sections.skills;
+  if (section && !section.defaulted) return [...section.folders];
+  return [join(config.root, 'skills'), join(config.root, '.agents', 'skills')].filter((folder) => existsSync(folder));
 }
 
 /** Every module file under `folder`, recursively, sorted; `_*`, `index.*`, tests and `.d.ts` left out. */
@@ -97,14 +107,14 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
     options.onWarning?.(message);
   };
   const env = options.env ?? process.env;
-  if (autoDiscoverDisabled(env)) return { ran: false, disabled: true, config: undefined, sections: [], warnings };
+  if (autoDiscoverDisabled(env)) return { ran: false, disabled: true, config: undefined, sections: [], skills: [], warnings };
   const file = options.configFile ?? findLllmToml({ ...(options.startPath ? { startPath: options.startPath } : {}), env });
   const fallback = file ? undefined : implicitLllmToml(options.cwd ?? options.startPath ?? process.cwd());
   if (!file && !fallback) {
     warn(
       `No ${'lllm.toml'} found (searched LLLM_CONFIG, ${options.startPath ?? 'the start path'} and the working directory and their parents): nothing to discover.`,
     );
-    return { ran: false, disabled: false, config: undefined, sections: [], warnings };
+    return { ran: false, disabled: false, config: undefined, sections: [], skills: [], warnings };
   }
   if (fallback) warn(`No ${LLLM_TOML} found: discovering the default folders of ${fallback.root} instead.`);
   const config = fallback ?? readLllmToml(file as string);
@@ -161,5 +171,14 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
     }
     sections.push({ name, folders: section.folders, modules, failures, handled: handler !== undefined });
   }
-  return { ran: true, disabled: false, config, sections, warnings };
+  const skills: string[] = [];
+  for (const folder of skillRoots(config)) {
+    try {
+      skills.push(...loadSkills([folder]));
+    } catch (error) {
+      if (options.strict) throw error;
+      warn(`[skills] ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return { ran: true, disabled: false, config, sections, skills, warnings };
 }

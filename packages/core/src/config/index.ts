@@ -17,8 +17,10 @@ export {
   registerAgentDiscovery,
   registerInvokerFactory,
 } from './agent-system.js';
+export type { AgentTooling, AgentToolingContext, AgentToolingFactory } from './agent-tooling.js';
+export { agentTooling, registerAgentTooling, withPromptAddendum } from './agent-tooling.js';
 export type { DiscoveredSection, DiscoverOptions, DiscoveryReport, ModuleImporter } from './discover.js';
-export { discover, implicitLllmToml, moduleFiles } from './discover.js';
+export { discover, implicitLllmToml, moduleFiles, skillRoots } from './discover.js';
 export type { PackageConfigResolver, ResolveConfigOptions, ResolvedConfig } from './inheritance.js';
 export { originOf, resolveConfigFile, resolveConfigReference } from './inheritance.js';
 export type { LllmToml, LllmTomlSection, SectionMount } from './lllm-toml.js';
