@@ -123,4 +123,22 @@ describe('providerBatch: the OpenAI Batch API', () => {
     expect(apis.openaiBatches.size).toBe(0);
     expect(server.requestsTo(CHAT).filter(fromJob)).toHaveLength(0);
   });
+
+  it("a job slower than the agents' per-request timeout is still waited for", async () => {
+    server.reset();
+    const apis = serveBatchApis(server, { processingMs: 400 });
+    server.respondAlways(CHAT, { json: chatCompletion({ content: '<answer>slow</answer>' }) });
+    const provider = createOpenAI({ baseURL: server.openaiBaseURL, apiKey: 'test-key' });
+    const tactic = Tactic.quick(system, {
+      model: 'gpt-4o-mini',
+      invoker: provider.chat(),
+      agentOptions: { timeoutMs: 100, maxLlmRecall: 0 },
+    });
+    const report = await tactic.batch(['a', 'b'], {
+      providerBatch: { submitter: openaiBatchSubmitter(provider.client, { pollIntervalMs: 20 }), windowMs: 10 },
+    });
+    expect(report.outcomes.map((outcome) => (outcome.ok ? outcome.value.xmlTags.answer?.[0] : 'ERR'))).toEqual(['slow', 'slow']);
+    expect(apis.openaiBatches.size).toBe(1);
+    expect(server.requestsTo(CHAT).filter((request) => !fromJob(request))).toHaveLength(0);
+  });
 });

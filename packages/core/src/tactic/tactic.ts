@@ -456,8 +456,10 @@ export class Tactic<I = unknown, O = unknown> {
     for (const name of this.definition.agents) {
       const template = this.#parts.templates[name];
       const first = template ? firstRequests?.get(template.invoker.name) : undefined;
+      // A batch job takes minutes to hours: the per-request timeout would end its wait and send every
+      // call live. The job's own maxWaitMs bounds it instead (and the idle-stream limit still applies).
       const fresh = template
-        ? new Agent({ ...template, session, ...(first ? { invoker: firstRequestThrough(first, template.invoker) } : {}) })
+        ? new Agent({ ...template, session, ...(first ? { invoker: firstRequestThrough(first, template.invoker), timeoutMs: 0 } : {}) })
         : undefined;
       const agent = given?.[name] ?? fresh;
       if (!agent) throw new ConfigError(`Tactic "${this.name}" has no configured agent "${name}".`);
