@@ -312,34 +312,41 @@ export class Agent {
   ):
     | { ok: true; message: Message }
     | { ok: false; kind: 'parse' | 'tool_call'; error: string; message: Message; callErrors: Map<string, string> } {
-    const base = {
+    // One init object per reply (absent fields left undefined, which Message treats as absent).
+    const init = {
+      role: 'assistant' as Message['role'],
       content: result.content,
       creator: this.name,
       promptPath: prompt.path,
       finishReason: result.finishReason,
       model: result.model ?? this.model,
-      ...(result.usage ? { usage: result.usage } : {}),
-      ...(result.logprobs ? { logprobs: result.logprobs } : {}),
-      ...(result.raw === undefined ? {} : { raw: result.raw }),
-      ...(result.extra ? { extra: { ...result.extra } } : {}),
+      usage: result.usage || undefined,
+      logprobs: result.logprobs || undefined,
+      raw: result.raw,
+      extra: result.extra || undefined,
+      toolCalls: undefined as FunctionCall[] | undefined,
+      parsed: undefined as unknown,
     };
     if (result.toolCalls.length > 0) {
       // After the "answer now" prompt no tool is accepted, whatever the prompt offers.
       const { calls, errors } = checkToolCalls(result.toolCalls, finalPromptSent ? [] : prompt.tools, finalPromptSent);
-      const message = new Message({ ...base, role: 'tool_call', toolCalls: calls });
+      init.role = 'tool_call';
+      init.toolCalls = calls;
+      const message = new Message(init);
       if (errors.size === 0) return { ok: true, message };
       return { ok: false, kind: 'tool_call', error: [...errors.values()].join('\n'), message, callErrors: errors };
     }
     try {
-      const parsed = prompt.parse(result.content, state.parserArgs);
-      return { ok: true, message: new Message({ ...base, role: 'assistant', parsed }) };
+      init.parsed = prompt.parse(result.content, state.parserArgs);
+      return { ok: true, message: new Message(init) };
     } catch (error) {
       if (AbortError.isInstance(error)) throw error;
+      init.parsed = undefined;
       return {
         ok: false,
         kind: 'parse',
         error: error instanceof Error ? error.message : String(error),
-        message: new Message({ ...base, role: 'assistant' }),
+        message: new Message(init),
         callErrors: new Map(),
       };
     }

@@ -9,6 +9,7 @@ import {
   ProviderError,
   type RawToolCall,
   type TokenLogprob,
+  type ToolLike,
   type Usage,
 } from '@lllm/core';
 import { requestDeadlineOf, WireReader } from '@lllm/core/utils';
@@ -66,6 +67,44 @@ export function toChatMessages(messages: readonly Message[], systemRole: 'system
   });
 }
 
+/**
+ * Tool lists of prompts (frozen arrays, reused on every request) in wire form, made once per list and
+ * used again while every tool still has the same name, description, schema and strictness.
+ */
+const toolLists = new WeakMap<readonly ToolLike[], ChatCompletionTool[]>();
+
+function chatTools(tools: readonly ToolLike[]): ChatCompletionTool[] {
+  const known = toolLists.get(tools);
+  if (
+    known?.every((wire, index) => {
+      const tool = tools[index];
+      return (
+        tool !== undefined &&
+        wire.type === 'function' &&
+        wire.function.name === tool.name &&
+        wire.function.description === tool.description &&
+        wire.function.parameters === tool.parameters &&
+        (wire.function.strict === true) === (tool.strict === true)
+      );
+    })
+  ) {
+    return known;
+  }
+  const wire = tools.map(
+    (tool): ChatCompletionTool => ({
+      type: 'function',
+      function: {
+        name: tool.name,
+        description: tool.description,
+        parameters: tool.parameters,
+        ...(tool.strict ? { strict: true } : {}),
+      },
+    }),
+  );
+  if (Object.isFrozen(tools)) toolLists.set(tools, wire);
+  return wire;
+}
+
 /** The Chat Completions request body for an `InvokeRequest` (without `stream`). */
 export function toChatRequest(request: InvokeRequest, options: ChatInvokerOptions = {}): ChatCompletionCreateParamsNonStreaming {
   const card = findModelCard(request.model);
@@ -79,19 +118,7 @@ export function toChatRequest(request: InvokeRequest, options: ChatInvokerOption
   }
   const systemRole = options.systemRole ?? (reasoning && card?.provider === 'openai' ? 'developer' : 'system');
   const body: Record<string, unknown> = { ...args, model: request.model, messages: toChatMessages(request.messages, systemRole) };
-  if (request.tools.length > 0) {
-    body.tools = request.tools.map(
-      (tool): ChatCompletionTool => ({
-        type: 'function',
-        function: {
-          name: tool.name,
-          description: tool.description,
-          parameters: tool.parameters,
-          ...(tool.strict ? { strict: true } : {}),
-        },
-      }),
-    );
-  }
+  if (request.tools.length > 0) body.tools = chatTools(request.tools);
   if (request.format) {
     body.response_format = {
       type: 'json_schema',

@@ -70,19 +70,55 @@ export function hasSignalTag(text: string, tag: string): boolean {
   return pattern('signal', tag).test(text);
 }
 
+interface TagLists {
+  readonly xml: readonly string[];
+  readonly md: readonly string[];
+  readonly signal: readonly string[];
+  readonly requiredXml: readonly string[];
+  readonly requiredMd: readonly string[];
+}
+
+/** The tag lists of a frozen spec (a prompt's), worked out once; any other spec each time. */
+const tagLists = new WeakMap<TagSpec, TagLists>();
+
+function listsOf(spec: TagSpec): TagLists {
+  const known = tagLists.get(spec);
+  if (known) return known;
+  const lists: TagLists = {
+    xml: unique(spec.xmlTags, spec.requiredXmlTags),
+    md: unique(spec.mdTags, spec.requiredMdTags),
+    signal: unique(spec.signalTags),
+    requiredXml: unique(spec.requiredXmlTags),
+    requiredMd: unique(spec.requiredMdTags),
+  };
+  const frozen = (list: readonly string[] | undefined) => list === undefined || Object.isFrozen(list);
+  if (
+    Object.isFrozen(spec) &&
+    frozen(spec.xmlTags) &&
+    frozen(spec.mdTags) &&
+    frozen(spec.signalTags) &&
+    frozen(spec.requiredXmlTags) &&
+    frozen(spec.requiredMdTags)
+  ) {
+    tagLists.set(spec, lists);
+  }
+  return lists;
+}
+
 /** The default parser: extract tags, and fail with every missing required tag listed. */
 export function defaultParse(text: string, spec: TagSpec): ParsedReply {
   const xmlTags: Record<string, string[]> = {};
   const mdTags: Record<string, string[]> = {};
   const signalTags: Record<string, boolean> = {};
-  for (const tag of unique(spec.xmlTags, spec.requiredXmlTags)) xmlTags[tag] = findXmlTags(text, tag);
-  for (const tag of unique(spec.mdTags, spec.requiredMdTags)) mdTags[tag] = findMdTags(text, tag);
-  for (const tag of unique(spec.signalTags)) signalTags[tag] = hasSignalTag(text, tag);
+  const lists = listsOf(spec);
+  for (const tag of lists.xml) xmlTags[tag] = findXmlTags(text, tag);
+  for (const tag of lists.md) mdTags[tag] = findMdTags(text, tag);
+  for (const tag of lists.signal) signalTags[tag] = hasSignalTag(text, tag);
   const problems: string[] = [];
-  for (const tag of unique(spec.requiredXmlTags)) {
+  for (const tag of lists.requiredXml) {
     if ((xmlTags[tag] ?? []).length === 0) problems.push(`Missing the required <${tag}>…</${tag}> block.`);
   }
-  for (const tag of unique(spec.requiredMdTags)) {
+  for (const tag of lists.requiredMd) {
     if ((mdTags[tag] ?? []).length === 0) problems.push(`Missing the required \`\`\`${tag} fenced block.`);
   }
   if (problems.length > 0) throw new ParseError(problems);

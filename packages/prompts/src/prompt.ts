@@ -108,12 +108,13 @@ class PromptClass<TParsed = ParsedReply> implements PromptLike<TParsed> {
     this.mcpServers = Object.freeze([...(definition.mcpServers ?? [])]);
     this.allowWebSearch = definition.allowWebSearch ?? false;
     this.computerUseConfig = definition.computerUseConfig;
+    // Frozen all the way down, so the parser can work out its tag lists once per prompt.
     this.tags = Object.freeze({
-      xmlTags: [...(definition.xmlTags ?? [])],
-      mdTags: [...(definition.mdTags ?? [])],
-      signalTags: [...(definition.signalTags ?? [])],
-      requiredXmlTags: [...(definition.requiredXmlTags ?? [])],
-      requiredMdTags: [...(definition.requiredMdTags ?? [])],
+      xmlTags: Object.freeze([...(definition.xmlTags ?? [])]),
+      mdTags: Object.freeze([...(definition.mdTags ?? [])]),
+      signalTags: Object.freeze([...(definition.signalTags ?? [])]),
+      requiredXmlTags: Object.freeze([...(definition.requiredXmlTags ?? [])]),
+      requiredMdTags: Object.freeze([...(definition.requiredMdTags ?? [])]),
     });
     assertNotZod3(definition.format, `The format of prompt "${definition.path}"`, 'format');
     this.formatSchema = definition.format;
