@@ -1,80 +1,108 @@
-// CPU profile of one contender's exchanges (issue 12: find the costs with a profile, not by guessing).
-//   node profile.ts <raw|ours|vercel> [exchanges=3000] [concurrency=1]
-// Warms up, profiles only the timed exchanges, prints the functions with the most self time (grouped
-// by function and file) and writes the whole profile to $TMPDIR for Chrome DevTools.
+// CPU profiles of the contenders' exchanges (issue 12: find the costs with a profile, not by guessing).
+//   node profile.ts [exchanges=3000] [contender=ours] [baseline=raw]
+// Both are warmed up, then profiled in interleaved blocks (one profiler session per block, so load
+// from other processes falls on both alike). Prints the self time per exchange by owner (our
+// packages, the SDK, Node, the garbage collector) for both, and the functions whose self time differs
+// most between them. The profiles are written to $TMPDIR for Chrome DevTools.
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { block, type ContenderName, contenders, startWireChild } from './exchange.ts';
+import { type ContenderName, contenders, startWireChild } from './exchange.ts';
 
-const [name = 'ours', countText = '3000', concurrencyText = '1'] = process.argv.slice(2);
-const make = contenders[name as ContenderName];
-if (!make) throw new Error(`usage: profile.ts <${Object.keys(contenders).join('|')}> [exchanges] [concurrency]`);
+const [countText = '3000', name = 'ours', baselineName = 'raw'] = process.argv.slice(2);
+const names = [name, baselineName] as ContenderName[];
+for (const each of names) {
+  if (!contenders[each]) throw new Error(`usage: profile.ts [exchanges] [${Object.keys(contenders).join('|')}] [baseline]`);
+}
 const count = Number(countText);
-const concurrency = Math.max(1, Number(concurrencyText));
+const blockSize = 100;
 const wire = await startWireChild();
-const fn = make(wire.baseURL);
-await block(fn, 100);
+const fns = names.map((each) => contenders[each](wire.baseURL));
+for (const fn of fns) for (let i = 0; i < 200; i++) await fn();
 
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount?: number;
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
 }
 const session = new Session();
 session.connect();
 await session.post('Profiler.enable');
 await session.post('Profiler.setSamplingInterval', { interval: 100 });
-await session.post('Profiler.start');
-const cpuStart = process.cpuUsage();
-for (let done = 0; done < count; done += concurrency) {
-  await Promise.all(Array.from({ length: Math.min(concurrency, count - done) }, () => fn()));
+const selfByFunction = names.map(() => new Map<string, number>());
+const cpuMicros = names.map(() => 0);
+const profiles: Profile[][] = names.map(() => []);
+
+function where(url: string): string {
+  return url.replace(/^.*node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?/, '').replace(/^file:\/\/.*\/packages\//, '');
 }
-const cpu = process.cpuUsage(cpuStart);
-const { profile } = (await session.post('Profiler.stop')) as { profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] } };
+function add(index: number, profile: Profile): void {
+  const self = new Map<number, number>();
+  for (const [position, id] of profile.samples.entries()) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[position] ?? 0));
+  const totals = selfByFunction[index] as Map<string, number>;
+  for (const node of profile.nodes) {
+    const micros = self.get(node.id) ?? 0;
+    if (micros === 0) continue;
+    const key = `${node.callFrame.functionName || '(anonymous)'}  ${where(node.callFrame.url)}:${node.callFrame.lineNumber + 1}`;
+    totals.set(key, (totals.get(key) ?? 0) + micros);
+  }
+}
+
+for (let done = 0; done < count; done += blockSize) {
+  for (let k = 0; k < names.length; k++) {
+    const index = (done / blockSize + k) % names.length;
+    const fn = fns[index] as () => Promise<unknown>;
+    await session.post('Profiler.start');
+    const cpuStart = process.cpuUsage();
+    for (let i = 0; i < blockSize; i++) await fn();
+    const cpu = process.cpuUsage(cpuStart);
+    const { profile } = (await session.post('Profiler.stop')) as { profile: Profile };
+    cpuMicros[index] = (cpuMicros[index] ?? 0) + cpu.user + cpu.system;
+    add(index, profile);
+    if ((profiles[index]?.length ?? 0) < 3) profiles[index]?.push(profile);
+  }
+}
 session.disconnect();
 wire.stop();
 
-const selfMicros = new Map<number, number>();
-for (const [index, id] of profile.samples.entries()) selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0));
-const byFunction = new Map<string, number>();
-for (const node of profile.nodes) {
-  const micros = selfMicros.get(node.id) ?? 0;
-  const file = node.callFrame.url
-    .replace(/^.*node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?/, '')
-    .replace(/^file:\/\/.*\/packages\//, '');
-  const key = `${node.callFrame.functionName || '(anonymous)'}  ${file}:${node.callFrame.lineNumber + 1}`;
-  byFunction.set(key, (byFunction.get(key) ?? 0) + micros);
+function owner(key: string): string {
+  const at = key.slice(key.indexOf('  ') + 2);
+  if (/^(core|openai|prompts|log|anthropic)\/dist\//.test(at)) return `LLLM @lllm/${at.slice(0, at.indexOf('/'))}`;
+  if (at.startsWith('node:')) return 'Node';
+  if (at.startsWith(':')) return key.startsWith('(') ? key.slice(0, key.indexOf(')') + 1) : 'native (V8, C++)';
+  const first = at.split('/')[0] ?? 'other';
+  return first.startsWith('@') ? `${first}/${at.split('/')[1]}` : first;
 }
-const total = [...byFunction.values()].reduce((sum, micros) => sum + micros, 0);
+const perExchange = (micros: number) => (micros / count).toFixed(1).padStart(8);
 console.log(
-  `${name}: ${count} exchanges, ${concurrency} at a time; process CPU ${((cpu.user + cpu.system) / 1000 / count).toFixed(3)} ms per exchange; profiled ${(total / 1000).toFixed(0)} ms`,
+  `${count} exchanges each, blocks of ${blockSize} interleaved; process CPU per exchange: ${names
+    .map((each, index) => `${each} ${((cpuMicros[index] ?? 0) / count / 1000).toFixed(3)} ms`)
+    .join(', ')}`,
 );
-for (const [key, micros] of [...byFunction.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 40))) {
-  console.log(`${((micros / total) * 100).toFixed(1).padStart(5)}%  ${(micros / count).toFixed(1).padStart(7)} µs/exchange  ${key}`);
+const owners = names.map((_, index) => {
+  const groups = new Map<string, number>();
+  for (const [key, micros] of selfByFunction[index] as Map<string, number>) groups.set(owner(key), (groups.get(owner(key)) ?? 0) + micros);
+  return groups;
+});
+const ownerNames = [...new Set(owners.flatMap((groups) => [...groups.keys()]))];
+console.log(`self time by owner, µs per exchange:     ${names.map((each) => each.padStart(8)).join(' ')}   difference`);
+for (const group of ownerNames.sort((a, b) => (owners[0]?.get(b) ?? 0) - (owners[0]?.get(a) ?? 0)).slice(0, 16)) {
+  const values = owners.map((groups) => groups.get(group) ?? 0);
+  console.log(`  ${group.padEnd(38)} ${values.map(perExchange).join(' ')}   ${perExchange((values[0] ?? 0) - (values[1] ?? 0))}`);
 }
-// Self time by where the code lives: ours (the LLLM packages), the SDKs, Node, the engine.
-const groups = new Map<string, number>();
-for (const [key, micros] of byFunction) {
-  const where = key.slice(key.indexOf('  ') + 2);
-  const group = /^(core|openai|prompts|log|anthropic)\/dist\//.test(where)
-    ? `LLLM @lllm/${where.slice(0, where.indexOf('/'))}`
-    : where.startsWith('node:')
-      ? 'Node'
-      : where.startsWith(':')
-        ? key.startsWith('(')
-          ? key.slice(0, key.indexOf(')') + 1)
-          : 'native'
-        : where.split('/')[0] === '@ai-sdk'
-          ? '@ai-sdk'
-          : (where.split('/')[0] ?? 'other');
-  groups.set(group, (groups.get(group) ?? 0) + micros);
+const keys = new Set([...(selfByFunction[0]?.keys() ?? []), ...(selfByFunction[1]?.keys() ?? [])]);
+const differences = [...keys].map((key) => [key, (selfByFunction[0]?.get(key) ?? 0) - (selfByFunction[1]?.get(key) ?? 0)] as const);
+console.log(`functions with the most more self time in ${name} than in ${baselineName} (µs per exchange):`);
+for (const [key, micros] of differences.sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 40))) {
+  console.log(`  ${perExchange(micros)}  ${key}`);
 }
-console.log('self time by owner:');
-for (const [group, micros] of [...groups.entries()].sort((a, b) => b[1] - a[1]).slice(0, 14)) {
-  console.log(`${((micros / total) * 100).toFixed(1).padStart(5)}%  ${(micros / count).toFixed(1).padStart(7)} µs/exchange  ${group}`);
+for (const [index, each] of names.entries()) {
+  const file = join(tmpdir(), `lllm-${each}-${Date.now()}.cpuprofile`);
+  writeFileSync(file, JSON.stringify(profiles[index]?.[0] ?? {}));
+  console.log(`one block's profile of ${each}: ${file}`);
 }
-const file = join(tmpdir(), `lllm-${name}-${Date.now()}.cpuprofile`);
-writeFileSync(file, JSON.stringify(profile));
-console.log(`profile: ${file}`);
