@@ -27,6 +27,7 @@ import { createOpenAI } from '@lllm/openai';
 import { registerPromptDiscovery } from '@lllm/prompts';
 import { ProxyRuntime, registerProxyDiscovery } from '@lllm/proxy';
 import { registerCliApiInterpreter } from './api-interpreter.js';
+import { cardEndpointReady, openaiKey, routeModel } from './model-routing.js';
 
 /** Which provider each `api_type` can use right now, from the environment. */
 export interface ProviderAvailability {
@@ -38,7 +39,7 @@ export interface ProviderAvailability {
 /** Provider keys and endpoints present in the environment (never their values). */
 export function providerAvailability(env: NodeJS.ProcessEnv = process.env): ProviderAvailability {
   return {
-    openai: Boolean(env.OPENAI_API_KEY),
+    openai: Boolean(openaiKey(env)),
     openaiCompatible: Boolean(env.OPENAI_BASE_URL),
     anthropic: Boolean(env.ANTHROPIC_API_KEY),
   };
@@ -53,7 +54,7 @@ export function hasProvider(apiType: ApiType, available: ProviderAvailability): 
 export function providerHint(apiType: ApiType): string {
   return apiType === 'anthropic'
     ? 'ANTHROPIC_API_KEY'
-    : 'OPENAI_API_KEY (or OPENAI_BASE_URL for an OpenAI-compatible server such as a local llama.cpp or Ollama)';
+    : "OPENAI_API_KEY (or OPENAI_BASE_URL for an OpenAI-compatible server such as a local llama.cpp or Ollama; MY_OPENAI_KEY, the Python LLLM's name, works too)";
 }
 
 let prepared = false;
@@ -77,8 +78,8 @@ export async function prepareRuntime(env: NodeJS.ProcessEnv = process.env): Prom
   registerLogBackends();
   const openai = createOpenAI({
     ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}),
-    // An OpenAI-compatible local server accepts any key.
-    ...(env.OPENAI_API_KEY ? {} : env.OPENAI_BASE_URL ? { apiKey: 'local' } : {}),
+    // OPENAI_API_KEY, else the Python LLLM's MY_OPENAI_KEY; an OpenAI-compatible local server accepts any key.
+    ...(env.OPENAI_API_KEY ? {} : env.MY_OPENAI_KEY ? { apiKey: env.MY_OPENAI_KEY } : env.OPENAI_BASE_URL ? { apiKey: 'local' } : {}),
   });
   const anthropic = createAnthropic();
   // A config's own base_url gets the key of its own variable (api_key_env), never OPENAI_API_KEY:
@@ -148,6 +149,8 @@ export interface ProviderChoice {
   readonly config: SystemConfig;
   /** One line per change made (printed, so a run never silently uses another model). */
   readonly notices: readonly string[];
+  /** One line per model with no model card (sent as written, cost unknown), naming the closest known names. */
+  readonly warnings: readonly string[];
   /** Agents with no provider at all. */
   readonly missing: readonly string[];
 }
@@ -173,6 +176,7 @@ export function chooseProviders(
     );
   }
   const notices: string[] = [];
+  const warnings: string[] = [];
   const missing: string[] = [];
   const agents: Record<string, AgentConfig> = { ...config.agent_configs };
   for (const name of group) {
@@ -182,7 +186,7 @@ export function chooseProviders(
     let modelName = model ?? agent.model_name;
     if (forced === 'anthropic') apiType = 'anthropic';
     else if (forced === 'openai' && apiType === 'anthropic') apiType = 'completion';
-    else if (!forced && !agent.base_url && !hasProvider(apiType, available)) {
+    else if (!forced && !agent.base_url && !hasProvider(apiType, available) && !cardEndpointReady(modelName, apiType, env)) {
       if (apiType !== 'anthropic' && available.anthropic) apiType = 'anthropic';
       else if (apiType === 'anthropic' && (available.openai || available.openaiCompatible)) apiType = 'completion';
     }
@@ -198,10 +202,14 @@ export function chooseProviders(
         `"${name}" sends model "${agent.model_name}" to OPENAI_BASE_URL; if your server serves another model, set LLLM_MODEL or --model.`,
       );
     }
-    agents[name] = { ...agent, api_type: apiType, model_name: modelName };
-    if (!agent.base_url && !hasProvider(apiType, available)) missing.push(name);
+    const route = routeModel(name, agent, modelName, apiType, env);
+    if (route.notice) notices.push(route.notice);
+    if (route.warning) warnings.push(route.warning);
+    agents[name] = { ...agent, api_type: apiType, model_name: route.model };
+    const reachable = route.endpoint ? route.endpointReady : hasProvider(apiType, available);
+    if (!agent.base_url && !reachable) missing.push(name);
   }
-  return { config: { ...config, agent_configs: agents }, notices, missing };
+  return { config: { ...config, agent_configs: agents }, notices, warnings, missing };
 }
 
 /**

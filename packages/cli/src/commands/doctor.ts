@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { checkLogOptions, findModelCard, getAgentType, listAgentTypes, listDiscoverySections, listLogBackends } from '@lllm/core';
 import { findPrompt, listPrompts } from '@lllm/prompts';
 import { type Io, line, painter, printJson } from '../io.js';
+import { routeModel } from '../model-routing.js';
 import { nodeVersionProblem, SUPPORTED_NODE } from '../node-version.js';
 import { loadConfig, loadProject, providerAvailability, providerHint, SCRIPTED_LABEL } from '../runtime.js';
 import { messageOf, shown } from './shared.js';
@@ -107,13 +108,16 @@ export async function commandDoctor(options: { json?: boolean; config?: string }
           `agent ${name}: ${agent.model_name} via ${agent.api_type}, system prompt ${inline ? '(inline)' : agent.system_prompt_path}`,
         );
       else add('agent', 'problem', `agent ${name}: system prompt "${agent.system_prompt_path}" is not registered`);
+      const route = routeModel(name, agent, agent.model_name, agent.api_type, env);
       if (findModelCard(agent.model_name)) add('model_card', 'ok', `agent ${name}: model ${agent.model_name} has a price card`);
       else
         add(
           'model_card',
           'warning',
-          `agent ${name}: model ${agent.model_name} has no model card, so its cost will be unknown (register one with registerModelCard)`,
+          route.warning ??
+            `agent ${name}: model ${agent.model_name} has no model card, so its cost will be unknown (register one with registerModelCard)`,
         );
+      if (route.notice) add('model_card', route.endpointReady === false ? 'warning' : 'info', route.notice);
       const missing = missingKey(agent, env);
       if (missing)
         add('provider', 'warning', `agent ${name} (${agent.api_type}) needs ${missing}; until it is set lllm run uses a ${SCRIPTED_LABEL}`);
@@ -129,7 +133,7 @@ export async function commandDoctor(options: { json?: boolean; config?: string }
   add(
     'provider',
     'info',
-    `OPENAI_API_KEY: ${available.openai ? 'set' : 'not set'}; OPENAI_BASE_URL: ${available.openaiCompatible ? 'set' : 'not set'}; ANTHROPIC_API_KEY: ${available.anthropic ? 'set' : 'not set'}`,
+    `OPENAI_API_KEY: ${env.OPENAI_API_KEY ? 'set' : 'not set'}${env.MY_OPENAI_KEY ? '; MY_OPENAI_KEY: set' : ''}; OPENAI_BASE_URL: ${available.openaiCompatible ? 'set' : 'not set'}; ANTHROPIC_API_KEY: ${available.anthropic ? 'set' : 'not set'}`,
   );
   if (!usesProvider && !available.openai && !available.openaiCompatible && !available.anthropic)
     add('provider', 'info', `no provider configured: set ${providerHint('completion')} or ANTHROPIC_API_KEY`);

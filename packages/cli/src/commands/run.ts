@@ -187,11 +187,12 @@ async function prepare(task: string, options: RunOptions, timeoutMs: number | un
   for (const warning of project.report.warnings) note(io, `warning: ${shown(warning)}`);
   const loaded = loadConfig(project, options.config);
   const definition = getAgentType(loaded.agent_type);
-  const { config, notices, missing } = chooseProviders(loaded, definition.agentGroup, io.env, {
+  const { config, notices, warnings, missing } = chooseProviders(loaded, definition.agentGroup, io.env, {
     model: options.model,
     provider: options.provider,
   });
   for (const notice of notices) note(io, `note: ${notice}`);
+  for (const warning of warnings) note(io, `warning: ${warning}`);
   let scripted = false;
   if (missing.length > 0) {
     const needs = [...new Set(missing.map((name) => providerHint(loaded.agent_configs[name]?.api_type ?? 'completion')))];
