@@ -11,8 +11,9 @@ import { MemoryLogStore } from '../log-store.js';
 import { registerModelCard } from '../model-card.js';
 import type { PromptLike } from '../prompt-like.js';
 import { answerTagParser, testPrompt, testTool } from '../test-prompt.js';
+import { getTactic } from './definition.js';
 import { TACTIC_SESSION_EVENT, type TacticSessionSummary } from './session.js';
-import { buildTactic, defineTactic, getTactic, registerTacticDiscovery, Tactic, TacticCallError } from './tactic.js';
+import { buildTactic, defineTactic, registerTacticDiscovery, Tactic, TacticCallError } from './tactic.js';
 
 registerModelCard({ name: 'tactic-test-model', provider: 'test', features: {}, pricing: { input: 1, output: 2 } });
 
