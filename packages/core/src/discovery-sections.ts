@@ -11,6 +11,11 @@ export interface DiscoveredModuleInfo {
   readonly folder: string;
   /** Its path relative to that folder, without extension, with `/` separators (`a/x`). */
   readonly modulePath: string;
+  /**
+   * Set for a module of a dependency package: the package name (or alias) its resources are
+   * registered under, as `<namespace>:<path>`.
+   */
+  readonly namespace?: string;
 }
 
 /** Receives the exports of every module discovery imports for a section. */

@@ -7,8 +7,10 @@ import { registerPrompt } from './registry.js';
  * module's folder-relative path (`a/x.ts` exporting path `task` → `a/x/task`), so prompts named alike
  * in different files never collide; a path with `/` is kept as written.
  */
-export function discoveredPromptPath(path: string, info: Pick<DiscoveredModuleInfo, 'modulePath'>): string {
-  return path.includes('/') ? path : `${info.modulePath}/${path}`;
+export function discoveredPromptPath(path: string, info: Pick<DiscoveredModuleInfo, 'modulePath' | 'namespace'>): string {
+  const local = path.includes('/') ? path : `${info.modulePath}/${path}`;
+  // A dependency package's prompts are `<package>:<path>` (and `<alias>:<path>`).
+  return info.namespace ? `${info.namespace}:${local}` : local;
 }
 
 // The same exported prompt discovered again (a second discover() in one process) must give the
@@ -39,7 +41,7 @@ export function promptSource(path: string): string | undefined {
 /** Handle one discovered module: register every `Prompt` it exports. Returns the registered paths. */
 export function registerPromptsFromModule(
   exports: Readonly<Record<string, unknown>>,
-  info: Pick<DiscoveredModuleInfo, 'modulePath' | 'file'>,
+  info: Pick<DiscoveredModuleInfo, 'modulePath' | 'file' | 'namespace'>,
 ): string[] {
   const registered: string[] = [];
   const seen = new Set<unknown>();

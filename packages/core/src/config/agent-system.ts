@@ -14,6 +14,7 @@ import type { Stream } from '../stream.js';
 import { closestMatches, safeName } from '../strings.js';
 import { agentSystemPrompt } from './agent-prompt.js';
 import { type AgentTooling, agentTooling, withPromptAddendum } from './agent-tooling.js';
+import { loadReferencedPackages } from './packages.js';
 import { type AgentConfig, modelArguments, type SystemConfig } from './system-config.js';
 
 /** What an agent system's `run` receives. */
@@ -186,6 +187,8 @@ export async function buildAgent<R = unknown>(config: SystemConfig, options: Bui
     );
   }
   const log = options.log ?? (await createLogStore({ type: config.log_type, directory: config.log_dir, options: config.log_options }));
+  // Dependency packages load when first referenced (`kit:sys/writer`).
+  await loadReferencedPackages(definition.agentGroup.map((name) => config.agent_configs[name]?.system_prompt_path));
   const agentOptions: Record<string, AgentOptions> = {};
   const toolings: AgentTooling[] = [];
   for (const name of definition.agentGroup) {

@@ -5,6 +5,7 @@ import { type DiscoveredModuleInfo, getDiscoverySection, listDiscoverySections }
 import { ConfigError } from '../errors.js';
 import { loadSkills } from '../skills/skill.js';
 import { autoDiscoverDisabled, findLllmToml, LLLM_TOML, type LllmToml, readLllmToml, sectionsOf } from './lllm-toml.js';
+import { resolvePackageGraph, setPackageGraph } from './packages.js';
 
 /** Sections whose folders hold data, not modules: discovery never imports from them. */
 const DATA_SECTIONS: ReadonlySet<string> = new Set(['skills', 'configs']);
@@ -120,6 +121,31 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
   const config = fallback ?? readLllmToml(file as string);
   const importModule: ModuleImporter =
     options.importModule ?? ((path) => import(pathToFileURL(path).href) as Promise<Record<string, unknown>>);
+  const sections = await importSections(config, { importModule, strict: options.strict === true, warn });
+  if (!config.implicit) {
+    const graph = resolvePackageGraph(config);
+    setPackageGraph(graph, async (pkg, namespaces) => {
+      for (const namespace of namespaces) await importSections(pkg.toml, { importModule, strict: true, warn, namespace });
+    });
+  } else setPackageGraph(undefined);
+  const skills: string[] = [];
+  for (const folder of skillRoots(config)) {
+    try {
+      skills.push(...loadSkills([folder]));
+    } catch (error) {
+      if (options.strict) throw error;
+      warn(`[skills] ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return { ran: true, disabled: false, config, sections, skills, warnings };
+}
+
+/** Import the modules of every section of `config` and hand them to the section handlers. */
+async function importSections(
+  config: LllmToml,
+  context: { importModule: ModuleImporter; strict: boolean; warn: (message: string) => void; namespace?: string },
+): Promise<DiscoveredSection[]> {
+  const { importModule, strict, warn, namespace } = context;
   const sections: DiscoveredSection[] = [];
   for (const [name, section] of Object.entries(config.sections)) {
     if (section.folders.length === 0 || DATA_SECTIONS.has(name)) continue;
@@ -144,6 +170,7 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
           file: path,
           folder,
           modulePath: `${under ? `${under}/` : ''}${relative(folder, path).slice(0, -extname(path).length).split(sep).join('/')}`,
+          ...(namespace ? { namespace } : {}),
         };
         let exports: Record<string, unknown>;
         try {
@@ -151,7 +178,7 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           failures.push({ file: path, error: message });
-          if (options.strict) {
+          if (strict) {
             throw new ConfigError(`[${name}] module ${path} failed to import: ${message}`, { file: path, cause: error });
           }
           warn(`[${name}] skipped ${path}: it failed to import: ${message}`);
@@ -162,7 +189,7 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           failures.push({ file: path, error: message });
-          if (options.strict) throw new ConfigError(`[${name}] module ${path} was rejected: ${message}`, { file: path, cause: error });
+          if (strict) throw new ConfigError(`[${name}] module ${path} was rejected: ${message}`, { file: path, cause: error });
           warn(`[${name}] ${path} was rejected: ${message}`);
           continue;
         }
@@ -171,14 +198,5 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
     }
     sections.push({ name, folders: section.folders, modules, failures, handled: handler !== undefined });
   }
-  const skills: string[] = [];
-  for (const folder of skillRoots(config)) {
-    try {
-      skills.push(...loadSkills([folder]));
-    } catch (error) {
-      if (options.strict) throw error;
-      warn(`[skills] ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-  return { ran: true, disabled: false, config, sections, skills, warnings };
+  return sections;
 }

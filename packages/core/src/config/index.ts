@@ -27,5 +27,23 @@ export type { LllmToml, LllmTomlSection, SectionMount } from './lllm-toml.js';
 export { autoDiscoverDisabled, findLllmToml, LLLM_TOML, parseMount, readLllmToml } from './lllm-toml.js';
 export type { ConfigMap, ConfigOrigins } from './merge.js';
 export { deepMerge } from './merge.js';
+export type { DependencyEntry, DependencySource, LllmPackage, PackageGraph } from './packages.js';
+export {
+  dependencyFolder,
+  findPackage,
+  isPackageLoaded,
+  loadPackage,
+  loadReferencedPackages,
+  packageConfigFile,
+  packageGraph,
+  packageIdentity,
+  packagesCache,
+  parseDependency,
+  readDependencies,
+  referencedPackage,
+  resolvePackageGraph,
+} from './packages.js';
 export type { AgentConfig, ApiType, LoadSystemConfigOptions, SystemConfig } from './system-config.js';
 export { API_TYPES, loadSystemConfig, modelArguments, resolveSystemConfigPath } from './system-config.js';
+export { isTarball, listFiles, packTarball, unpackTarball } from './tarball.js';
+export { satisfiesRange } from './versions.js';

@@ -8,6 +8,7 @@ import { checkModelArguments, findModelCard } from '../model-card.js';
 import { closestMatches } from '../strings.js';
 import { originOf, type PackageConfigResolver, resolveConfigFile } from './inheritance.js';
 import type { ConfigOrigins } from './merge.js';
+import { packageConfigFile, packageGraph } from './packages.js';
 
 // zod is loaded on the first config read, not when @lllm/core is imported: together they
 // were most of core's import time, and a program that never reads a YAML config never needs them.
@@ -260,7 +261,12 @@ export function loadSystemConfig(file: string, options: LoadSystemConfigOptions 
   const root = options.root ?? dirname(dirname(dirname(path)));
   const resolved = resolveConfigFile(path, {
     root,
-    ...(options.resolvePackageConfig ? { resolvePackageConfig: options.resolvePackageConfig } : {}),
+    // `base: package:name` reaches the discovered project's dependencies unless the caller resolves it.
+    ...(options.resolvePackageConfig
+      ? { resolvePackageConfig: options.resolvePackageConfig }
+      : packageGraph()
+        ? { resolvePackageConfig: packageConfigFile }
+        : {}),
   });
   const configSchemasNow = configSchemas();
   const parsed = configSchemasNow.systemConfigSchema.safeParse(resolved.data, { reportInput: true });
