@@ -113,6 +113,30 @@ export function buildProgram(io: Io, run: Run): Command {
       run(async () => (await import('./commands/config.js')).commandConfigShow(name, options, io)),
     );
 
+  const pkg = program.command('pkg').description("the project's package dependencies ([dependencies] in lllm.toml)");
+  pkg
+    .command('install')
+    .description('add a dependency: a project folder, a .tgz from lllm pkg export, or an npm package (installed with npm)')
+    .argument('<spec>', './folder, ./name-1.0.0.tgz, or an npm name such as @acme/prompts@^1.0.0')
+    .option('--as <alias>', 'also make its resources available as <alias>:<path>')
+    .action((spec: string, options) => run(async () => (await import('./commands/pkg.js')).commandPkgInstall(spec, options, io)));
+  pkg
+    .command('remove')
+    .description('remove a dependency by package name or alias')
+    .argument('<name>', 'the package name or alias')
+    .action((name: string) => run(async () => (await import('./commands/pkg.js')).commandPkgRemove(name, io)));
+  pkg
+    .command('list')
+    .description('list the dependency graph: name, version, source, aliases, who requires it')
+    .option('--json', 'print { project, packages: [{ name, version, source, aliases, requiredBy, root }] }')
+    .action((options) => run(async () => (await import('./commands/pkg.js')).commandPkgList(options, io)));
+  pkg
+    .command('export')
+    .description("write a tarball of the project's resources (lllm.toml, its folders, config/, skills)")
+    .option('--out <file>', 'the tarball to write (default: <name>-<version>.tgz)')
+    .option('--json', 'print { file, name, version, files, bytes }')
+    .action((options) => run(async () => (await import('./commands/pkg.js')).commandPkgExport(options, io)));
+
   program
     .command('doctor')
     .description('check the setup: Node, SQLite, lllm.toml, the system config, log backend, model cards, provider keys')

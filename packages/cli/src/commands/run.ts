@@ -116,7 +116,10 @@ export async function commandRun(words: readonly string[], options: RunOptions, 
   };
   let run: Awaited<ReturnType<typeof system.run>>;
   try {
-    run = await cancellable((signal) => system.run(task, { session, signal }));
+    // The agents' tooling (an API interpreter's sandbox session) is released whatever the run did.
+    run = await cancellable((signal) => system.run(task, { session, signal })).finally(() =>
+      system.close().catch((error) => note(io, `warning: could not release the agents' tools: ${messageOf(error)}`)),
+    );
     progress.detach();
     spinner.stop('success', `${config.name} finished · ${progress.status()}`);
   } catch (error) {
