@@ -2,6 +2,8 @@ export { registerLogBackends } from './backends.js';
 export { LogStoreError } from './errors.js';
 export type { JsonlLogStoreOptions } from './jsonl-store.js';
 export { JsonlLogStore } from './jsonl-store.js';
+export type { LocalFileLogStoreOptions } from './localfile-store.js';
+export { LocalFileLogStore } from './localfile-store.js';
 export type {
   AgentSummary,
   ReplayActivity,

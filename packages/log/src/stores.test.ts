@@ -25,6 +25,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { registerLogBackends } from './backends.js';
 import { JsonlLogStore } from './jsonl-store.js';
+import { LocalFileLogStore } from './localfile-store.js';
 import { SqliteLogStore } from './sqlite-store.js';
 
 const folders: string[] = [];
@@ -41,6 +42,7 @@ const stores: Record<string, (directory: string) => LogStore> = {
   sqlite: (directory) => new SqliteLogStore({ directory }),
   'sqlite (no writer thread)': (directory) => new SqliteLogStore({ directory, writerThread: false }),
   jsonl: (directory) => new JsonlLogStore({ directory, onWarning: () => {} }),
+  localfile: (directory) => new LocalFileLogStore({ directory, onWarning: () => {} }),
 };
 
 for (const [name, make] of Object.entries(stores)) {
