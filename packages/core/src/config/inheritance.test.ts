@@ -65,6 +65,7 @@ agent_configs:
     seed: null
   - name: critic
     system_prompt: "You judge {topic}."
+    max_completion_tokens: null
 `,
     });
     const config = loadSystemConfig(join(root, 'config/pro/default.yaml'), { root });
@@ -89,6 +90,9 @@ agent_configs:
       'agent_configs.critic.system_prompt': 'config/pro/default.yaml',
     });
     expect(config.origins?.['agent_configs.writer.seed']).toBeUndefined();
+    // null deletes a global default for one agent only.
+    expect(config.agent_configs.critic?.max_completion_tokens).toBeUndefined();
+    expect(config.origins?.['agent_configs.critic.max_completion_tokens']).toBeUndefined();
   });
 
   it('follows a base given as a relative path, and names every file of a cycle', () => {

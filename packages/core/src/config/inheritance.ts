@@ -126,15 +126,29 @@ export function resolveConfigFile(file: string, options: ResolveConfigOptions): 
 
   const origins: ConfigOrigins = {};
   let merged: ConfigMap = {};
+  // An agent key set to null deletes a `global` default too (applied after the merge), unless a later layer sets it again.
+  const nulled = new Set<string>();
   for (let index = layers.length - 1; index >= 0; index--) {
     const { base: _base, ...layer } = layers[index] as ConfigMap;
+    if (isConfigMap(layer.agent_configs)) {
+      for (const [name, agent] of Object.entries(layer.agent_configs)) {
+        if (!isConfigMap(agent)) continue;
+        for (const [key, value] of Object.entries(agent)) {
+          const entries = key === 'model_args' && isConfigMap(value) ? Object.entries(value) : [[key, value] as const];
+          for (const [leaf, leafValue] of entries) {
+            if (leafValue === null) nulled.add(`${name}\u0000${leaf}`);
+            else nulled.delete(`${name}\u0000${leaf}`);
+          }
+        }
+      }
+    }
     merged = deepMerge(merged, layer, { origins, origin: label(chain[index] as string, options.root) });
   }
-  return { data: applyAgentDefaults(merged, origins), origins, chain };
+  return { data: applyAgentDefaults(merged, origins, nulled), origins, chain };
 }
 
 /** `global` under every agent (the agent's own keys win), then `model_args` lifted; origins follow. */
-function applyAgentDefaults(merged: ConfigMap, origins: ConfigOrigins): ConfigMap {
+function applyAgentDefaults(merged: ConfigMap, origins: ConfigOrigins, nulled: ReadonlySet<string>): ConfigMap {
   const { global, ...rest } = merged;
   const agents = rest.agent_configs;
   if (global !== undefined && !isConfigMap(global)) {
@@ -172,6 +186,12 @@ function applyAgentDefaults(merged: ConfigMap, origins: ConfigOrigins): ConfigMa
         origins[`${agentPath}.${key.slice(`${agentPath}.model_args.`.length)}`] = value;
       }
       resolved = { ...withoutArgs, ...modelArgs };
+    }
+    for (const key of Object.keys(resolved)) {
+      if (!nulled.has(`${name}\u0000${key}`)) continue;
+      delete resolved[key];
+      for (const path of Object.keys(origins))
+        if (path === `${agentPath}.${key}` || path.startsWith(`${agentPath}.${key}.`)) delete origins[path];
     }
     resolvedAgents[name] = resolved;
   }
