@@ -1,24 +1,31 @@
 // CPU profiles of the contenders' exchanges (issue 12: find the costs with a profile, not by guessing).
 //   node profile.ts [exchanges=3000] [contender=ours] [baseline=raw]
+// (`logged`: our agent call logging to a SQLite store in a temporary folder.)
 // Both are warmed up, then profiled in interleaved blocks (one profiler session per block, so load
 // from other processes falls on both alike). Prints the self time per exchange by owner (our
 // packages, the SDK, Node, the garbage collector) for both, and the functions whose self time differs
 // most between them. The profiles are written to $TMPDIR for Chrome DevTools.
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SqliteLogStore } from '@lllm/log';
 import { type ContenderName, contenders, startWireChild } from './exchange.ts';
 
 const [countText = '3000', name = 'ours', baselineName = 'raw'] = process.argv.slice(2);
-const names = [name, baselineName] as ContenderName[];
+const names = [name, baselineName] as (ContenderName | 'logged')[];
 for (const each of names) {
-  if (!contenders[each]) throw new Error(`usage: profile.ts [exchanges] [${Object.keys(contenders).join('|')}] [baseline]`);
+  if (each !== 'logged' && !contenders[each])
+    throw new Error(`usage: profile.ts [exchanges] [${Object.keys(contenders).join('|')}] [baseline]`);
 }
 const count = Number(countText);
 const blockSize = 100;
 const wire = await startWireChild();
-const fns = names.map((each) => contenders[each](wire.baseURL));
+const logFolder = mkdtempSync(join(tmpdir(), 'lllm-profile-log-'));
+const store = new SqliteLogStore({ directory: logFolder });
+const fns = names.map((each) =>
+  each === 'logged' ? contenders.ours(wire.baseURL, { log: store, session: 'profile' }) : contenders[each](wire.baseURL),
+);
 for (const fn of fns) for (let i = 0; i < 200; i++) await fn();
 
 interface ProfileNode {
@@ -69,6 +76,8 @@ for (let done = 0; done < count; done += blockSize) {
 }
 session.disconnect();
 wire.stop();
+await store.close();
+rmSync(logFolder, { recursive: true, force: true });
 
 function owner(key: string): string {
   const at = key.slice(key.indexOf('  ') + 2);
