@@ -3,7 +3,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkLogOptions, findModelCard, getAgentType, listAgentTypes, listDiscoverySections, listLogBackends } from '@lllm/core';
+import {
+  checkLogOptions,
+  findModelCard,
+  getAgentType,
+  listAgentTypes,
+  listDiscoverySections,
+  listLogBackends,
+  loadReferencedPackages,
+} from '@lllm/core';
 import { findPrompt, listPrompts } from '@lllm/prompts';
 import { type Io, line, painter, printJson } from '../io.js';
 import { routeModel } from '../model-routing.js';
@@ -96,6 +104,8 @@ export async function commandDoctor(options: { json?: boolean; config?: string }
         `log_type ${JSON.stringify(config.log_type)} is not a registered backend: use one of ${backends.map((name) => `"${name}"`).join(', ')}`,
       );
     const definition = getAgentType(config.agent_type);
+    // Prompts of dependency packages (`kit:sys/writer`) are registered when first referenced.
+    await loadReferencedPackages(definition.agentGroup.map((name) => config.agent_configs[name]?.system_prompt_path));
     for (const name of definition.agentGroup) {
       const agent = config.agent_configs[name];
       if (!agent) continue;

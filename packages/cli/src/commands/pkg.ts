@@ -189,6 +189,20 @@ export function exportedFiles(toml: LllmToml): string[] {
   const config = join(toml.root, 'config');
   if (existsSync(config)) folders.add(config);
   const files = new Set<string>([LLLM_TOML]);
+  // Folder and tarball dependencies inside the project travel with it (npm ones stay references).
+  for (const entry of readDependencies(toml)) {
+    if (entry.source.kind === 'npm') continue;
+    const path = resolve(toml.root, entry.source.path);
+    const inside = relative(toml.root, path);
+    if (inside.startsWith('..') || isAbsolute(inside)) {
+      throw new ConfigError(
+        `${toml.file}: dependency ${entry.spec} is outside the project, so a tarball of it would not resolve; export that package and depend on its tarball, or move it inside.`,
+        { file: toml.file },
+      );
+    }
+    if (entry.source.kind === 'tarball') files.add(inside.split(sep).join('/'));
+    else folders.add(path);
+  }
   for (const folder of folders) {
     const inside = relative(toml.root, folder);
     if (inside.startsWith('..') || isAbsolute(inside)) {

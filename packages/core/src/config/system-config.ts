@@ -235,6 +235,8 @@ export function resolveSystemConfigPath(root: string, nameOrPath?: string): stri
         .map((entry) => entry.name)
     : [];
   if (names.length === 1 && names[0]) return join(configDir, names[0], 'default.yaml');
+  // Several configs: the one named `default`, as the CLI's --config help says.
+  if (names.includes('default')) return join(configDir, 'default', 'default.yaml');
   throw new ConfigError(
     names.length === 0
       ? `No system config under ${configDir}: create config/<name>/default.yaml, or pass --config path/to/config.yaml.`
