@@ -100,7 +100,7 @@ describe('lllm run with the Python LLLM key variable', () => {
       filter: (path) => !/[/\\](logs|node_modules)([/\\]|$)/.test(path),
     });
     symlinkSync(join(repo, 'templates', 'init_template', 'node_modules'), join(project, 'node_modules'), 'dir');
-    const reply = { json: chatCompletion({ model: 'gpt-4o-mini', content: 'Rome.' }) };
+    const reply = { json: chatCompletion({ model: 'gpt-4o-mini', content: '<answer>Rome</answer>' }) };
     server.enqueue('/v1/chat/completions', reply);
     server.enqueue('/v1/chat/completions', reply);
     const upstreamKey = await lllm(['run', 'Capital of Italy?'], project, {
