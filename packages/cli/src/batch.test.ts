@@ -219,6 +219,31 @@ describe('lllm batch', () => {
   }, 120_000);
 });
 
+describe("lllm batch and the providers' rate-limit headers", () => {
+  it('an exhausted x-ratelimit-remaining-requests holds every call until its reset', async () => {
+    server.reset();
+    let served = 0;
+    const echo = echoing(5);
+    server.respondAlways('/v1/chat/completions', (request) => {
+      served += 1;
+      const reply = echo(request);
+      return served === 1
+        ? {
+            ...reply,
+            headers: { 'x-ratelimit-limit-requests': '10000', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1.5s' },
+          }
+        : reply;
+    });
+    const folder = project(4);
+    const result = await start(['batch', 'echo', '--input', 'items.jsonl', '--concurrency', '1', '--quiet'], folder).done;
+    expect(result.code).toBe(0);
+    const arrivals = server.requestsTo('/v1/chat/completions').map((request) => request.receivedAt);
+    expect(arrivals).toHaveLength(4);
+    expect((arrivals[1] ?? 0) - (arrivals[0] ?? 0)).toBeGreaterThanOrEqual(1_400);
+    expect((arrivals[3] ?? 0) - (arrivals[1] ?? 0)).toBeLessThan(1_400);
+  }, 90_000);
+});
+
 describe('lllm batch --provider-batch', () => {
   it('sends the calls as one OpenAI Batch API job and writes every result', async () => {
     server.reset();

@@ -15,6 +15,7 @@ import {
   type LogStore,
   loadSystemConfig,
   type ReadQuery,
+  rateLimitFetch,
   registerAgentDiscovery,
   registerInvokerFactory,
   registerLogBackendDiscovery,
@@ -76,12 +77,15 @@ export async function prepareRuntime(env: NodeJS.ProcessEnv = process.env): Prom
   registerCliApiInterpreter(env);
   registerLogBackendDiscovery();
   registerLogBackends();
+  // Every response's rate-limit headers (x-ratelimit-*, anthropic-ratelimit-*, retry-after) feed the
+  // process-wide provider budget, so a batch slows down before the provider refuses it.
   const openai = createOpenAI({
+    fetch: rateLimitFetch('openai'),
     ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}),
     // OPENAI_API_KEY, else the Python LLLM's MY_OPENAI_KEY; an OpenAI-compatible local server accepts any key.
     ...(env.OPENAI_API_KEY ? {} : env.MY_OPENAI_KEY ? { apiKey: env.MY_OPENAI_KEY } : env.OPENAI_BASE_URL ? { apiKey: 'local' } : {}),
   });
-  const anthropic = createAnthropic();
+  const anthropic = createAnthropic({ fetch: rateLimitFetch('anthropic') });
   // A config's own base_url gets the key of its own variable (api_key_env), never OPENAI_API_KEY:
   // that key is for OpenAI (or OPENAI_BASE_URL), not for whatever host a YAML file names.
   const withBaseURL = (agent: AgentConfig) => {
@@ -90,7 +94,12 @@ export async function prepareRuntime(env: NodeJS.ProcessEnv = process.env): Prom
     if (keyEnv && !env[keyEnv]) {
       throw new ConfigError(`The agent at base_url ${agent.base_url} reads its key from ${keyEnv} (api_key_env), which is not set.`);
     }
-    return createOpenAI({ baseURL: agent.base_url, apiKey: keyEnv ? (env[keyEnv] as string) : 'local', ignoreCardBaseURL: true });
+    return createOpenAI({
+      baseURL: agent.base_url,
+      apiKey: keyEnv ? (env[keyEnv] as string) : 'local',
+      ignoreCardBaseURL: true,
+      fetch: rateLimitFetch('openai'),
+    });
   };
   registerInvokerFactory('completion', (agent) => withBaseURL(agent).chat());
   registerInvokerFactory('response', (agent) => withBaseURL(agent).responses());
