@@ -1,0 +1,67 @@
+// Wolfram|Alpha's LLM API (https://products.wolframalpha.com/llm-api/documentation), the Python LLLM
+// example's `wa` proxy: one GET endpoint, `input` in the query, the AppID as `appid`, a plain-text
+// answer written for language models. Get an AppID ("LLM API") at https://developer.wolframalpha.com
+// and `export WA_API_DEV=…` (upstream's variable name).
+import { defineProxy, type ProxyDefinition } from '@lllm/proxy';
+import { z } from 'zod';
+
+/** Where to reach Wolfram|Alpha; tests point `baseUrl` at a local server. */
+export interface WolframProxyOptions {
+  /** Default `https://www.wolframalpha.com/api/v1`. */
+  readonly baseUrl?: string;
+}
+
+const ANSWER = `Query:
+"10 densest elemental metals"
+
+Input interpretation:
+10 densest metallic elements | by mass density
+
+Result:
+1 | hassium | 41 g/cm^3 |
+2 | meitnerium | 37.4 g/cm^3 |
+3 | bohrium | 37.1 g/cm^3 |
+
+Wolfram|Alpha website result for "10 densest elemental metals":
+https://www.wolframalpha.com/input?i=10+densest+elemental+metals`;
+
+/** The Wolfram|Alpha proxy, optionally at another base URL. */
+export function wolframProxy(options: WolframProxyOptions = {}): ProxyDefinition {
+  return defineProxy({
+    path: 'wa',
+    name: 'Wolfram Alpha API',
+    description:
+      'Wolfram|Alpha, an answer engine: computes answers to factual and mathematical queries (chemistry, physics, ' +
+      'geography, history, astronomy, unit and date conversions, equations) from curated data.',
+    baseUrl: options.baseUrl ?? 'https://www.wolframalpha.com/api/v1',
+    apiKey: { env: 'WA_API_DEV', in: 'query', name: 'appid' },
+    endpoints: [
+      {
+        category: 'query',
+        endpoint: '/llm-api',
+        key: 'llm-api',
+        name: 'Wolfram Alpha LLM API',
+        description:
+          'One query in, a plain-text answer out: the input interpretation, results, and the website link. Send short ' +
+          'keyword queries in English ("France population", not "how many people live in France"), one property per ' +
+          'call, exponents as 6*10^14. When the answer lists "Assumptions", re-send the same input with the chosen ' +
+          'assumption value.',
+        parameters: z.object({
+          input: z.string().min(1).describe('The query, one line, e.g. "10 densest elemental metals"'),
+          assumption: z
+            .string()
+            .optional()
+            .describe('An assumption value from a previous answer, e.g. "*C.pi-_*Movie" or "DateOrder_**Day.Month.Year--"'),
+          maxchars: z.number().int().min(1).optional().describe('Longest answer in characters (the API default is 6800)'),
+        }),
+        examples: { input: '10 densest elemental metals', assumption: 'DateOrder_**Day.Month.Year--', maxchars: 6800 },
+        exampleResponse: { response: ANSWER },
+        // The API answers text/plain; upstream wraps it as { response: text }.
+        transform: (response) => ({ response }),
+      },
+    ],
+  });
+}
+
+/** Wolfram|Alpha at its public address: discovery registers it as `wa`. */
+export const wa = wolframProxy();
