@@ -19,7 +19,9 @@ for (const each of names) {
     throw new Error(`usage: profile.ts [exchanges] [${Object.keys(contenders).join('|')}] [baseline]`);
 }
 const count = Number(countText);
-const blockSize = 100;
+// CONCURRENCY=n runs each block's exchanges n at a time (e.g. 1000: the 1,000-concurrent figure).
+const concurrency = Math.max(1, Number(process.env.CONCURRENCY ?? 1));
+const blockSize = Math.max(100, concurrency);
 const wire = await startWireChild();
 const logFolder = mkdtempSync(join(tmpdir(), 'lllm-profile-log-'));
 const store = new SqliteLogStore({ directory: logFolder });
@@ -66,7 +68,7 @@ for (let done = 0; done < count; done += blockSize) {
     const fn = fns[index] as () => Promise<unknown>;
     await session.post('Profiler.start');
     const cpuStart = process.cpuUsage();
-    for (let i = 0; i < blockSize; i++) await fn();
+    for (let i = 0; i < blockSize; i += concurrency) await Promise.all(Array.from({ length: concurrency }, () => fn()));
     const cpu = process.cpuUsage(cpuStart);
     const { profile } = (await session.post('Profiler.stop')) as { profile: Profile };
     cpuMicros[index] = (cpuMicros[index] ?? 0) + cpu.user + cpu.system;
