@@ -11,6 +11,7 @@ import {
   listDiscoverySections,
   listLogBackends,
   loadReferencedPackages,
+  packageGraph,
 } from '@lllm/core';
 import { findPrompt, listPrompts } from '@lllm/prompts';
 import { type Io, line, painter, printJson } from '../io.js';
@@ -70,6 +71,7 @@ export async function commandDoctor(options: { json?: boolean; config?: string }
   const project = await loadProject({ cwd: io.cwd, env: io.env });
   const { report } = project;
   if (report.disabled) add('discovery', 'info', 'discovery is off (LLLM_AUTO_DISCOVER)');
+  else if (report.config?.implicit) add('lllm.toml', 'info', `no lllm.toml: discovering the default folders of ${report.config.root}`);
   else if (report.config) add('lllm.toml', 'ok', `lllm.toml: ${report.config.file}`);
   else add('lllm.toml', 'problem', `no lllm.toml in ${io.cwd} or its parents (create one with: lllm create --name <project>)`);
   for (const section of report.sections) {
@@ -77,6 +79,17 @@ export async function commandDoctor(options: { json?: boolean; config?: string }
     add('discovery', section.failures.length ? 'problem' : 'ok', `[${section.name}] ${status}`);
   }
   for (const warning of report.warnings) add('discovery', 'problem', shown(warning));
+  const graph = packageGraph();
+  if (graph && graph.packages.size > 1)
+    add(
+      'packages',
+      'ok',
+      `dependencies: ${[...graph.packages.values()]
+        .filter((pkg) => pkg !== graph.project)
+        .map((pkg) => `${pkg.name} ${pkg.version}`)
+        .join(', ')}`,
+    );
+  if (report.skills.length > 0) add('skills', 'ok', `skills: ${report.skills.join(', ')}`);
   add(
     'discovery',
     'info',

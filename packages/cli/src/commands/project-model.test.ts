@@ -92,6 +92,8 @@ describe('the project model through lllm', () => {
     expect(messages.some((message) => /^ok inherits from .*vendor\/style-kit\/config\/base\/default\.yaml/.test(message))).toBe(true);
     expect(messages).toContain('ok agent critic: gpt-4o-mini via completion, system prompt (inline)');
     expect(messages).toContain('ok agent editor: gpt-4o-mini via completion, system prompt style-kit:system/editor');
+    expect(messages).toContain('ok dependencies: style-kit 1.0.0');
+    expect(messages).toContain('ok skills: haiku');
   });
 
   it('pkg list, export, install and remove', async () => {

@@ -117,7 +117,6 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
     );
     return { ran: false, disabled: false, config: undefined, sections: [], skills: [], warnings };
   }
-  if (fallback) warn(`No ${LLLM_TOML} found: discovering the default folders of ${fallback.root} instead.`);
   const config = fallback ?? readLllmToml(file as string);
   const importModule: ModuleImporter =
     options.importModule ?? ((path) => import(pathToFileURL(path).href) as Promise<Record<string, unknown>>);
