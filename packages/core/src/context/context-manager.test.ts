@@ -72,3 +72,28 @@ describe('ContextManager', () => {
     expect(manager.calibration).toBeCloseTo(2, 5);
   });
 });
+
+describe('contextManagerFor', () => {
+  it('takes the window from the config or the model card, and summarises with the agent’s own model', async () => {
+    const { contextManagerFor } = await import('./context-config.js');
+    const { createScriptedInvoker } = await import('../scripted-invoker.js');
+    const { registerModelCard } = await import('../model-card.js');
+    const invoker = createScriptedInvoker([{ content: 'Earlier: they counted words.' }]);
+    expect(contextManagerFor('a', 'm', undefined, invoker)).toBeUndefined();
+    expect(() => contextManagerFor('a', 'h14-no-card', { strategy: 'drop_oldest' }, invoker)).toThrow(
+      /agent_configs\.a\.context_manager: model "h14-no-card" has no model card with a context window; set context_manager\.context_window/,
+    );
+    registerModelCard({ name: 'h14-small', provider: 'test', features: {} as never, contextWindow: 400 });
+    const manager = contextManagerFor('a', 'h14-small', { strategy: 'summarize', reserve_output_tokens: 100 }, invoker);
+    expect(manager?.contextWindow).toBe(400);
+    const fit = await manager?.fit([
+      new Message({ role: 'system', content: 'S', creator: 'system' }),
+      new Message({ role: 'user', content: words(400), creator: 'user' }),
+      new Message({ role: 'assistant', content: words(400), creator: 'a' }),
+      new Message({ role: 'user', content: 'next', creator: 'user' }),
+    ]);
+    expect(fit?.trim?.summary).toBe('Earlier: they counted words.');
+    expect(invoker.requests[0]?.model).toBe('h14-small');
+    expect(invoker.requests[0]?.messages[1]?.content).toContain('[user · user] word word');
+  });
+});
