@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProxyError, ProxyRuntime, registerProxiesFromModule, unregisterProxy } from '@lllm/proxy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as gtModule from '../proxies/google-trends.js';
+import { googleTrendsProxy } from '../proxies/google-trends.js';
 import * as kalshiModule from '../proxies/kalshi.js';
 import { kalshiProxy } from '../proxies/kalshi.js';
 import * as kbModule from '../proxies/knowledge-base.js';
@@ -96,6 +98,10 @@ const EVENTS = Array.from({ length: 450 }, (_, index) => ({
 }));
 let kalshiApi: LocalApi;
 
+// ---- SearchApi Google Trends: GET /api/v1/search?engine=google_trends&data_type=…&api_key=… --------------
+const SEARCH_KEY = 'searchapi-test-key-42';
+let searchApi: LocalApi;
+
 let kbFolder: string;
 
 beforeAll(async () => {
@@ -164,6 +170,57 @@ beforeAll(async () => {
     const events = EVENTS.slice(start, start + limit);
     return { status: 200, body: { events, cursor: start + limit < EVENTS.length ? String(start + limit) : '' } };
   });
+  searchApi = await serve(({ path, query }) => {
+    if (path !== '/api/v1/search') return { status: 404, body: { error: 'Not found' } };
+    if (query.get('api_key') !== SEARCH_KEY)
+      return { status: 401, body: { error: 'Invalid API key. Your API key should be here: https://www.searchapi.io/' } };
+    const engine = query.get('engine');
+    const metadata = { search_metadata: { id: 'search_1', status: 'Success' }, search_parameters: Object.fromEntries(query) };
+    if (engine === 'google_trends_autocomplete')
+      return { status: 200, body: { ...metadata, suggestions: [{ id: '/m/01t6b', title: 'C', type: 'Programming language' }] } };
+    if (engine !== 'google_trends') return { status: 400, body: { error: `Unsupported engine ${engine}` } };
+    const dataType = query.get('data_type');
+    if (dataType === 'TIMESERIES')
+      return {
+        status: 200,
+        body: {
+          ...metadata,
+          interest_over_time: {
+            averages: [{ query: 'Java', value: 58 }],
+            timeline_data: [
+              {
+                date: 'Dec 31, 2023 – Jan 6, 2024',
+                timestamp: '1703980800',
+                values: [{ query: 'Java', value: '59', extracted_value: 59 }],
+              },
+              { date: 'Jan 7 – 13, 2024', timestamp: '1704585600', values: [{ query: 'Java', value: '61', extracted_value: 61 }] },
+            ],
+          },
+        },
+      };
+    if (dataType === 'GEO_MAP')
+      return {
+        status: 200,
+        body: {
+          ...metadata,
+          interest_by_region: [{ geo: 'US', name: 'United States', values: [{ query: 'Java', value: '31%', extracted_value: 31 }] }],
+        },
+      };
+    if (dataType === 'RELATED_QUERIES')
+      return {
+        status: 200,
+        body: { ...metadata, related_queries: { top: [{ position: 1, query: 'java download', value: '100', extracted_value: 100 }] } },
+      };
+    if (dataType === 'RELATED_TOPICS')
+      return {
+        status: 200,
+        body: {
+          ...metadata,
+          related_topics: { top: [{ position: 1, id: '/m/07sbkfb', title: 'Java', value: '100', extracted_value: 100 }] },
+        },
+      };
+    return { status: 400, body: { error: `Invalid data_type ${dataType}` } };
+  });
   kbFolder = mkdtempSync(join(tmpdir(), 'lllm-kb-'));
   mkdirSync(join(kbFolder, 'policies'));
   writeFileSync(join(kbFolder, 'policies', 'pricing.md'), '# Pricing\nOur pricing policy: list prices, no discounts above 10%.\n');
@@ -172,7 +229,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([waApi.close(), msdApi.close(), kalshiApi.close()]);
+  await Promise.all([waApi.close(), msdApi.close(), kalshiApi.close(), searchApi.close()]);
   rmSync(kbFolder, { recursive: true, force: true });
 });
 
@@ -183,8 +240,9 @@ function runtime(options: { cutoffDate?: string; env?: Record<string, string> } 
       msdProxy({ baseUrl: `${msdApi.url}/api/v1` }),
       kalshiProxy({ baseUrl: `${kalshiApi.url}/trade-api/v2` }),
       knowledgeBaseProxy({ directory: kbFolder }),
+      googleTrendsProxy({ baseUrl: `${searchApi.url}/api/v1` }),
     ],
-    env: options.env ?? { WA_API_DEV: WA_APPID, MSD_API_KEY: MSD_KEY },
+    env: options.env ?? { WA_API_DEV: WA_APPID, MSD_API_KEY: MSD_KEY, SEARCH_API_KEY: SEARCH_KEY },
     ...(options.cutoffDate ? { cutoffDate: options.cutoffDate } : {}),
   });
 }
@@ -196,13 +254,15 @@ describe('discovery', () => {
       expect(registerProxiesFromModule(msdModule, { file: 'proxies/msd.ts' })).toEqual(['msd']);
       expect(registerProxiesFromModule(kalshiModule, { file: 'proxies/kalshi.ts' })).toEqual(['pm']);
       expect(registerProxiesFromModule(kbModule, { file: 'proxies/knowledge-base.ts' })).toEqual(['kb']);
+      expect(registerProxiesFromModule(gtModule, { file: 'proxies/google-trends.ts' })).toEqual(['gt']);
+      expect(gtModule.gt.apiKey).toMatchObject({ env: 'SEARCH_API_KEY', in: 'query', name: 'api_key' });
       expect(waModule.wa.baseUrl).toBe('https://www.wolframalpha.com/api/v1');
       expect(waModule.wa.apiKey).toMatchObject({ env: 'WA_API_DEV', in: 'query', name: 'appid' });
       expect(msdModule.msd.baseUrl).toBe('https://api.mainstreetdata.com/api/v1');
       expect(msdModule.msd.apiKey).toMatchObject({ env: 'MSD_API_KEY', in: 'header', name: 'x-api-key' });
       expect(kalshiModule.pm.baseUrl).toBe('https://api.elections.kalshi.com/trade-api/v2');
     } finally {
-      for (const path of ['wa', 'msd', 'pm', 'kb']) unregisterProxy(path);
+      for (const path of ['wa', 'msd', 'pm', 'kb', 'gt']) unregisterProxy(path);
     }
   });
 });
@@ -310,5 +370,62 @@ describe('internal knowledge base', () => {
     expect((await failure(runtime().call('kb/notes/read', { file: '../../etc/passwd' }))).kind).toBe('validation');
     expect((await failure(runtime().call('kb/notes/read', { file: 'secret.json' }))).kind).toBe('validation');
     expect((await failure(runtime().call('kb/notes/read', { file: 'gone.md' }))).kind).toBe('not_found');
+  });
+});
+
+describe('Google Trends (SearchApi)', () => {
+  it('every upstream endpoint, with engine and data_type sent for the agent, the key in the query, metadata dropped', async () => {
+    const proxy = runtime();
+    const paths = proxy.endpointDirectory();
+    for (const key of ['overtime', 'by-category', 'by-region', 'related-queries', 'related-topics', 'categories', 'geo', 'autocomplete'])
+      expect(paths).toContain(`gt/google-trends/google-trends-${key}`);
+    const overtime = (await proxy.call('gt/google-trends/google-trends-overtime', { q: 'Java', geo: 'US' })) as Record<string, unknown>;
+    expect(overtime).not.toHaveProperty('search_metadata');
+    expect(overtime).toHaveProperty('interest_over_time.averages', [{ query: 'Java', value: 58 }]);
+    const request = searchApi.requests.at(-1);
+    expect([request?.query.get('engine'), request?.query.get('data_type'), request?.query.get('api_key'), request?.query.get('q')]).toEqual(
+      ['google_trends', 'TIMESERIES', SEARCH_KEY, 'Java'],
+    );
+    for (const [key, dataType, field] of [
+      ['by-region', 'GEO_MAP', 'interest_by_region'],
+      ['related-queries', 'RELATED_QUERIES', 'related_queries'],
+      ['related-topics', 'RELATED_TOPICS', 'related_topics'],
+    ] as const) {
+      expect(await proxy.call(`gt/google-trends/google-trends-${key}`, { q: 'Java' })).toHaveProperty(field);
+      expect(searchApi.requests.at(-1)?.query.get('data_type')).toBe(dataType);
+    }
+    await proxy.call('gt/google-trends/google-trends-by-category', { cat: 3 });
+    expect(searchApi.requests.at(-1)?.query.get('cat')).toBe('3');
+    expect(await proxy.call('gt/google-trends/google-trends-autocomplete', { q: 'Programming language' })).toEqual({
+      suggestions: [{ id: '/m/01t6b', title: 'C', type: 'Programming language' }],
+    });
+    expect(searchApi.requests.at(-1)?.query.get('engine')).toBe('google_trends_autocomplete');
+  });
+
+  it('the cutoff withholds later weeks; categories and locations come from the shipped lists; a wrong key is SearchApi’s error', async () => {
+    const backtest = (await runtime({ cutoffDate: '2024-01-03' }).call('gt/google-trends/google-trends-overtime', { q: 'Java' })) as {
+      interest_over_time: { timeline_data: { timestamp: string }[] };
+    };
+    expect(backtest.interest_over_time.timeline_data.map((week) => week.timestamp)).toEqual(['1703980800']);
+    const before = searchApi.requests.length;
+    expect(await runtime().call('gt/google-trends/google-trends-geo', { query: 'California' })).toContainEqual({
+      geo_id: 'US-CA',
+      geo_description: 'California',
+    });
+    expect(await runtime().call('gt/google-trends/google-trends-categories', { query: 'Arts & Entertainment' })).toContainEqual({
+      category_id: '3',
+      category_description: 'Arts & Entertainment',
+    });
+    expect(((await runtime().call('gt/google-trends/google-trends-geo', {})) as unknown[]).length).toBe(3518);
+    expect(searchApi.requests.length).toBe(before);
+    const rejected = await failure(
+      runtime({ env: { SEARCH_API_KEY: 'wrong-search-key-000', WA_API_DEV: WA_APPID, MSD_API_KEY: MSD_KEY } }).call(
+        'gt/google-trends/google-trends-overtime',
+        { q: 'Java' },
+      ),
+    );
+    expect(rejected).toMatchObject({ kind: 'http', statusCode: 401 });
+    expect(rejected.message).toContain('Invalid API key');
+    expect(rejected.message).not.toContain('wrong-search-key-000');
   });
 });
