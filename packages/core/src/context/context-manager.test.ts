@@ -41,6 +41,19 @@ describe('ContextManager', () => {
     expect((await tighter.fit(dialog)).messages.map((m) => m.role)).toEqual(['system', 'user']);
   });
 
+  it('keeps the latest user message through a long tool loop', async () => {
+    const loop = [
+      msg('system', 'S'),
+      msg('user', words(400)),
+      msg('assistant', words(400)),
+      msg('user', 'Find the answer.'),
+      msg('tool_call', '', { toolCalls: [new FunctionCall({ id: 'c1', name: 'look', arguments: { q: 'x' } })] }),
+      msg('tool', words(50), { toolCallId: 'c1' }),
+    ];
+    const fit = await new ContextManager({ contextWindow: 400, reserveOutputTokens: 100 }).fit(loop);
+    expect(fit.messages.map((m) => m.content.slice(0, 16))).toEqual(['S', 'Find the answer.', '', 'word word word w']);
+  });
+
   it('summarises the dropped span, and fails with the sizes when even the kept turns do not fit', async () => {
     const seen: number[] = [];
     const manager = new ContextManager({

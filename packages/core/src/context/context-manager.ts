@@ -23,7 +23,10 @@ export interface ContextManagerOptions {
   readonly reserveOutputTokens?: number;
   /** What happens when the dialog does not fit (default `drop_oldest`). */
   readonly strategy?: ContextStrategy;
-  /** The newest turns never dropped (default 1: the prompt being answered). A tool call and its results are one turn. */
+  /**
+   * The newest turns never dropped (default 1). A tool call and its results are one turn; the latest
+   * user message (the task being answered) is always kept too.
+   */
   readonly keepLastTurns?: number;
   /** Needed by `summarize`. */
   readonly summarize?: ContextSummarizer;
@@ -168,7 +171,15 @@ export class ContextManager {
     for (let index = head; index < messages.length; index++) {
       if (messages[index]?.role !== 'tool' || turnStarts.length === 0) turnStarts.push(index);
     }
-    const keptFrom = turnStarts[Math.max(0, turnStarts.length - this.keepLastTurns)] ?? messages.length;
+    // The newest turns stay, and so does the latest user message (the task being answered), so a long
+    // tool loop never loses its question.
+    let keptFrom = turnStarts[Math.max(0, turnStarts.length - this.keepLastTurns)] ?? messages.length;
+    for (let index = messages.length - 1; index >= head; index--) {
+      if (messages[index]?.role === 'user') {
+        keptFrom = Math.min(keptFrom, index);
+        break;
+      }
+    }
     if (this.strategy === 'fail') {
       throw new ContextOverflowError(
         `The dialog needs about ${tokens} tokens, over the budget of ${this.budget} (a ${this.contextWindow}-token window less ${this.reserveOutputTokens} for the reply), and the context strategy is "fail". Pick drop_oldest or summarize, or a model with a larger window.`,
