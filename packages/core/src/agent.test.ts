@@ -337,6 +337,29 @@ describe('Agent.call: cancellation', () => {
     expect(toolSignal?.aborted).toBe(true);
   });
 
+  it('without a caller signal, tools get one signal per agent call, never one shared by every call', async () => {
+    const signals: AbortSignal[] = [];
+    const probe = testTool('probe', (args, context) => {
+      signals.push(context.signal);
+      return String(args.n);
+    });
+    const prompt = testPrompt({ parse: answerTagParser, tools: [probe] });
+    const steps: ScriptStep[] = [
+      { toolCalls: [{ name: 'probe', arguments: { n: 1 } }] },
+      { toolCalls: [{ name: 'probe', arguments: { n: 2 } }] },
+      { content: '<answer>done</answer>' },
+    ];
+    const first = setup(steps, { prompt });
+    await first.agent.call(first.dialog);
+    const second = setup(steps, { prompt });
+    await second.agent.call(second.dialog);
+    expect(signals).toHaveLength(4);
+    expect(signals[0]).toBe(signals[1]);
+    expect(signals[2]).toBe(signals[3]);
+    expect(signals[0]).not.toBe(signals[2]);
+    expect(signals.every((signal) => !signal.aborted)).toBe(true);
+  });
+
   it('rejects at once when the signal has already fired', async () => {
     const { agent, dialog, invoker } = setup([{ content: '<answer>4</answer>' }]);
     const error = await agent.call(dialog, { signal: AbortSignal.abort() }).catch((caught: unknown) => caught);

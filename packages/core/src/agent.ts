@@ -91,6 +91,8 @@ export interface AgentCallResult<T = unknown> {
 
 interface CallState {
   readonly signal: AbortSignal | undefined;
+  /** The signal tools get: the caller's, or one made for this call. */
+  toolSignal?: AbortSignal;
   readonly modelArgs: Readonly<Record<string, unknown>>;
   readonly parserArgs: Readonly<Record<string, unknown>> | undefined;
   readonly calls: FunctionCall[];
@@ -106,9 +108,6 @@ interface AcceptedReply {
   readonly message: Message;
   readonly attempts: FailedAttempt[];
 }
-
-/** A signal that never fires, for calls without one (allocating and aborting controllers is not free). */
-const NEVER_ABORTED = new AbortController().signal;
 
 const DEFAULTS = {
   maxExceptionRetry: 3,
@@ -488,7 +487,10 @@ export class Agent {
           { kind: 'tool', attempts: state.attempts, dialog },
         );
       }
-      const signal = state.signal ?? NEVER_ABORTED;
+      // Tools always get a signal. Without the caller's, one per agent call (made when a tool first
+      // runs): a signal shared by every call would collect the listeners tools leave on it.
+      state.toolSignal ??= state.signal ?? new AbortController().signal;
+      const signal = state.toolSignal;
       try {
         const value = await raceAbort(
           Promise.resolve().then(() => tool.execute({ ...call.arguments }, { signal, callId: call.id, agentName: this.name })),

@@ -110,7 +110,8 @@ export function toChatRequest(request: InvokeRequest, options: ChatInvokerOption
   const card = findModelCard(request.model);
   const reasoning = card?.features.reasoning === true;
   const args: Record<string, unknown> = { ...request.modelArgs };
-  if (card) assertModelArguments(card, args);
+  // No arguments, nothing to check (most agents send none per request).
+  if (card && Object.keys(args).length > 0) assertModelArguments(card, args);
   // Reasoning models reject max_tokens; the same limit is spelled max_completion_tokens.
   if (reasoning && args.max_tokens !== undefined && args.max_completion_tokens === undefined) {
     args.max_completion_tokens = args.max_tokens;
