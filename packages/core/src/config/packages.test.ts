@@ -124,6 +124,11 @@ npmpack = "@acme/pack@^2.0.0"
     expect(() => unpackTarball(join(packed, 'evil.tgz'), join(packed, 'evil-out'))).toThrow(/outside/);
   });
 
+  it('names a project without [package] after its folder, made valid', () => {
+    const root = tree({ 'My Project/lllm.toml': '[prompts]\n' });
+    expect(resolvePackageGraph(readLllmToml(join(root, 'My Project', 'lllm.toml'))).project.name).toBe('My-Project');
+  });
+
   it('checks version ranges', () => {
     expect(satisfiesRange('1.4.2', '^1.2.0')).toBe(true);
     expect(satisfiesRange('2.0.0', '^1.2.0')).toBe(false);

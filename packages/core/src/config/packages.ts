@@ -61,7 +61,13 @@ const NAME = /^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/i;
 export function packageIdentity(toml: LllmToml): { name: string; version: string; description: string } {
   const section = toml.raw.package;
   const table = (typeof section === 'object' && section !== null && !Array.isArray(section) ? section : {}) as Record<string, unknown>;
-  const name = typeof table.name === 'string' ? table.name : basename(toml.root);
+  // Without a name, the folder's, made valid (a folder may be called "My Project").
+  const name =
+    typeof table.name === 'string'
+      ? table.name
+      : basename(toml.root)
+          .replace(/[^\w.-]+/g, '-')
+          .replace(/^[^a-z0-9]+/i, '') || 'project';
   const version = typeof table.version === 'string' ? table.version : '0.0.0';
   const problems: string[] = [];
   if (!NAME.test(name))
