@@ -14,7 +14,7 @@ it('two agents plan and answer with tools and structured output, on a scripted m
   registerProxyDiscovery();
   const report = await discover({ configFile: join(root, 'lllm.toml'), env: {}, strict: true });
   expect(report.warnings).toEqual([]);
-  expect(listProxies()).toEqual(['fmp', 'fred', 'gt', 'kb', 'msd', 'pm', 'wa']);
+  expect(listProxies()).toEqual(['exa', 'fmp', 'fred', 'gt', 'kb', 'msd', 'pm', 'wa']);
   const config = { ...loadSystemConfig(resolveSystemConfigPath(root)), log_type: 'memory' };
   const offline = getAgentType(config.agent_type).offline?.('Compare Tokyo and Paris') ?? {};
   const system = await buildAgent(config, {

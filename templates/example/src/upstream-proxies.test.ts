@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProxyError, ProxyRuntime, registerProxiesFromModule, unregisterProxy } from '@lllm/proxy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as exaModule from '../proxies/exa.js';
+import { exaProxy } from '../proxies/exa.js';
 import * as gtModule from '../proxies/google-trends.js';
 import { googleTrendsProxy } from '../proxies/google-trends.js';
 import * as kalshiModule from '../proxies/kalshi.js';
@@ -101,6 +103,26 @@ let kalshiApi: LocalApi;
 // ---- SearchApi Google Trends: GET /api/v1/search?engine=google_trends&data_type=…&api_key=… --------------
 const SEARCH_KEY = 'searchapi-test-key-42';
 let searchApi: LocalApi;
+
+// ---- Exa: POST /search, /findSimilar, /contents with x-api-key -------------------------------------------
+const EXA_KEY = 'exa-test-key-7f7f7f';
+const PAGES = [
+  {
+    id: 'https://arxiv.org/abs/2307.06435',
+    url: 'https://arxiv.org/abs/2307.06435',
+    title: 'A Comprehensive Overview of LLMs',
+    publishedDate: '2023-11-16T01:36:32.547Z',
+    author: 'Naveed',
+  },
+  {
+    id: 'https://arxiv.org/abs/2402.00001',
+    url: 'https://arxiv.org/abs/2402.00001',
+    title: 'LLM Reasoning in 2024',
+    publishedDate: '2024-02-01T00:00:00.000Z',
+    author: 'Doe',
+  },
+];
+let exaApi: LocalApi;
 
 let kbFolder: string;
 
@@ -221,6 +243,32 @@ beforeAll(async () => {
       };
     return { status: 400, body: { error: `Invalid data_type ${dataType}` } };
   });
+  exaApi = await serve(({ method, path, headers, body }) => {
+    if (headers['x-api-key'] !== EXA_KEY) return { status: 401, body: { error: 'Invalid API key' } };
+    if (method !== 'POST') return { status: 405, body: { error: 'Method not allowed' } };
+    const request = JSON.parse(body || '{}') as {
+      query?: string;
+      url?: string;
+      urls?: string[];
+      contents?: { text?: boolean };
+      text?: boolean;
+    };
+    const withText = (page: (typeof PAGES)[number], text: boolean | undefined) =>
+      text ? { ...page, text: `Full text of ${page.title}` } : page;
+    const reply = (results: unknown[]) => ({
+      status: 200,
+      body: { requestId: 'req-1', resolvedSearchType: 'neural', results, costDollars: { total: 0.005 } },
+    });
+    if (path === '/search') {
+      if (!request.query) return { status: 400, body: { error: 'query is required' } };
+      return reply(PAGES.map((page) => withText(page, request.contents?.text)));
+    }
+    if (path === '/findSimilar')
+      return reply(PAGES.filter((page) => page.url !== request.url).map((page) => withText(page, request.contents?.text)));
+    if (path === '/contents')
+      return reply(PAGES.filter((page) => request.urls?.includes(page.url)).map((page) => withText(page, request.text)));
+    return { status: 404, body: { error: 'Not found' } };
+  });
   kbFolder = mkdtempSync(join(tmpdir(), 'lllm-kb-'));
   mkdirSync(join(kbFolder, 'policies'));
   writeFileSync(join(kbFolder, 'policies', 'pricing.md'), '# Pricing\nOur pricing policy: list prices, no discounts above 10%.\n');
@@ -229,7 +277,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([waApi.close(), msdApi.close(), kalshiApi.close(), searchApi.close()]);
+  await Promise.all([waApi.close(), msdApi.close(), kalshiApi.close(), searchApi.close(), exaApi.close()]);
   rmSync(kbFolder, { recursive: true, force: true });
 });
 
@@ -241,8 +289,9 @@ function runtime(options: { cutoffDate?: string; env?: Record<string, string> } 
       kalshiProxy({ baseUrl: `${kalshiApi.url}/trade-api/v2` }),
       knowledgeBaseProxy({ directory: kbFolder }),
       googleTrendsProxy({ baseUrl: `${searchApi.url}/api/v1` }),
+      exaProxy({ baseUrl: exaApi.url }),
     ],
-    env: options.env ?? { WA_API_DEV: WA_APPID, MSD_API_KEY: MSD_KEY, SEARCH_API_KEY: SEARCH_KEY },
+    env: options.env ?? { WA_API_DEV: WA_APPID, MSD_API_KEY: MSD_KEY, SEARCH_API_KEY: SEARCH_KEY, EXA_API_KEY: EXA_KEY },
     ...(options.cutoffDate ? { cutoffDate: options.cutoffDate } : {}),
   });
 }
@@ -255,6 +304,8 @@ describe('discovery', () => {
       expect(registerProxiesFromModule(kalshiModule, { file: 'proxies/kalshi.ts' })).toEqual(['pm']);
       expect(registerProxiesFromModule(kbModule, { file: 'proxies/knowledge-base.ts' })).toEqual(['kb']);
       expect(registerProxiesFromModule(gtModule, { file: 'proxies/google-trends.ts' })).toEqual(['gt']);
+      expect(registerProxiesFromModule(exaModule, { file: 'proxies/exa.ts' })).toEqual(['exa']);
+      expect(exaModule.exa.apiKey).toMatchObject({ env: 'EXA_API_KEY', in: 'header', name: 'x-api-key' });
       expect(gtModule.gt.apiKey).toMatchObject({ env: 'SEARCH_API_KEY', in: 'query', name: 'api_key' });
       expect(waModule.wa.baseUrl).toBe('https://www.wolframalpha.com/api/v1');
       expect(waModule.wa.apiKey).toMatchObject({ env: 'WA_API_DEV', in: 'query', name: 'appid' });
@@ -262,7 +313,7 @@ describe('discovery', () => {
       expect(msdModule.msd.apiKey).toMatchObject({ env: 'MSD_API_KEY', in: 'header', name: 'x-api-key' });
       expect(kalshiModule.pm.baseUrl).toBe('https://api.elections.kalshi.com/trade-api/v2');
     } finally {
-      for (const path of ['wa', 'msd', 'pm', 'kb', 'gt']) unregisterProxy(path);
+      for (const path of ['wa', 'msd', 'pm', 'kb', 'gt', 'exa']) unregisterProxy(path);
     }
   });
 });
@@ -427,5 +478,57 @@ describe('Google Trends (SearchApi)', () => {
     expect(rejected).toMatchObject({ kind: 'http', statusCode: 401 });
     expect(rejected.message).toContain('Invalid API key');
     expect(rejected.message).not.toContain('wrong-search-key-000');
+  });
+});
+
+describe('Exa', () => {
+  it('search, findSimilar and contents POST the API’s JSON body with the key in x-api-key; bookkeeping is dropped', async () => {
+    const found = (await runtime().call('exa/search/search-post', {
+      query: 'LLM reasoning',
+      type: 'auto',
+      numResults: 2,
+      includeDomains: ['arxiv.org'],
+      contents: { text: true, summary: { query: 'Main developments' } },
+    })) as Record<string, unknown> & { results: { title: string; text?: string }[] };
+    expect(found.results.map((result) => result.title)).toEqual(['A Comprehensive Overview of LLMs', 'LLM Reasoning in 2024']);
+    expect(found.results[0]?.text).toBe('Full text of A Comprehensive Overview of LLMs');
+    expect(found).not.toHaveProperty('requestId');
+    expect(found).not.toHaveProperty('costDollars');
+    const request = exaApi.requests.at(-1);
+    expect([request?.method, request?.path, request?.headers['x-api-key']]).toEqual(['POST', '/search', EXA_KEY]);
+    expect(JSON.parse(request?.body ?? '{}')).toEqual({
+      query: 'LLM reasoning',
+      type: 'auto',
+      numResults: 2,
+      includeDomains: ['arxiv.org'],
+      contents: { text: true, summary: { query: 'Main developments' } },
+    });
+    const similar = (await runtime().call('exa/search/findsimilar-post', { url: 'https://arxiv.org/abs/2307.06435' })) as {
+      results: { url: string }[];
+    };
+    expect(similar.results.map((result) => result.url)).toEqual(['https://arxiv.org/abs/2402.00001']);
+    const read = (await runtime().call('exa/search/contents-post', { urls: ['https://arxiv.org/abs/2307.06435'], text: true })) as {
+      results: { text: string }[];
+    };
+    expect(read.results.map((result) => result.text)).toEqual(['Full text of A Comprehensive Overview of LLMs']);
+  });
+
+  it('the cutoff withholds pages published later; dates must be ISO times; a wrong key is Exa’s 401', async () => {
+    const backtest = (await runtime({ cutoffDate: '2023-12-31' }).call('exa/search/search-post', { query: 'LLM' })) as {
+      results: { title: string }[];
+    };
+    expect(backtest.results.map((result) => result.title)).toEqual(['A Comprehensive Overview of LLMs']);
+    expect((await failure(runtime().call('exa/search/search-post', { query: 'LLM', startPublishedDate: '2023/01/01' }))).kind).toBe(
+      'validation',
+    );
+    const rejected = await failure(
+      runtime({
+        env: { EXA_API_KEY: 'exa-wrong-key-000000', WA_API_DEV: WA_APPID, MSD_API_KEY: MSD_KEY, SEARCH_API_KEY: SEARCH_KEY },
+      }).call('exa/search/search-post', {
+        query: 'LLM',
+      }),
+    );
+    expect(rejected).toMatchObject({ kind: 'http', statusCode: 401 });
+    expect(rejected.message).toContain('EXA_API_KEY');
   });
 });
