@@ -5,8 +5,10 @@
  */
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConfigError } from '../errors.js';
+
+// zlib loads when a tarball is made or read, not when @lllm/core is imported (a few ms of every start).
+const zlib = () => process.getBuiltinModule('node:zlib') as typeof import('node:zlib');
 
 const BLOCK = 512;
 /** The largest archive read (packages are prompts and configs, not data sets). */
@@ -52,7 +54,7 @@ export function packTarball(folder: string, files: readonly string[], prefix = '
     if (pad) parts.push(Buffer.alloc(pad));
   }
   parts.push(Buffer.alloc(BLOCK * 2));
-  return gzipSync(Buffer.concat(parts), { level: 9 });
+  return zlib().gzipSync(Buffer.concat(parts), { level: 9 });
 }
 
 /** Every file under `folder`, relative and `/`-separated, leaving out dot-folders, node_modules and `skip` folders. */
@@ -85,7 +87,7 @@ const text = (block: Buffer, start: number, length: number) => {
 export function unpackTarball(file: string, target: string): string[] {
   let data: Buffer;
   try {
-    data = gunzipSync(readFileSync(file), { maxOutputLength: MAX_UNPACKED_BYTES });
+    data = zlib().gunzipSync(readFileSync(file), { maxOutputLength: MAX_UNPACKED_BYTES });
   } catch (error) {
     throw new ConfigError(
       `${file} is not a gzip'd tarball (${error instanceof Error ? error.message : String(error)}). Build one with lllm pkg export.`,
