@@ -392,7 +392,7 @@ describe('backends by name', () => {
     expect(created).toHaveLength(1);
     const store = created[0] as RecordingStore;
     expect(system.log).toBe(store);
-    expect(store.config).toEqual({ type: 'recording-test', directory: join(root, 'run-logs') });
+    expect(store.config).toEqual({ type: 'recording-test', directory: join(root, 'run-logs'), options: {} });
     expect(store.flushes).toBeGreaterThan(0);
     const messages = await store.read('messages', run.session);
     expect(messages.map((entry) => (entry.data.message as { role: string }).role)).toEqual([
