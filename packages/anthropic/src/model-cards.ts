@@ -29,6 +29,10 @@ function card(
 
 /** Anthropic's current and recent models. */
 export const ANTHROPIC_MODEL_CARDS: readonly ModelCard[] = [
+  // The Claude models the Python LLLM's HEAD names (README, examples, tests): prices, context and
+  // output limits from platform.claude.com/docs/en/models/{opus,sonnet}-4-6 (read November 2026).
+  card('claude-opus-4-6', [], [5, 25], 128_000, { features: reasoning, contextWindow: 1_000_000 }),
+  card('claude-sonnet-4-6', [], [3, 15], 128_000, { features: reasoning, contextWindow: 1_000_000 }),
   card('claude-opus-4-5', ['claude-opus-4-5-20251101'], [5, 25], 64_000, { features: reasoning }),
   card('claude-opus-4-1', ['claude-opus-4-1-20250805'], [15, 75], 32_000, { features: reasoning }),
   card('claude-opus-4-0', ['claude-opus-4-20250514', 'claude-opus-4'], [15, 75], 32_000, { features: reasoning }),
@@ -36,7 +40,7 @@ export const ANTHROPIC_MODEL_CARDS: readonly ModelCard[] = [
   card('claude-sonnet-4-0', ['claude-sonnet-4-20250514', 'claude-sonnet-4'], [3, 15], 64_000, { features: reasoning }),
   card('claude-3-7-sonnet-latest', ['claude-3-7-sonnet-20250219'], [3, 15], 64_000, { features: reasoning }),
   card('claude-haiku-4-5', ['claude-haiku-4-5-20251001'], [1, 5], 64_000, { features: reasoning }),
-  card('claude-3-5-sonnet-latest', ['claude-3-5-sonnet-20241022', 'claude-3-5-sonnet-20240620'], [3, 15], 8_192),
+  card('claude-3-5-sonnet-latest', ['claude-3-5-sonnet-20241022', 'claude-3-5-sonnet-20240620', 'claude-3-5-sonnet'], [3, 15], 8_192),
   card('claude-3-5-haiku-latest', ['claude-3-5-haiku-20241022'], [0.8, 4], 8_192),
   card('claude-3-opus-latest', ['claude-3-opus-20240229'], [15, 75], 4_096),
   card('claude-3-haiku-20240307', ['claude-3-haiku'], [0.25, 1.25], 4_096),
