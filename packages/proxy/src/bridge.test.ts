@@ -100,7 +100,9 @@ describe('the HTTP bridge', () => {
     expect(refused.status).toBe(401);
     expect(api.requests.length).toBe(before);
     const health = await fetch(`${bridge.url}/health`);
-    expect(await health.json()).toEqual({ ok: true, proxies: ['weather', 'news'] });
+    expect(await health.json()).toEqual({ ok: true });
+    const authorised = await fetch(`${bridge.url}/health`, { headers: { authorization: `Bearer ${bridge.token}` } });
+    expect(await authorised.json()).toEqual({ ok: true, proxies: ['weather', 'news'] });
     const docs = await post('/docs', { paths: ['weather/forecast/daily'] });
     expect(docs.body.result).toContain('## weather/forecast/daily');
     const listing = await fetch(`${bridge.url}/endpoints`, { headers: { authorization: `Bearer ${bridge.token}` } });

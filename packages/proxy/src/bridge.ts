@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { AbortError, LllmError, redactString, registerSecret } from '@lllm/core';
+import { type AddressInfo, isIP } from 'node:net';
+import { AbortError, InvalidArgumentError, LllmError, redactString, registerSecret } from '@lllm/core';
 import { closestMatches } from '@lllm/core/utils';
 import { type Cutoff, parseCutoff } from './cutoff.js';
 import { ProxyError, type ProxyErrorKind } from './errors.js';
@@ -11,8 +11,17 @@ import type { ProxyRuntime } from './runtime.js';
 export interface ServeProxyOptions {
   /** Port (default: a free one). */
   readonly port?: number;
-  /** Interface to bind (default `127.0.0.1`: only this machine). */
+  /**
+   * Interface to bind (default `127.0.0.1`: only this machine). Another loopback address (`127.x.x.x`,
+   * `::1`, `localhost`) is fine; anything else needs `allowNonLoopback`.
+   */
   readonly host?: string;
+  /**
+   * Bind a host that is not a loopback interface (`0.0.0.0`, a LAN address): every machine that can
+   * reach the port can then call the bridge, guarded by the bearer token only. Off by default; without
+   * it such a host is refused with an `InvalidArgumentError`.
+   */
+  readonly allowNonLoopback?: boolean;
   /** Bearer token clients must send (default: 32 random bytes, hex). */
   readonly token?: string;
   /** Largest request body accepted (default 1 MiB). */
@@ -135,6 +144,12 @@ function splitPath(raw: string): { path: string; proxyName: string } {
   return { path, proxyName: slash < 0 ? path : path.slice(0, slash) };
 }
 
+function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (bare === 'localhost' || bare === '::1') return true;
+  return isIP(bare) === 4 && bare.startsWith('127.');
+}
+
 function describeSession(record: SessionRecord): string {
   return record.label === undefined ? 'this session' : `session "${record.label}"`;
 }
@@ -151,6 +166,13 @@ function describeSession(record: SessionRecord): string {
  * paths the token may call; `GET /health` needs no token. A wrong, revoked or expired token gets 401.
  */
 export async function serveProxy(runtime: ProxyRuntime, options: ServeProxyOptions = {}): Promise<ProxyBridge> {
+  const bindHost = options.host ?? '127.0.0.1';
+  if (!options.allowNonLoopback && !isLoopbackHost(bindHost)) {
+    throw new InvalidArgumentError(
+      `serveProxy: host ${JSON.stringify(bindHost)} is not a loopback interface, so every machine that can reach the port could call the proxies with only the token in the way. Use 127.0.0.1 (the default), or pass allowNonLoopback: true if that is what you want.`,
+      { argument: 'host' },
+    );
+  }
   const token = options.token ?? randomBytes(32).toString('hex');
   if (token.length < 16) throw new ProxyError('The bridge token must be at least 16 characters.', { kind: 'validation' });
   registerSecret(token);
@@ -208,16 +230,25 @@ export async function serveProxy(runtime: ProxyRuntime, options: ServeProxyOptio
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
+      let tooLarge = false;
       request.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > maxBody) {
-          reject(new HttpProblem(413, `The request body is over ${maxBody} bytes.`, 'validation'));
-          request.destroy();
+          // Read to the end and dropped, then answered 413: closing the connection while the client is
+          // still sending resets it, and the client never sees the answer. A client that keeps sending
+          // far past the limit is cut off.
+          tooLarge = true;
+          chunks.length = 0;
+          if (size > maxBody * 16 + 1024 * 1024) {
+            reject(new HttpProblem(413, `The request body is over ${maxBody} bytes.`, 'validation'));
+            request.destroy();
+          }
           return;
         }
         chunks.push(chunk);
       });
       request.on('end', () => {
+        if (tooLarge) return reject(new HttpProblem(413, `The request body is over ${maxBody} bytes.`, 'validation'));
         try {
           const value = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as unknown;
           if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
@@ -244,7 +275,16 @@ export async function serveProxy(runtime: ProxyRuntime, options: ServeProxyOptio
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://bridge');
-    if (request.method === 'GET' && url.pathname === '/health') return send(response, 200, { ok: true, proxies: runtime.activated() });
+    if (request.method === 'GET' && url.pathname === '/health') {
+      // Without a valid token: only that the bridge is up, not what it serves.
+      let grant: Grant | undefined;
+      try {
+        grant = request.headers.authorization ? authorise(request) : undefined;
+      } catch {
+        grant = undefined;
+      }
+      return send(response, 200, grant ? { ok: true, proxies: grant.proxies ?? runtime.activated() } : { ok: true });
+    }
     const grant = authorise(request);
     if (request.method === 'GET' && url.pathname === '/endpoints') {
       return send(response, 200, {
@@ -310,7 +350,7 @@ export async function serveProxy(runtime: ProxyRuntime, options: ServeProxyOptio
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+    server.listen(options.port ?? 0, bindHost, () => {
       server.off('error', reject);
       resolve();
     });
