@@ -1,7 +1,8 @@
 // Financial Modeling Prep's "stable" API (market data and fundamentals), written from its public docs
 // (https://site.financialmodelingprep.com/developer/docs). Get a key at financialmodelingprep.com and
 // `export FMP_API_KEY=…`.
-import { defineProxy, type ProxyDefinition } from '@lllm/proxy';
+import { readFileSync } from 'node:fs';
+import { defineProxy, type EndpointDefinition, type ProxyDefinition } from '@lllm/proxy';
 import { z } from 'zod';
 
 /** Where to reach FMP; tests point `baseUrl` at a local server. */
@@ -17,13 +18,100 @@ const date = (what: string) =>
     .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date written YYYY-MM-DD')
     .describe(`${what}, YYYY-MM-DD`);
 
+/** One parameter of `data/fmp-endpoints.json`. */
+interface CatalogParameter {
+  readonly type: 'string' | 'integer' | 'date';
+  readonly required: boolean;
+  readonly enum?: readonly string[];
+  readonly example: unknown;
+}
+
+/** One endpoint of `data/fmp-endpoints.json`: every endpoint the Python LLLM's FMP proxy declares. */
+interface CatalogEndpoint {
+  readonly category: string;
+  readonly subCategory?: string;
+  readonly endpoint: string;
+  readonly name: string;
+  readonly description: string;
+  readonly parameters: Readonly<Record<string, CatalogParameter>>;
+}
+
+/** What FMP's recurring parameters mean (the docs' wording, shortened). */
+const PARAMETER_DOCS: Readonly<Record<string, string>> = {
+  symbol: 'Ticker symbol, e.g. "AAPL"',
+  symbols: 'Ticker symbols separated by commas, e.g. "AAPL,MSFT"',
+  from: 'First date',
+  to: 'Last date',
+  date: 'The date',
+  limit: 'At most this many records',
+  page: 'Page number (0 first)',
+  period: 'Reporting period: annual or quarter',
+  periodLength: 'Number of periods the indicator averages over, e.g. 10',
+  timeframe: 'Bar size: 1min, 5min, 15min, 30min, 1hour, 4hour or 1day',
+  year: 'Year, e.g. 2023',
+  quarter: 'Quarter, 1–4',
+  cik: 'SEC Central Index Key, e.g. "0000320193"',
+  query: 'Search text',
+  exchange: 'Exchange, e.g. "NASDAQ"',
+  name: 'Name to search for',
+};
+
+/** Entries after a backtest's cutoff are withheld by this date field, per endpoint family. */
+function cutoffFor(path: string): EndpointDefinition['dtCutoff'] {
+  if (path.startsWith('/historical-price-eod/')) return { key: 'date', format: '%Y-%m-%d' };
+  if (path.startsWith('/historical-chart/') || path.startsWith('/technical-indicators/'))
+    return { key: 'date', format: '%Y-%m-%d %H:%M:%S' };
+  if (path.startsWith('/news/')) return { key: 'publishedDate', format: '%Y-%m-%d %H:%M:%S' };
+  if (/^\/(income|balance-sheet|cash-flow)-statement(-ttm)?$/.test(path)) return { key: 'filingDate', format: '%Y-%m-%d' };
+  return undefined;
+}
+
+function catalogParameter(name: string, spec: CatalogParameter): z.ZodType {
+  const what = PARAMETER_DOCS[name] ?? name;
+  const base =
+    spec.type === 'integer'
+      ? z.number().int().describe(what)
+      : spec.type === 'date'
+        ? z
+            .string()
+            .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date written YYYY-MM-DD')
+            .describe(`${what}, YYYY-MM-DD`)
+        : spec.enum
+          ? z.enum(spec.enum as [string, ...string[]]).describe(what)
+          : z.string().describe(what);
+  return spec.required ? base : base.optional();
+}
+
+/** Every endpoint upstream's FMP proxy declares, from `data/fmp-endpoints.json`, under upstream's categories. */
+export function fmpCatalogEndpoints(): EndpointDefinition[] {
+  const file = new URL('../data/fmp-endpoints.json', import.meta.url);
+  const { endpoints } = JSON.parse(readFileSync(file, 'utf8')) as { endpoints: CatalogEndpoint[] };
+  return endpoints.map((entry) => {
+    const dtCutoff = cutoffFor(entry.endpoint);
+    return {
+      category: entry.category,
+      ...(entry.subCategory ? { subCategory: entry.subCategory } : {}),
+      endpoint: entry.endpoint,
+      name: entry.name,
+      description: entry.description,
+      parameters: z.object(
+        Object.fromEntries(Object.entries(entry.parameters).map(([name, spec]) => [name, catalogParameter(name, spec)])),
+      ),
+      examples: Object.fromEntries(Object.entries(entry.parameters).map(([name, spec]) => [name, spec.example])),
+      ...(dtCutoff ? { dtCutoff } : {}),
+    };
+  });
+}
+
 /** The FMP proxy, optionally at another base URL (a test server). */
 export function fmpProxy(options: FmpProxyOptions = {}): ProxyDefinition {
   return defineProxy({
     path: 'fmp',
     name: 'Financial Modeling Prep',
     description:
-      'Stock market data and company fundamentals: real-time quotes, daily price history and financial statements for listed companies.',
+      'Stock market data and company fundamentals: quotes, daily and intraday prices, financial statements, ratios, ' +
+      'company profiles, analyst grades, insider and congressional trades, 13F holdings, ETFs, indexes, commodities, ' +
+      'crypto, forex, news, technical indicators, economic data and earnings call transcripts.',
     baseUrl: options.baseUrl ?? 'https://financialmodelingprep.com/stable',
     apiKey: { env: 'FMP_API_KEY', in: 'query', name: 'apikey' },
     // FMP's errors are `{ "Error Message": "…" }`, which the default error detection reads.
@@ -161,6 +249,8 @@ export function fmpProxy(options: FmpProxyOptions = {}): ProxyDefinition {
         ],
         dtCutoff: { key: 'filingDate', format: '%Y-%m-%d' },
       },
+      // The rest of FMP as upstream's example declares it (135 endpoints), under its categories.
+      ...fmpCatalogEndpoints(),
     ],
   });
 }

@@ -467,8 +467,11 @@ describe('Financial Modeling Prep', () => {
 
 describe('both proxies', () => {
   it('pass autoTest: every endpoint answers its own examples', async () => {
-    // FRED's category and tag endpoints are tested against their own server in fred-catalog.test.ts.
-    const report = await runtime().autoTest({ paths: ['fred/series/search', 'fred/series/info', 'fred/series/observations', 'fmp'] });
+    // FRED's category and tag endpoints and FMP's catalog are tested against their own servers
+    // (fred-catalog.test.ts, fmp-catalog.test.ts).
+    const report = await runtime().autoTest({
+      paths: ['fred/series/search', 'fred/series/info', 'fred/series/observations', 'fmp/market', 'fmp/fundamentals'],
+    });
     expect(report.results.filter((result) => result.status !== 'passed')).toEqual([]);
     expect(report.passed).toBe(6);
     expect(Object.keys(report.byCategory)).toEqual(['fred/series', 'fmp/market', 'fmp/fundamentals']);
