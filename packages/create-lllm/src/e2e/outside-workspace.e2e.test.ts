@@ -12,7 +12,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeOfflineMetadata } from './test-offline-metadata.js';
 
 const repo = join(import.meta.dirname, '..', '..', '..', '..');
-const PACKED = ['core', 'prompts', 'proxy', 'openai', 'anthropic', 'log', 'cli', 'create-lllm'];
+// Every @lllm package the CLI depends on (read from its manifest, so a new dependency is packed too),
+// the CLI itself and the scaffolder.
+const cliManifest = JSON.parse(readFileSync(join(repo, 'packages', 'cli', 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+};
+const PACKED = [
+  ...Object.keys(cliManifest.dependencies)
+    .filter((name) => name.startsWith('@lllm/'))
+    .map((name) => name.slice('@lllm/'.length)),
+  'cli',
+  'create-lllm',
+];
 const MIB = 1024 * 1024;
 const work = mkdtempSync(join(tmpdir(), 'create-lllm-e2e-'));
 const tarballs = join(work, 'tarballs');
