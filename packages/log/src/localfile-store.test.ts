@@ -95,6 +95,10 @@ describe('localfile: a session a Python system wrote', () => {
     expect(() => new LocalFileLogStore({ directory: logDir })).toThrow(
       /"default_default", "other_default"|"other_default", "default_default"/,
     );
+    expect(() => new LocalFileLogStore({ directory: logDir, base: '../elsewhere' })).toThrow(
+      'log_options.base "../elsewhere" is not a folder name',
+    );
+    expect(() => new LocalFileLogStore({ directory: logDir, base: 7 as unknown as string })).toThrow('log_options.base 7');
     const store = new LocalFileLogStore({ directory: logDir, base: 'other_default' });
     expect((await store.sessions()).map((info) => info.session)).toEqual(['x']);
     await store.close();

@@ -99,6 +99,14 @@ export class LocalFileLogStore implements LogStore {
   constructor(options: LocalFileLogStoreOptions) {
     if (!options.directory)
       throw new LogStoreError('The localfile log store needs a directory: set log_dir in the system config.', { path: '' });
+    if (
+      options.base !== undefined &&
+      (typeof options.base !== 'string' || options.base === '' || /(^|[\\/])\.\.([\\/]|$)/.test(options.base))
+    ) {
+      throw new ConfigError(
+        `log_options.base ${JSON.stringify(options.base)} is not a folder name under log_dir: use the name of a system's log folder, e.g. "default_default".`,
+      );
+    }
     this.root = resolveRoot(options.directory, options.base);
     ensureDirectory(this.root, { setting: 'log_dir', mode: 0o700 });
     this.#warn = options.onWarning ?? ((message) => console.warn(message));
