@@ -1,9 +1,9 @@
 // Google Trends through SearchApi (https://www.searchapi.io/docs/google-trends), the Python LLLM
 // example's `gt` proxy: every endpoint is `GET /api/v1/search` with `engine=google_trends` and a
 // `data_type` (TIMESERIES, GEO_MAP, RELATED_QUERIES, RELATED_TOPICS), or `engine=google_trends_autocomplete`.
-// The category and location lists are SearchApi's, shipped in `data/` (as upstream ships them) and
-// served locally. `export SEARCH_API_KEY=…` (upstream's variable).
-import { readFileSync } from 'node:fs';
+// Upstream also ships Google's category and location lists as data files; they are not copied here:
+// `geo` takes ISO 3166 codes and `cat` Google Trends' category ids, both documented by SearchApi.
+// `export SEARCH_API_KEY=…` (upstream's variable).
 import { defineProxy, type ProxyDefinition } from '@lllm/proxy';
 import { z } from 'zod';
 
@@ -16,7 +16,10 @@ export interface GoogleTrendsProxyOptions {
 const constant = (value: string, what: string) =>
   z.enum([value]).default(value).describe(`${what}; always "${value}" (the default), leave it out.`);
 const q = (example: string) => z.string().min(1).describe(`Search terms, up to 5 separated by commas, e.g. "${example}"`);
-const geo = z.string().optional().describe('Location code from the geo list, e.g. "US", "US-CA"; default worldwide');
+const geo = z
+  .string()
+  .optional()
+  .describe('Location: an ISO 3166-1 country or ISO 3166-2 subdivision code, e.g. "US", "US-CA"; default worldwide');
 const tz = z.number().int().min(-1439).max(1439).optional().describe('Time-zone offset from UTC in minutes (default 420)');
 const gprop = z
   .enum(['', 'images', 'news', 'froogle', 'youtube'])
@@ -28,23 +31,18 @@ const time = z
   .describe(
     'Range: "today 1-d", "today 7-d", "today 1-m", "today 3-m", "today 12-m" (default), "today 5-y", "all", or "YYYY-MM-DD YYYY-MM-DD"',
   );
-const cat = z.number().int().min(0).optional().describe('Category id from the categories list; default 0 (all)');
+const cat = z
+  .number()
+  .int()
+  .min(0)
+  .optional()
+  .describe('Google Trends category id, e.g. 7 (Finance), 3 (Arts & Entertainment); default 0 (all)');
 
 /** SearchApi's error body: `{ "error": "Invalid API key. …" }`. */
 function searchApiError(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
   const error = (body as { error?: unknown }).error;
   return typeof error === 'string' && error ? error : undefined;
-}
-
-const listFile = (name: string) => new URL(`../data/google-trends-${name}.json`, import.meta.url);
-
-/** Entries of a shipped list whose description contains `query` (all without one). */
-function filtered<T extends Record<string, string>>(name: string, field: keyof T, query: unknown): T[] {
-  const list = JSON.parse(readFileSync(listFile(name), 'utf8')) as T[];
-  if (typeof query !== 'string' || !query) return list;
-  const needle = query.toLowerCase();
-  return list.filter((entry) => String(entry[field]).toLowerCase().includes(needle));
 }
 
 const TIMELINE = {
@@ -64,7 +62,7 @@ export function googleTrendsProxy(options: GoogleTrendsProxyOptions = {}): Proxy
     name: 'Google Trends Search API',
     description:
       'Google Trends via SearchApi: interest over time for up to 5 terms, interest by region, related queries and topics, ' +
-      'topic autocomplete, and the category and location codes the other endpoints take.',
+      'and topic autocomplete.',
     baseUrl: options.baseUrl ?? 'https://www.searchapi.io/api/v1',
     apiKey: { env: 'SEARCH_API_KEY', in: 'query', name: 'api_key' },
     detectError: searchApiError,
@@ -188,29 +186,6 @@ export function googleTrendsProxy(options: GoogleTrendsProxyOptions = {}): Proxy
           },
         },
         removeKeys: ['search_metadata', 'search_parameters'],
-      },
-      {
-        category: 'google trends',
-        endpoint: '/categories',
-        key: 'google_trends_categories',
-        name: 'Categories',
-        description: 'Category ids for the cat parameter (1,133 of them): filter by a word of the description.',
-        parameters: z.object({ query: z.string().optional().describe('A word of the category, e.g. "finance"; default all') }),
-        examples: { query: 'finance' },
-        exampleResponse: [{ category_id: '7', category_description: 'Finance' }],
-        handler: (params) =>
-          filtered<{ category_id: string; category_description: string }>('categories', 'category_description', params.query),
-      },
-      {
-        category: 'google trends',
-        endpoint: '/geo',
-        key: 'google_trends_geo',
-        name: 'Locations',
-        description: 'Location codes for the geo parameter (3,518 of them): filter by a word of the name.',
-        parameters: z.object({ query: z.string().optional().describe('A word of the place, e.g. "California"; default all') }),
-        examples: { query: 'California' },
-        exampleResponse: [{ geo_id: 'US-CA', geo_description: 'California' }],
-        handler: (params) => filtered<{ geo_id: string; geo_description: string }>('geo', 'geo_description', params.query),
       },
       {
         category: 'google trends',
