@@ -596,6 +596,38 @@ describe('lllm under mistakes and signals', () => {
     }, 90_000);
   }
 
+  it('a second Ctrl+C forces the exit at once, and what was logged is still saved', async () => {
+    const project = templateCopy('init_template');
+    const before = server.requestsTo('/v1/chat/completions').length;
+    server.enqueue('/v1/chat/completions', { ...chatReply('<answer>late</answer>'), delayMs: 60_000 });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=lllm-source', '--import', tsxLoader, join(here, 'bin-source.ts'), 'run', 'Wait for me', '--session', 'cut-twice'],
+      {
+        cwd: project,
+        env: { ...process.env, OPENAI_BASE_URL: server.openaiBaseURL, OPENAI_API_KEY: '' },
+        stdio: ['ignore', 'ignore', 'ignore'],
+      },
+    );
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('exit', (code, received) => resolve({ code, signal: received })),
+    );
+    for (let wait = 0; wait < 600 && server.requestsTo('/v1/chat/completions').length === before; wait++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    child.kill('SIGINT');
+    child.kill('SIGINT');
+    const ended = await exited;
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // Either the first signal's clean exit (130) won the race, or the second forced the exit.
+    expect(ended.code === 130 || ended.signal === 'SIGINT').toBe(true);
+    registerLogBackends();
+    const store = await createLogStore({ type: 'sqlite', directory: join(project, 'logs') });
+    const messages = await store.read('messages', 'cut-twice');
+    await store.close();
+    expect(messages.map((entry) => (entry.data.message as { role: string }).role)).toEqual(['system', 'user']);
+  }, 90_000);
+
   it('replay shows control characters from the log as visible escapes, never raw', async () => {
     const project = templateCopy('init_template');
     registerLogBackends();
