@@ -1,4 +1,5 @@
 import { logCallError, logProviderAttempt } from './attempt-log.js';
+import type { ContextManager } from './context/context-manager.js';
 import { Dialog, type SendMessageOptions } from './dialog.js';
 import { AbortError, AgentCallError, InvalidArgumentError, LllmError, ProviderError, throwIfAborted, toAbortError } from './errors.js';
 import type { InvokeRequest, InvokeResult, Invoker, RawToolCall } from './invoker.js';
@@ -58,6 +59,10 @@ export interface AgentOptions {
   readonly streamReplies?: boolean;
   /** Run the tool calls of one reply concurrently (results are still appended in call order). Default false. */
   readonly parallelToolCalls?: boolean;
+  /** Tools every call offers besides the top prompt's (skills' `activate_skill`, the API interpreter); none after "answer now". */
+  readonly tools?: readonly ToolLike[];
+  /** Keeps each request within the model's context window (the dialog itself is never trimmed); trims are logged. */
+  readonly contextManager?: ContextManager;
   /** Injected for tests: waiting. */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Injected for tests: randomness of backoff jitter. */
@@ -102,6 +107,8 @@ interface CallState {
   readonly costs: Cost[];
   rateLimitWaits: number;
   rateLimitWaitedMs: number;
+  /** Set once the "answer now" prompt is sent: the agent's own tools are no longer offered. */
+  finalPromptSent?: boolean;
 }
 
 interface AcceptedReply {
@@ -144,6 +151,7 @@ export class Agent {
   readonly #options: AgentOptions;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #random: () => number;
+  readonly #withOwnTools = new WeakMap<readonly ToolLike[], readonly ToolLike[]>();
 
   constructor(options: AgentOptions) {
     this.#options = options;
@@ -248,6 +256,7 @@ export class Agent {
       if (this.maxInterruptTimes > 0 && interrupts >= this.maxInterruptTimes && !finalPromptSent) {
         dialog.sendMessage(prompt.finalHandler, {}, { role: 'user', creator: 'system' });
         finalPromptSent = true;
+        state.finalPromptSent = true;
       }
     }
   }
@@ -328,7 +337,7 @@ export class Agent {
     };
     if (result.toolCalls.length > 0) {
       // After the "answer now" prompt no tool is accepted, whatever the prompt offers.
-      const { calls, errors } = checkToolCalls(result.toolCalls, finalPromptSent ? [] : prompt.tools, finalPromptSent);
+      const { calls, errors } = checkToolCalls(result.toolCalls, finalPromptSent ? [] : this.#toolsOf(prompt, state), finalPromptSent);
       init.role = 'tool_call';
       init.toolCalls = calls;
       const message = new Message(init);
@@ -351,6 +360,27 @@ export class Agent {
     }
   }
 
+  /** The top prompt's tools and the agent's own (none of its own after "answer now"). */
+  #toolsOf(prompt: PromptLike, state: CallState): readonly ToolLike[] {
+    const own = this.#options.tools;
+    if (own === undefined || own.length === 0 || state.finalPromptSent) return prompt.tools;
+    // One frozen list per prompt tool list: providers cache a list's wire form by its identity.
+    let tools = this.#withOwnTools.get(prompt.tools);
+    if (!tools) {
+      tools = Object.freeze([...prompt.tools, ...own]);
+      this.#withOwnTools.set(prompt.tools, tools);
+    }
+    return tools;
+  }
+
+  /** The messages of `work` the context manager lets through; a trim is logged to the dialog's session. */
+  async #fitContext(work: Dialog, signal: AbortSignal | undefined): Promise<readonly Message[]> {
+    const fit = await (this.#options.contextManager as ContextManager).fit(work.messages, signal);
+    if (fit.trim)
+      work.log?.store.write('frontend', work.log.session, { type: 'context-trim', agent: this.name, dialog: work.id, ...fit.trim });
+    return fit.messages;
+  }
+
   /**
    * One model request with the transient-fault and rate-limit policy. Every failed request is logged
    * on a pruned branch of `work` before the next one (or the error) — a call's log holds all of them.
@@ -360,8 +390,8 @@ export class Agent {
     let deadline: RequestDeadline | undefined;
     const request: InvokeRequest = {
       model: this.model,
-      messages: work.messages,
-      tools: prompt.tools,
+      messages: this.#options.contextManager ? await this.#fitContext(work, state.signal) : work.messages,
+      tools: this.#toolsOf(prompt, state),
       format: prompt.format,
       hostedTools: prompt.hostedTools,
       modelArgs: state.modelArgs,
@@ -480,7 +510,7 @@ export class Agent {
           `The function ${call.name} was already called with identical arguments ${JSON.stringify(call.arguments)}; its result is above. Do not call it again with the same arguments. If you need no other function, give your final answer.`,
         );
       }
-      const tool = prompt.tools.find((candidate) => candidate.name === call.name);
+      const tool = this.#toolsOf(prompt, state).find((candidate) => candidate.name === call.name);
       if (!tool?.linked) {
         throw new AgentCallError(
           `Tool "${call.name}" of prompt "${prompt.path}" has no implementation. Link one (e.g. tool({ name: "${call.name}", …, execute })) before calling the agent.`,
