@@ -27,6 +27,12 @@ export function proxyInterpreterHost(runtime: ProxyRuntime): ApiInterpreterHost 
 /** Serve `proxy:` agent configs (called by `prepareRuntime`). */
 export function registerCliApiInterpreter(env: NodeJS.ProcessEnv = process.env): void {
   registerAgentTooling('proxy', async (context: AgentToolingContext) => {
+    // @jupyterlab/services announces kernel connections with console.debug, which Node writes to
+    // stdout: the CLI's stdout is the result alone (`run --json`), so they go to stderr, and only
+    // with LLLM_DEBUG set.
+    console.debug = (...args: unknown[]) => {
+      if (env.LLLM_DEBUG) console.error(...args);
+    };
     const { apiInterpreterTooling } = await import('@lllm/sandbox');
     return apiInterpreterTooling(context, {
       host: (_context, proxy: AgentProxyConfig) =>
