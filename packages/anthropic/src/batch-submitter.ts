@@ -6,9 +6,9 @@ import {
   type InvokeResult,
   ProviderError,
   type ProviderErrorKind,
-  pollUntil,
   redactSecrets,
 } from '@lllm/core';
+import { pollUntil } from '@lllm/core/utils';
 import { fromAnthropicMessage, type MessagesInvokerOptions, toAnthropicError, toAnthropicRequest } from './messages-invoker.js';
 
 /** Options of `anthropicBatchSubmitter`. */

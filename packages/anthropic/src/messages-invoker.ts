@@ -11,13 +11,12 @@ import {
   type Message,
   ProviderError,
   type ProviderErrorKind,
-  parseRetryAfter,
   type RawToolCall,
   redactSecrets,
   redactString,
   type Usage,
 } from '@lllm/core';
-import { WireReader } from '@lllm/core/utils';
+import { parseRetryAfter, WireReader } from '@lllm/core/utils';
 
 type Block = Record<string, unknown>;
 type WireMessage = { role: 'user' | 'assistant'; content: Block[] };

@@ -7,9 +7,9 @@ export { budgetedInvoker, estimateTokens, rateLimitFetch } from './batch/budgete
 export type { BatchOutcomeStore, StoredOutcome } from './batch/outcome-store.js';
 export { BATCH_OUTCOME_EVENT, batchSession, inputHash, LogBatchOutcomeStore } from './batch/outcome-store.js';
 export type { BatchingInvokerOptions, BatchSubmitter } from './batch/provider-batch.js';
-export { createBatchingInvoker, firstRequestThrough, pollUntil } from './batch/provider-batch.js';
+export { createBatchingInvoker, firstRequestThrough } from './batch/provider-batch.js';
 export type { BudgetState, HeaderSource, ProviderBudget, RateLimits } from './batch/provider-budget.js';
-export { budgetKey, LocalProviderBudget, providerBudget, resetMs, setProviderBudget } from './batch/provider-budget.js';
+export { budgetKey, LocalProviderBudget, providerBudget, setProviderBudget } from './batch/provider-budget.js';
 export type {
   BatchOptions,
   BatchOutcome,
@@ -59,7 +59,6 @@ export {
   agentTooling,
   autoDiscoverDisabled,
   buildAgent,
-  deepMerge,
   defineAgent,
   dependencyFolder,
   discover,
@@ -68,10 +67,8 @@ export {
   getAgentType,
   implicitLllmToml,
   isPackageLoaded,
-  isTarball,
   LLLM_TOML,
   listAgentTypes,
-  listFiles,
   loadPackage,
   loadReferencedPackages,
   loadSystemConfig,
@@ -83,7 +80,6 @@ export {
   packageGraph,
   packageIdentity,
   packagesCache,
-  packTarball,
   parseDependency,
   parseMount,
   readDependencies,
@@ -96,9 +92,7 @@ export {
   resolveConfigReference,
   resolvePackageGraph,
   resolveSystemConfigPath,
-  satisfiesRange,
   skillRoots,
-  unpackTarball,
   withPromptAddendum,
 } from './config/index.js';
 export type { ContextManagerConfig } from './context/context-config.js';
@@ -204,8 +198,6 @@ export type {
 export { isSecretKey, knownSecrets, REDACTED, redactSecrets, redactString, registerSecret } from './redact.js';
 export type { DeadlineReason, RequestLimits } from './request-deadline.js';
 export { RequestDeadline } from './request-deadline.js';
-export type { BackoffOptions } from './retry.js';
-export { backoffDelay, parseRetryAfter, raceAbort, sleep } from './retry.js';
 export { activateSkillTool, skillCatalog } from './skills/activate-skill.js';
 export type { Skill } from './skills/skill.js';
 export { listSkills, loadSkills, readSkill, registerSkill, resolveSkills, skillFolders } from './skills/skill.js';

@@ -5,9 +5,9 @@ import {
   type InvokeResult,
   ProviderError,
   type ProviderErrorKind,
-  pollUntil,
   redactSecrets,
 } from '@lllm/core';
+import { pollUntil } from '@lllm/core/utils';
 import type OpenAI from 'openai';
 import { toFile } from 'openai';
 import type { ChatCompletion } from 'openai/resources/chat/completions';

@@ -1,4 +1,5 @@
-import { AbortError, ProviderError, type ProviderErrorKind, parseRetryAfter, redactSecrets, redactString } from '@lllm/core';
+import { AbortError, ProviderError, type ProviderErrorKind, redactSecrets, redactString } from '@lllm/core';
+import { parseRetryAfter } from '@lllm/core/utils';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 
 /**

@@ -3,7 +3,6 @@ import {
   InvalidArgumentError,
   LllmError,
   REDACTED,
-  raceAbort,
   redactSecrets,
   redactString,
   registerSecret,
@@ -11,7 +10,7 @@ import {
   throwIfAborted,
   toAbortError,
 } from '@lllm/core';
-import { closestMatches, truncate } from '@lllm/core/utils';
+import { closestMatches, raceAbort, truncate } from '@lllm/core/utils';
 import { ProxyCache, type ProxyCacheOptions } from './cache.js';
 import { applyCutoff, type Cutoff, parseCutoff, removeKeyPath } from './cutoff.js';
 import { ProxyDefinition, type ProxyEndpoint } from './define.js';

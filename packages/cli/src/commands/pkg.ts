@@ -6,19 +6,16 @@ import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
   ConfigError,
   findLllmToml,
-  isTarball,
   LLLM_TOML,
   type LllmToml,
-  listFiles,
   packageIdentity,
-  packTarball,
   parseDependency,
   readDependencies,
   readLllmToml,
   resolvePackageGraph,
   skillRoots,
-  unpackTarball,
 } from '@lllm/core';
+import { isTarball, listFiles, packTarball, unpackTarball } from '@lllm/core/utils';
 import { type Io, line, printJson, UsageError } from '../io.js';
 import { shown } from './shared.js';
 

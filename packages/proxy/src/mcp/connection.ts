@@ -3,14 +3,13 @@ import {
   ConfigError,
   isSecretKey,
   type JsonSchema,
-  raceAbort,
   registerSecret,
   type ToolLike,
   throwIfAborted,
   toAbortError,
   type ValidationResult,
 } from '@lllm/core';
-import { closestMatches } from '@lllm/core/utils';
+import { closestMatches, raceAbort } from '@lllm/core/utils';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import {
-  type BackoffOptions,
   ConfigError,
   type Cost,
-  sleep as defaultSleep,
   FunctionCall,
   InvalidArgumentError,
   type MessageInit,
@@ -15,6 +13,7 @@ import {
   throwIfAborted,
   type Usage,
 } from '@lllm/core';
+import { type BackoffOptions, sleep as defaultSleep } from '@lllm/core/utils';
 import { type ActionRecord, computerCalls, runPendingCalls } from './action-runner.js';
 import type { Computer } from './browser.js';
 import { type Checkpoint, type ComputerUseStatus, checkpointPath, newCheckpoint, readCheckpoint, saveCheckpoint } from './checkpoint.js';

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { InvalidArgumentError, sleep } from '@lllm/core';
+import { InvalidArgumentError } from '@lllm/core';
+import { sleep } from '@lllm/core/utils';
 import type { Browser, BrowserContext, Frame, Page, Request, Route } from 'playwright-core';
 import { SandboxError } from '../errors.js';
 import { type ComputerAction, describeAction, type Point, parseComputerAction } from './actions.js';

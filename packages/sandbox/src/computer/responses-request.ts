@@ -1,21 +1,18 @@
 import {
   AbortError,
-  type BackoffOptions,
-  backoffDelay,
   type FailedAttempt,
   InvalidArgumentError,
   LllmError,
   ProviderError,
   type ProviderErrorKind,
-  parseRetryAfter,
   type RateLimitBudget,
   RequestDeadline,
-  raceAbort,
   redactSecrets,
   redactString,
   throwIfAborted,
   toAbortError,
 } from '@lllm/core';
+import { type BackoffOptions, backoffDelay, parseRetryAfter, raceAbort } from '@lllm/core/utils';
 import { record } from './responses-reply.js';
 import { withoutImages } from './screenshot-data.js';
 

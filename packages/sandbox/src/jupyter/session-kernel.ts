@@ -1,5 +1,5 @@
 import type { Kernel, Session, SessionManager } from '@jupyterlab/services';
-import { sleep } from '@lllm/core';
+import { sleep } from '@lllm/core/utils';
 import { SandboxError } from '../errors.js';
 import { TIMED_OUT, withTimeout } from '../timing.js';
 
