@@ -1,19 +1,14 @@
-// Upstream's model names and key variable in `lllm run`: Together cards route to Together under the
-// card's id with TOGETHER_API_KEY, an unknown model is a warning naming the closest cards, and the Python
-// LLLM's MY_OPENAI_KEY reaches the wire when OPENAI_API_KEY is not set (OPENAI_API_KEY wins when both are).
-import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { SystemConfig } from '@lllm/core';
 import { chatCompletion, startWireServer, type WireServer } from '@lllm/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseProviders, providerAvailability } from './runtime.js';
+import { runLllm as lllm } from './test-cli.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..', '..');
-const tsxLoader = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx')), 'esm', 'index.mjs')).href;
 const temps: string[] = [];
 let server: WireServer;
 beforeAll(async () => {
@@ -63,31 +58,6 @@ describe('chooseProviders with upstream model names', () => {
     expect(chooseProviders(config('gpt-4.1'), ['agent'], { MY_OPENAI_KEY: 'sk-x' }).missing).toEqual([]);
   });
 });
-
-function lllm(args: string[], cwd: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const childEnv: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !/^(OPENAI_API_KEY|MY_OPENAI_KEY|ANTHROPIC_API_KEY|OPENAI_BASE_URL|LLLM_CONFIG|TOGETHER_API_KEY)$/.test(key))
-      childEnv[key] = value;
-  }
-  Object.assign(childEnv, env);
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--conditions=lllm-source', '--import', tsxLoader, join(here, 'bin-source.ts'), ...args], {
-      cwd,
-      env: childEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('lllm run with the Python LLLM key variable', () => {
   it('MY_OPENAI_KEY reaches the wire; OPENAI_API_KEY wins when both are set', async () => {

@@ -1,44 +1,16 @@
-// `lllm replay` shows a session a Python LLLM system wrote (`log_type: localfile`, its folder layout
-// made by the log package's upstream fixture), and `lllm doctor` accepts the backend.
-import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pythonSession } from '../../log/src/__fixtures__/upstream-log.js';
+import { runLllm as lllm } from './test-cli.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..', '..');
-const tsxLoader = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx')), 'esm', 'index.mjs')).href;
 const temps: string[] = [];
 afterAll(() => {
   for (const folder of temps) rmSync(folder, { recursive: true, force: true });
 });
-
-function lllm(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !/^(OPENAI_API_KEY|MY_OPENAI_KEY|ANTHROPIC_API_KEY|OPENAI_BASE_URL|LLLM_CONFIG|TOGETHER_API_KEY)$/.test(key))
-      env[key] = value;
-  }
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--conditions=lllm-source', '--import', tsxLoader, join(here, 'bin-source.ts'), ...args], {
-      cwd,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('a Python-written log folder', () => {
   it('lllm doctor accepts log_type localfile; lllm replay lists and shows the session', async () => {

@@ -1,54 +1,16 @@
-// The project model through the `lllm` command, in a copy of examples/project-model: config show with
-// provenance, doctor, pkg list / export / install / remove, and offline runs (a skill; the API
-// interpreter on a real Jupyter server with the example's proxy).
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runLllm as lllm } from '../test-cli.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..', '..', '..');
 const example = join(repo, 'examples', 'project-model');
-const tsxLoader = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx')), 'esm', 'index.mjs')).href;
 const temps: string[] = [];
 afterAll(() => {
   for (const folder of temps) rmSync(folder, { recursive: true, force: true });
 });
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function lllm(args: string[], cwd: string): Promise<Result> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (
-      value !== undefined &&
-      !['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'OPENAI_BASE_URL', 'LLLM_CONFIG', 'LLLM_MODEL', 'LLLM_PROVIDER'].includes(key)
-    )
-      env[key] = value;
-  }
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--conditions=lllm-source', '--import', tsxLoader, join(here, '..', 'bin-source.ts'), ...args], {
-      cwd,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** A copy of the example inside the repository (so `@lllm/*` resolve to the workspace), with its installed dependencies linked. */
 function exampleCopy(): string {
