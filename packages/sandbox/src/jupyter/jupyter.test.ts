@@ -2,7 +2,7 @@
 // one server shared by the whole file. The init cell and CALL_API are in init-cell.test.ts.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,15 +81,19 @@ describe('Jupyter server', () => {
     expect(ownServer.owned).toBe(true);
     await own.close();
     expect(await ownServer.isAlive()).toBe(false);
+    // Running, not a zombie waiting for its new parent to reap it (kill(pid, 0) succeeds on those).
     const alive = (p: number | undefined) => {
       if (p === undefined) return false;
       try {
-        process.kill(p, 0);
-        return true;
+        const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
       } catch {
         return false;
       }
     };
+    // A killed process leaves the table a moment later: wait for that, within a bound.
+    for (let wait = 0; wait < 50 && [ownServer.pid, ...kernelPids].some(alive); wait++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
     expect(alive(ownServer.pid)).toBe(false);
     expect(kernelPids.filter(alive)).toEqual([]);
     await expect(own.createSession()).rejects.toThrow(/closed/);
