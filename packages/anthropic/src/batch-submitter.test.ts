@@ -52,6 +52,36 @@ function setup(processingMs = 60) {
 }
 
 describe('providerBatch: Anthropic Message Batches', () => {
+  it('prices a message batch at half the live price, cache reads and writes included', async () => {
+    const run = async (batched: boolean) => {
+      server.reset();
+      serveBatchApis(server, { processingMs: 30 });
+      server.respondAlways(MESSAGES, {
+        json: anthropicMessage({
+          model: 'claude-haiku-4-5-20251001',
+          content: [textBlock('<answer>ok</answer>')],
+          usage: { input_tokens: 40, output_tokens: 8, cache_read_input_tokens: 1000, cache_creation_input_tokens: 200 },
+        }),
+      });
+      const provider = createAnthropic({ baseURL: server.anthropicBaseURL, apiKey: 'test-key' });
+      const tactic = Tactic.quick(system, { model: 'claude-haiku-4-5', invoker: provider.messages(), agentOptions: { maxLlmRecall: 0 } });
+      return tactic.batch(
+        ['a', 'b', 'c'],
+        batched ? { providerBatch: { submitter: anthropicBatchSubmitter(provider.client, { pollIntervalMs: 20 }), windowMs: 20 } } : {},
+      );
+    };
+    const live = await run(false);
+    const batch = await run(true);
+    expect(server.requestsTo(MESSAGES).filter(fromJob)).toHaveLength(3);
+    // claude-haiku-4-5: $1 input, $5 output, $0.10 cache reads, $1.25 cache writes per 1M tokens.
+    const livePico = (40 * 1 + 8 * 5 + 1000 * 0.1 + 200 * 1.25) * 1_000_000;
+    expect(live.outcomes.map((outcome) => outcome.cost.totalPicoUsd)).toEqual([livePico, livePico, livePico]);
+    expect(batch.outcomes.map((outcome) => outcome.cost.totalPicoUsd)).toEqual([livePico / 2, livePico / 2, livePico / 2]);
+    const first = batch.outcomes[0];
+    expect(first?.cost).toMatchObject({ cachedInputUsd: 0.00005, cacheWriteUsd: 0.000125 });
+    expect(batch.spentUsd * 2).toBe(live.spentUsd);
+  });
+
   it('sends the first request of every call as one batch, reads the results, retries unparseable replies live', async () => {
     const { apis, provider, tactic } = setup();
     const report = await tactic.batch(['one', 'untagged', 'reject', 'two'], {

@@ -8,7 +8,7 @@ import {
   type ProviderErrorKind,
   redactSecrets,
 } from '@lllm/core';
-import { pollUntil } from '@lllm/core/utils';
+import { atBatchRate, pollUntil } from '@lllm/core/utils';
 import { fromAnthropicMessage, type MessagesInvokerOptions, toAnthropicError, toAnthropicRequest } from './messages-invoker.js';
 
 /** Options of `anthropicBatchSubmitter`. */
@@ -94,7 +94,8 @@ function resultOf(entry: unknown, request: InvokeRequest, batchId: string, provi
     | undefined;
   if (result?.type === 'succeeded' && result.message) {
     try {
-      const reply = fromAnthropicMessage(result.message, request, provider);
+      // Priced at the card's batch rate: Message Batches bill every token kind at half price.
+      const reply = atBatchRate(fromAnthropicMessage(result.message, request, provider));
       return { ...reply, extra: { ...(reply.extra ?? {}), providerBatch: { id: batchId } } };
     } catch (error) {
       return ProviderError.isInstance(error)

@@ -2,6 +2,8 @@ import { type ModelCard, registerModelCards } from '@lllm/core';
 
 // Prices in US dollars per 1M tokens from Anthropic's public pricing (2025): input, output, prompt
 // cache reads (cachedInput) and 5-minute cache writes (cacheWrite, 1.25 × input).
+// Message Batches bill every token kind (input, output, cache reads and writes) at half price.
+const BATCH_DISCOUNT = 0.5;
 const features = { tools: true, structuredOutput: true, vision: true, streaming: true, promptCaching: true } as const;
 const reasoning = { ...features, reasoning: true } as const;
 const ranges = { ranges: { temperature: [0, 1], top_p: [0, 1] } } as const;
@@ -21,7 +23,7 @@ function card(
     features,
     contextWindow: 200_000,
     maxOutputTokens,
-    pricing: { input, output, cachedInput: input / 10, cacheWrite: input * 1.25 },
+    pricing: { input, output, cachedInput: input / 10, cacheWrite: input * 1.25, batchDiscount: BATCH_DISCOUNT },
     argumentRules: ranges,
     ...extra,
   };

@@ -173,6 +173,7 @@ export {
   assertModelArguments,
   checkModelArguments,
   costOf,
+  DEFAULT_BATCH_DISCOUNT,
   findModelCard,
   getModelCard,
   listModelCards,

@@ -20,6 +20,8 @@ export interface Usage {
   readonly cacheWriteInputTokens?: number;
   /** Of `outputTokens`, how many were hidden reasoning. */
   readonly reasoningTokens?: number;
+  /** Billed at the provider's batch rate: the request went through a batch job (priced with the card's `batchDiscount`). */
+  readonly batch?: boolean;
 }
 
 /** One token's log probability, with alternatives when `top_logprobs` was asked for. */

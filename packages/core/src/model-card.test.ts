@@ -30,6 +30,22 @@ describe('model cards', () => {
     expect(cost.totalUsd).toBe(1.5000315625);
   });
 
+  it("price usage from a provider batch job at the batch rate: the default 50%, a card's own discount or prices", () => {
+    const usage = { inputTokens: 1_000_000, cachedInputTokens: 2_000_000, cacheWriteInputTokens: 1, outputTokens: 3 };
+    const live = costOf('card-test-model', usage);
+    const batch = costOf('card-test-model', { ...usage, batch: true });
+    expect(batch.totalPicoUsd * 2).toBe(live.totalPicoUsd);
+    expect(batch).toMatchObject({ known: true, inputUsd: 0.625, cachedInputUsd: 0.125, outputUsd: 0.000015 });
+    const card = getModelCard('card-test-model');
+    const quarterOff = { ...card, pricing: { ...(card.pricing ?? { input: 0, output: 0 }), batchDiscount: 0.25 } };
+    expect(priceUsage(quarterOff, { inputTokens: 1_000_000, outputTokens: 0, batch: true }).totalUsd).toBe(0.9375);
+    const listed = { ...card, pricing: { input: 3, output: 15, batch: { input: 1, output: 5 } } };
+    expect(priceUsage(listed, { inputTokens: 1_000_000, outputTokens: 1_000_000, batch: true }).totalUsd).toBe(6);
+    // A discount that is not a share in [0, 1) is never priced as free or negative: the cost is unknown.
+    const broken = { ...card, pricing: { input: 3, output: 15, batchDiscount: 1.5 } };
+    expect(priceUsage(broken, { inputTokens: 10, outputTokens: 10, batch: true })).toMatchObject({ known: false, totalUsd: 0 });
+  });
+
   it('give an unknown cost for an unknown model, never a crash', () => {
     expect(costOf('mystery', { inputTokens: 10, outputTokens: 10 })).toMatchObject({ known: false, totalUsd: 0 });
     expect(costOf(undefined, undefined)).toMatchObject({ known: true, totalUsd: 0 });

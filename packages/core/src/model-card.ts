@@ -35,7 +35,23 @@ export interface ModelPricing {
   readonly cachedInput?: number;
   /** Price of prompt tokens written to cache (Anthropic); defaults to `input`. */
   readonly cacheWrite?: number;
+  /**
+   * The share taken off every price for a request sent through the provider's batch API (usage with
+   * `batch: true`): OpenAI's Batch API and Anthropic's Message Batches both document 50% off input,
+   * output and cache tokens, so the default is {@link DEFAULT_BATCH_DISCOUNT}. Ignored when `batch` prices are given.
+   */
+  readonly batchDiscount?: number;
+  /** Explicit batch prices per 1M tokens, for a provider whose batch rate is not a flat discount. */
+  readonly batch?: {
+    readonly input: number;
+    readonly output: number;
+    readonly cachedInput?: number;
+    readonly cacheWrite?: number;
+  };
 }
+
+/** The batch discount when a card names none: the providers' documented 50%. */
+export const DEFAULT_BATCH_DISCOUNT = 0.5;
 
 /** Constraints on model arguments, checked before a request is sent. */
 export interface ModelArgumentRules {
@@ -193,16 +209,40 @@ export function priceUsage(card: ModelCard | undefined, usage: Usage | undefined
   if (!usage) return ZERO_COST;
   if (usageProblems(usage).length > 0) return UNKNOWN_COST;
   if (!card?.pricing) return UNKNOWN_COST;
-  const { pricing } = card;
+  const rates = usage.batch === true ? batchRates(card.pricing) : fullRates(card.pricing);
+  if (!rates) return UNKNOWN_COST;
   return costFromPico(
     {
-      input: usage.inputTokens * picoPerToken(pricing.input),
-      cached: (usage.cachedInputTokens ?? 0) * picoPerToken(pricing.cachedInput ?? pricing.input),
-      cacheWrite: (usage.cacheWriteInputTokens ?? 0) * picoPerToken(pricing.cacheWrite ?? pricing.input),
-      output: usage.outputTokens * picoPerToken(pricing.output),
+      input: usage.inputTokens * rates.input,
+      cached: (usage.cachedInputTokens ?? 0) * rates.cached,
+      cacheWrite: (usage.cacheWriteInputTokens ?? 0) * rates.cacheWrite,
+      output: usage.outputTokens * rates.output,
     },
     true,
   );
+}
+
+/** Pico-dollars per token of each kind. */
+type Rates = PicoParts;
+
+function fullRates(pricing: Pick<ModelPricing, 'input' | 'output' | 'cachedInput' | 'cacheWrite'>): Rates {
+  return {
+    input: picoPerToken(pricing.input),
+    cached: picoPerToken(pricing.cachedInput ?? pricing.input),
+    cacheWrite: picoPerToken(pricing.cacheWrite ?? pricing.input),
+    output: picoPerToken(pricing.output),
+  };
+}
+
+// A discount that is not a share in [0, 1) cannot be priced: the cost is unknown, never negative or free by mistake.
+function batchRates(pricing: ModelPricing): Rates | undefined {
+  if (pricing.batch) return fullRates(pricing.batch);
+  const discount = pricing.batchDiscount ?? DEFAULT_BATCH_DISCOUNT;
+  if (!(Number.isFinite(discount) && discount >= 0 && discount < 1)) return undefined;
+  const full = fullRates(pricing);
+  // Per-token pico prices stay integers so sums stay exact (a half pico, for prices below $0.000002 per 1M, rounds up).
+  const scale = (pico: number) => Math.round(pico * (1 - discount));
+  return { input: scale(full.input), cached: scale(full.cached), cacheWrite: scale(full.cacheWrite), output: scale(full.output) };
 }
 
 /** The cost of `usage` for a model looked up by name. Unknown models give `known: false`, never a throw. */

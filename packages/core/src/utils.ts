@@ -1,7 +1,7 @@
 // @lllm/core/utils: small general helpers the LLLM packages share. They are not LLLM concepts,
 // so they live off the root export; their shape may change in any minor release.
 
-export { pollUntil } from './batch/provider-batch.js';
+export { atBatchRate, pollUntil } from './batch/provider-batch.js';
 export { resetMs } from './batch/provider-budget.js';
 export { deepMerge, isTarball, listFiles, packTarball, satisfiesRange, unpackTarball } from './config/index.js';
 export type { EnsureDirectoryOptions } from './directories.js';

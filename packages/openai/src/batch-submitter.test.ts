@@ -2,7 +2,7 @@
 // wire server's batch endpoints: one uploaded JSONL file and one job for the batch, polled to the
 // end; a reply that fails to parse is retried live; an error line fails its input only; an abort
 // cancels the job.
-import { AbortError, Tactic, TacticCallError } from '@lllm/core';
+import { AbortError, costOf, MemoryLogStore, type Message, Tactic, TacticCallError } from '@lllm/core';
 import { Prompt } from '@lllm/prompts';
 import { type CapturedRequest, chatCompletion, openaiError, serveBatchApis, startWireServer, type WireServer } from '@lllm/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,6 +87,48 @@ describe('providerBatch: the OpenAI Batch API', () => {
       expect(TacticCallError.isInstance(rejected.error)).toBe(true);
       expect(rejected.error.message).toMatch(/failed in batch batch_\w+ with HTTP 400: Invalid value for 'messages'/);
     }
+  });
+
+  it('prices a batch job at half the live price: Cost, the logged messages and summary, the spend caps count', async () => {
+    const run = async (batched: boolean) => {
+      setup();
+      const log = new MemoryLogStore();
+      const provider = createOpenAI({ baseURL: server.openaiBaseURL, apiKey: 'test-key' });
+      const tactic = Tactic.quick(system, { model: 'gpt-4o-mini', invoker: provider.chat(), log, agentOptions: { maxLlmRecall: 0 } });
+      const report = await tactic.batch(
+        ['one', 'two'],
+        batched ? { providerBatch: { submitter: openaiBatchSubmitter(provider.client, { pollIntervalMs: 20 }), windowMs: 30 } } : {},
+      );
+      return { report, log };
+    };
+    const live = await run(false);
+    const batch = await run(true);
+    expect(server.requestsTo(CHAT).filter(fromJob)).toHaveLength(2);
+    const picos = (report: typeof live.report) => report.outcomes.map((outcome) => outcome.cost.totalPicoUsd);
+    // 100 input and 10 output tokens of gpt-4o-mini: $0.15 and $0.60 per 1M live, half in a batch.
+    expect(picos(live.report)).toEqual([21_000_000, 21_000_000]);
+    expect(picos(batch.report)).toEqual([10_500_000, 10_500_000]);
+    expect(batch.report.spentUsd * 2).toBe(live.report.spentUsd);
+    expect(batch.report.costKnown).toBe(true);
+    // What the log holds prices the same way (replays and session summaries read only the log).
+    const loggedCost = async (log: MemoryLogStore) => {
+      let pico = 0;
+      let summaryUsd = 0;
+      for (const session of await log.sessions()) {
+        for (const entry of await log.read('messages', session.session)) {
+          const data = entry.data as { message?: { role: string; model?: string; usage?: Message['usage'] }; costUsd?: number };
+          if (data.message?.role === 'assistant') pico += costOf(data.message.model, data.message.usage).totalPicoUsd;
+          if (typeof data.costUsd === 'number') summaryUsd += data.costUsd;
+        }
+      }
+      return { pico, summaryUsd };
+    };
+    const liveLogged = await loggedCost(live.log);
+    const batchLogged = await loggedCost(batch.log);
+    expect(batchLogged.pico).toBe(21_000_000);
+    expect(batchLogged.pico * 2).toBe(liveLogged.pico);
+    expect(batchLogged.summaryUsd).toBeCloseTo(0.000021, 12);
+    expect(batchLogged.summaryUsd * 2).toBeCloseTo(liveLogged.summaryUsd, 15);
   });
 
   it('an abort cancels the job and stops the batch at once', async () => {

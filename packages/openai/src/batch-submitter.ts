@@ -7,7 +7,7 @@ import {
   type ProviderErrorKind,
   redactSecrets,
 } from '@lllm/core';
-import { pollUntil } from '@lllm/core/utils';
+import { atBatchRate, pollUntil } from '@lllm/core/utils';
 import type OpenAI from 'openai';
 import { toFile } from 'openai';
 import type { ChatCompletion } from 'openai/resources/chat/completions';
@@ -123,7 +123,8 @@ function resultOf(entry: unknown, batch: OpenAI.Batches.Batch, provider: string)
   const status = record.response?.status_code;
   if (record.response && status !== undefined && status >= 200 && status < 300) {
     try {
-      const result = fromChatCompletion(record.response.body as ChatCompletion, provider);
+      // Priced at the card's batch rate: the Batch API bills input and output at half price.
+      const result = atBatchRate(fromChatCompletion(record.response.body as ChatCompletion, provider));
       return {
         ...result,
         extra: { ...(result.extra ?? {}), providerBatch: { id: batch.id, requestId: record.response.request_id ?? null } },

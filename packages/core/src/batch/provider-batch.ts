@@ -83,7 +83,7 @@ export function createBatchingInvoker(submitter: BatchSubmitter, options: Batchi
                 }),
               );
             } else if (ProviderError.isInstance(result)) entry.reject(result);
-            else entry.resolve(result);
+            else entry.resolve(atBatchRate(result));
           }
         },
         (error: unknown) => {
@@ -121,6 +121,15 @@ export function createBatchingInvoker(submitter: BatchSubmitter, options: Batchi
       });
     },
   };
+}
+
+/**
+ * A result of a batch job, its usage marked `batch: true` so its cost is priced at the model card's
+ * batch rate (half price by default) wherever it is counted: `Cost`, spend caps, session summaries, replays.
+ */
+export function atBatchRate(result: InvokeResult): InvokeResult {
+  if (!result.usage || result.usage.batch === true) return result;
+  return { ...result, usage: { ...result.usage, batch: true } };
 }
 
 /**
