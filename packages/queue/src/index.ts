@@ -1,0 +1,12 @@
+export type { BatchJobData, EnqueuedBatch, EnqueueOptions, ResultsOptions } from './batch-queue.js';
+export { BatchQueue } from './batch-queue.js';
+export { checkRedisUrl, displayUrl } from './connection.js';
+export { QueueError } from './errors.js';
+export { checkBatchId, queueName } from './keys.js';
+export type { QueuedOutcome, QueuedStatus } from './outcome.js';
+export { toBatchOutcome, toStoredOutcome } from './outcome.js';
+export type { RedisProviderBudgetOptions } from './redis-budget.js';
+export { RedisProviderBudget } from './redis-budget.js';
+export type { BatchStatus, WorkerStatus } from './status.js';
+export type { BatchWorker, BatchWorkerOptions, QueueTactic } from './worker.js';
+export { startBatchWorker } from './worker.js';
