@@ -14,6 +14,7 @@ import type { Stream } from '../stream.js';
 import { closestMatches, safeName } from '../strings.js';
 import { agentSystemPrompt } from './agent-prompt.js';
 import { type AgentTooling, agentTooling, withPromptAddendum } from './agent-tooling.js';
+import { agentTypeRegistry } from './agent-type-registry.js';
 import { loadReferencedPackages } from './packages.js';
 import { type AgentConfig, modelArguments, type SystemConfig } from './system-config.js';
 
@@ -50,7 +51,7 @@ export interface AgentTypeDefinition<R = unknown> {
   offline?(task: string): Readonly<Record<string, readonly ScriptStep[]>>;
 }
 
-const agentTypes = () => processRegistry('agent-types', () => new Map<string, AgentTypeDefinition>());
+const agentTypes = agentTypeRegistry;
 
 /** Register an agent system type by its `agent_type`. Registering the same definition twice is harmless. */
 export function defineAgent<R>(definition: AgentTypeDefinition<R>): AgentTypeDefinition<R> {

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { type DiscoveredModuleInfo, getDiscoverySection, listDiscoverySections } from '../discovery-sections.js';
 import { ConfigError } from '../errors.js';
 import { loadSkills } from '../skills/skill.js';
-import { autoDiscoverDisabled, findLllmToml, LLLM_TOML, type LllmToml, readLllmToml, sectionsOf } from './lllm-toml.js';
+import { autoDiscoverDisabled, findLllmToml, LLLM_TOML, LLLM_TOML_NAMES, type LllmToml, readLllmToml, sectionsOf } from './lllm-toml.js';
 import { resolvePackageGraph, setPackageGraph } from './packages.js';
 
 /** Sections whose folders hold data, not modules: discovery never imports from them. */
@@ -39,7 +39,7 @@ export interface DiscoverOptions {
   /** Told about every warning (default: collected only). */
   readonly onWarning?: (message: string) => void;
   readonly env?: NodeJS.ProcessEnv;
-  /** The working directory of the fallback when there is no `lllm.toml` (default: `process.cwd()`). */
+  /** The working directory: searched after `startPath`, and the fallback's folder when there is no `lllm.toml` (default: `process.cwd()`). */
   readonly cwd?: string;
 }
 
@@ -109,11 +109,18 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
   };
   const env = options.env ?? process.env;
   if (autoDiscoverDisabled(env)) return { ran: false, disabled: true, config: undefined, sections: [], skills: [], warnings };
-  const file = options.configFile ?? findLllmToml({ ...(options.startPath ? { startPath: options.startPath } : {}), env });
+  const file =
+    options.configFile ??
+    findLllmToml({
+      ...(options.startPath ? { startPath: options.startPath } : {}),
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+      env,
+      onWarning: warn,
+    });
   const fallback = file ? undefined : implicitLllmToml(options.cwd ?? options.startPath ?? process.cwd());
   if (!file && !fallback) {
     warn(
-      `No ${'lllm.toml'} found (searched LLLM_CONFIG, ${options.startPath ?? 'the start path'} and the working directory and their parents): nothing to discover.`,
+      `No ${LLLM_TOML_NAMES.join(' / ')} found (searched LLLM_CONFIG, ${options.startPath ?? 'the start path'} and the working directory, their parents and their template/ folders): nothing to discover.`,
     );
     return { ran: false, disabled: false, config: undefined, sections: [], skills: [], warnings };
   }

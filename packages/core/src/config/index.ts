@@ -23,8 +23,16 @@ export type { DiscoveredSection, DiscoverOptions, DiscoveryReport, ModuleImporte
 export { discover, implicitLllmToml, moduleFiles, skillRoots } from './discover.js';
 export type { PackageConfigResolver, ResolveConfigOptions, ResolvedConfig } from './inheritance.js';
 export { originOf, resolveConfigFile, resolveConfigReference } from './inheritance.js';
-export type { LllmToml, LllmTomlSection, SectionMount } from './lllm-toml.js';
-export { autoDiscoverDisabled, findLllmToml, LLLM_TOML, parseMount, readLllmToml } from './lllm-toml.js';
+export type { FindLllmTomlOptions, LllmToml, LllmTomlSection, SectionMount } from './lllm-toml.js';
+export {
+  autoDiscoverDisabled,
+  findLllmToml,
+  LLLM_TOML,
+  LLLM_TOML_NAMES,
+  LLLM_TOML_SUBFOLDERS,
+  parseMount,
+  readLllmToml,
+} from './lllm-toml.js';
 export type { ConfigMap, ConfigOrigins } from './merge.js';
 export { deepMerge } from './merge.js';
 export type { DependencyEntry, DependencySource, LllmPackage, PackageGraph } from './packages.js';
@@ -46,4 +54,5 @@ export {
 export type { AgentConfig, ApiType, LoadSystemConfigOptions, SystemConfig } from './system-config.js';
 export { API_TYPES, loadSystemConfig, modelArguments, resolveSystemConfigPath } from './system-config.js';
 export { isTarball, listFiles, packTarball, unpackTarball } from './tarball.js';
+export type { ConfigNote } from './upstream-keys.js';
 export { satisfiesRange } from './versions.js';

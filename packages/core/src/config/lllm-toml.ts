@@ -1,10 +1,17 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { ConfigError } from '../errors.js';
 
 /** The name of the project file. */
 export const LLLM_TOML = 'lllm.toml';
+
+/** The project file names looked for in each folder, in order (the Python LLLM's `CONFIG_FILENAMES`). */
+export const LLLM_TOML_NAMES: readonly string[] = [LLLM_TOML, '.lllm.toml', 'LLLM.toml'];
+
+/** Where in each folder they are looked for: the folder itself, then its `template/` subfolder (upstream's `CONFIG_SUBDIRS`). */
+export const LLLM_TOML_SUBFOLDERS: readonly string[] = ['', 'template'];
 
 /** A parsed `lllm.toml`. */
 export interface LllmToml {
@@ -105,34 +112,73 @@ export function autoDiscoverDisabled(env: NodeJS.ProcessEnv = process.env): bool
   return /^(0|false|no)$/i.test((env.LLLM_AUTO_DISCOVER ?? '').trim());
 }
 
+const isFile = (path: string) => existsSync(path) && statSync(path).isFile();
+
+/** The project file of one folder: its own `lllm.toml`, `.lllm.toml`, `LLLM.toml`, then the same in `template/`. */
+function projectFileIn(folder: string): string | undefined {
+  for (const subfolder of LLLM_TOML_SUBFOLDERS)
+    for (const name of LLLM_TOML_NAMES) {
+      const candidate = join(folder, subfolder, name);
+      if (isFile(candidate)) return candidate;
+    }
+  return undefined;
+}
+
 function searchUp(start: string): string | undefined {
   let folder = resolve(start);
-  if (existsSync(folder) && statSync(folder).isFile()) folder = dirname(folder);
+  if (isFile(folder)) folder = dirname(folder);
+  // One step per folder up to the filesystem root, which is its own parent.
   for (;;) {
-    const candidate = join(folder, LLLM_TOML);
-    if (existsSync(candidate)) return candidate;
+    const found = projectFileIn(folder);
+    if (found) return found;
     const parent = dirname(folder);
     if (parent === folder) return undefined;
     folder = parent;
   }
 }
 
+/** `~` and `~/…` as the user's home, as Python's `Path.expanduser` reads `LLLM_CONFIG`. */
+function expandHome(path: string): string {
+  return path === '~' ? homedir() : path.startsWith('~/') ? join(homedir(), path.slice(2)) : path;
+}
+
+/** Options of `findLllmToml`. */
+export interface FindLllmTomlOptions {
+  /** Where to start looking (a folder, or a file whose folder is meant). */
+  readonly startPath?: string;
+  /** The working directory: searched after `startPath`, and what a relative `LLLM_CONFIG` is relative to. */
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Told when `LLLM_CONFIG` names nothing usable (the search then goes on without it). */
+  readonly onWarning?: (message: string) => void;
+}
+
 /**
- * Find `lllm.toml`: `$LLLM_CONFIG` (a file, or a folder holding one), else `startPath` and its
- * parents, else the working directory and its parents. A `$LLLM_CONFIG` that points nowhere is an
- * error naming it.
+ * What `LLLM_CONFIG` names: an `lllm.toml` (any file), or a folder holding one. Undefined when it is
+ * unset; `{ problem }` when it names nothing usable.
  */
-export function findLllmToml(options: { startPath?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): string | undefined {
-  const env = options.env ?? process.env;
-  const configured = env.LLLM_CONFIG?.trim();
-  if (configured) {
-    const path = resolve(options.cwd ?? process.cwd(), configured);
-    if (existsSync(path) && statSync(path).isFile()) return path;
-    if (existsSync(path) && statSync(path).isDirectory() && existsSync(join(path, LLLM_TOML))) return join(path, LLLM_TOML);
-    throw new ConfigError(
-      `LLLM_CONFIG is set to ${JSON.stringify(configured)}, but ${existsSync(path) ? `that folder has no ${LLLM_TOML}` : 'nothing is there'}. Point it at an ${LLLM_TOML} file or the folder holding one, or unset it.`,
-    );
-  }
+function configuredFile(options: FindLllmTomlOptions): { file: string } | { problem: string } | undefined {
+  const configured = (options.env ?? process.env).LLLM_CONFIG?.trim();
+  if (!configured) return undefined;
+  const path = resolve(options.cwd ?? process.cwd(), expandHome(configured));
+  if (isFile(path)) return { file: path };
+  const folder = existsSync(path) && statSync(path).isDirectory();
+  if (folder && isFile(join(path, LLLM_TOML))) return { file: join(path, LLLM_TOML) };
+  return {
+    problem: `LLLM_CONFIG is set to ${JSON.stringify(configured)}, but ${folder ? `that folder has no ${LLLM_TOML}` : 'nothing is there'}: it is ignored and ${LLLM_TOML} is searched for as if it were unset (as the Python LLLM does). Point it at an ${LLLM_TOML} file or the folder holding one, or unset it.`,
+  };
+}
+
+/**
+ * Find the project file as the Python LLLM's `find_config_file` does: `$LLLM_CONFIG` (a file, or a
+ * folder holding an `lllm.toml`); else `startPath` and its parents, else the working directory and
+ * its parents, looking in each folder for `lllm.toml`, `.lllm.toml`, `LLLM.toml`, then the same names
+ * in its `template/` subfolder. A `$LLLM_CONFIG` that names nothing is skipped with a warning naming it.
+ */
+export function findLllmToml(options: FindLllmTomlOptions = {}): string | undefined {
+  const configured = configuredFile(options);
+  if (configured && 'file' in configured) return configured.file;
+  if (configured) options.onWarning?.(configured.problem);
   return (options.startPath ? searchUp(options.startPath) : undefined) ?? searchUp(options.cwd ?? process.cwd());
 }
 

@@ -9,6 +9,7 @@ import { closestMatches } from '../strings.js';
 import { originOf, type PackageConfigResolver, resolveConfigFile } from './inheritance.js';
 import type { ConfigOrigins } from './merge.js';
 import { packageConfigFile, packageGraph } from './packages.js';
+import { type ConfigNote, inferAgentType, reasoningTemperature, takeUpstreamKeys, UPSTREAM_CONFIG_KEYS } from './upstream-keys.js';
 
 // zod is loaded on the first config read, not when @lllm/core is imported: together they
 // were most of core's import time, and a program that never reads a YAML config never needs them.
@@ -129,7 +130,8 @@ function buildSchemas(z: typeof Zod) {
       /** Options for the `log_type` backend, checked by the schema it was registered with (`defineLogBackend`). */
       log_options: z.record(z.string(), z.unknown()).default({}),
       ckpt_dir: z.string().default('ckpt'),
-      agent_type: z.string().min(1),
+      /** The registered agent type to run; when unset, the one registered type whose agents all have agent_configs. */
+      agent_type: z.string().min(1).optional(),
       agent_configs: z.record(z.string(), agentConfigSchema),
       max_exception_retry: z.number().int().min(0).default(3),
       max_interrupt_times: z.number().int().min(0).default(5),
@@ -149,8 +151,8 @@ function buildSchemas(z: typeof Zod) {
     systemConfigSchema,
     /** Keys an agent config accepts, for "did you mean" suggestions. */
     agentConfigKeys: [...AGENT_KEYS, ...Object.keys(modelArgumentShape)],
-    /** Top-level keys of a system config, for "did you mean" suggestions. */
-    topLevelKeys: Object.keys(systemConfigSchema.shape),
+    /** Top-level keys of a system config (and the Python LLLM's, accepted with a note), for "did you mean" suggestions. */
+    topLevelKeys: [...Object.keys(systemConfigSchema.shape), ...UPSTREAM_CONFIG_KEYS],
   };
 }
 
@@ -165,7 +167,15 @@ function configSchemas(): Schemas {
 export type AgentConfig = Zod.output<Schemas['agentConfigSchema']>;
 
 /** A validated system configuration, with `log_dir` and `ckpt_dir` resolved against its project root. */
-export type SystemConfig = Zod.output<Schemas['systemConfigSchema']> & {
+export type SystemConfig = Omit<Zod.output<Schemas['systemConfigSchema']>, 'agent_type'> & {
+  /** The agent type to run (filled in when the YAML names none and one registered type fits, with a note). */
+  readonly agent_type: string;
+  /**
+   * One line per thing to tell the user about a config that loaded: a Python LLLM key accepted but not
+   * used (`random_seed`, `system_type`, …), an `agent_type` filled in, a reasoning model's temperature
+   * left out. `lllm doctor` and `lllm run` print them.
+   */
+  readonly notes: readonly ConfigNote[];
   /** The YAML file it came from. */
   readonly file: string;
   /** The project root (the folder holding `config/`). */
@@ -271,24 +281,44 @@ export function loadSystemConfig(file: string, options: LoadSystemConfigOptions 
         : {}),
   });
   const configSchemasNow = configSchemas();
-  const parsed = configSchemasNow.systemConfigSchema.safeParse(resolved.data, { reportInput: true });
+  // The Python LLLM's keys that mean nothing here are taken out first, each leaving a note.
+  const upstream = takeUpstreamKeys(resolved.data, root);
+  const notes: ConfigNote[] = [...upstream.notes];
+  const parsed = configSchemasNow.systemConfigSchema.safeParse(upstream.data, { reportInput: true });
   const fromBase = resolved.chain.length > 1;
   const where = (keyPathText: string) => {
     const origin = fromBase ? originOf(resolved.origins, keyPathText) : undefined;
     return origin ? ` (set in ${origin})` : '';
   };
-  const problems = parsed.success
-    ? []
-    : parsed.error.issues.map((issue) => `${describeIssue(issue, configSchemasNow)}${where(issue.path.join('.'))}`);
+  const problems = [
+    ...upstream.problems.map((problem) => `${problem}${where(problem.split(':')[0] ?? '')}`),
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((issue) => `${describeIssue(issue, configSchemasNow)}${where(issue.path.join('.'))}`)),
+  ];
+  let agentType = parsed.success ? parsed.data.agent_type : undefined;
+  if (upstream.data.agent_type === undefined) {
+    const configured = upstream.data.agent_configs;
+    const inferred = inferAgentType(typeof configured === 'object' && configured !== null ? Object.keys(configured) : []);
+    if ('problem' in inferred) problems.push(inferred.problem);
+    else {
+      agentType = inferred.agentType;
+      notes.push(inferred.note);
+    }
+  }
+  const agentConfigs: Record<string, AgentConfig> = {};
   if (parsed.success) {
-    for (const [name, agent] of Object.entries(parsed.data.agent_configs)) {
-      const card = findModelCard(agent.model_name);
+    for (const [name, configured] of Object.entries(parsed.data.agent_configs)) {
+      const card = findModelCard(configured.model_name);
+      const { agent, note } = reasoningTemperature(`agent_configs.${name}`, configured, card);
+      if (note) notes.push(note);
+      agentConfigs[name] = agent;
       if (card)
         for (const problem of checkModelArguments(card, modelArguments(agent)))
           problems.push(`agent_configs.${name}.${problem}${where(`agent_configs.${name}.${problem.split(':')[0]}`)}`);
     }
   }
-  if (!parsed.success || problems.length > 0) {
+  if (!parsed.success || problems.length > 0 || agentType === undefined) {
     throw new ConfigError(
       `${path} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `- ${p}`).join('\n')}`,
       {
@@ -299,6 +329,9 @@ export function loadSystemConfig(file: string, options: LoadSystemConfigOptions 
   }
   return {
     ...parsed.data,
+    agent_type: agentType,
+    agent_configs: agentConfigs,
+    notes,
     log_dir: resolve(root, parsed.data.log_dir),
     ckpt_dir: resolve(root, parsed.data.ckpt_dir),
     file: path,
