@@ -6,6 +6,7 @@ import { SandboxError } from '../errors.js';
 import { type ComputerAction, describeAction, type Point, parseComputerAction } from './actions.js';
 import { OriginAllowlist, originOf } from './allowlist.js';
 import { assertNoEgressFlags, CHROMIUM_FLAGS, defaultChromiumPath } from './chromium-flags.js';
+import { EgressAttribution, type EgressInitiator } from './egress-attribution.js';
 import { EgressProxy, type RefusedEgress } from './egress-proxy.js';
 import { type KeyCombo, normaliseKeyCombo } from './keys.js';
 import { PageTargets } from './page-targets.js';
@@ -30,7 +31,10 @@ export interface BlockedRequest {
    * `proxy`: the egress proxy every byte of the browser goes through (redirect hops, WebSockets, anything else).
    */
   readonly stoppedBy: 'route' | 'proxy';
-  /** `page`: the session's pages asked for it. `browser`: Chromium's own background traffic (update checks, account lookups). */
+  /**
+   * `page`: the session's pages asked for it (only these reach an action's result and the model).
+   * `browser`: Chromium's own background traffic (update checks, account and autofill lookups), logged only.
+   */
   readonly initiator: 'page' | 'browser';
   readonly at: string;
 }
@@ -111,7 +115,7 @@ export interface BrowserComputerOptions {
    * e.g. a corporate proxy. The browser's own egress proxy still decides what is allowed.
    */
   readonly upstreamProxy?: string;
-  /** Called for each blocked request (the browser's own background traffic included). */
+  /** Called for each blocked request, Chromium's own background traffic included (`initiator: 'browser'`). */
   readonly onBlocked?: (blocked: BlockedRequest) => void;
 }
 
@@ -157,6 +161,7 @@ export class BrowserComputer implements Computer, AsyncDisposable {
     private readonly options: BrowserComputerOptions,
     allowlist: OriginAllowlist,
     private readonly proxies: readonly EgressProxy[],
+    private readonly attribution: EgressAttribution,
   ) {
     this.page = page;
     this.display = { width: options.width ?? 1024, height: options.height ?? 768 };
@@ -193,19 +198,22 @@ export class BrowserComputer implements Computer, AsyncDisposable {
     const { chromium } = await import('playwright-core');
     // Refusals that arrive before the computer exists (Chromium's start-up traffic) wait here.
     let computer: BrowserComputer | undefined;
-    const early: [RefusedEgress, 'page' | 'browser'][] = [];
-    const report = (initiator: 'page' | 'browser') => (refused: RefusedEgress) => {
+    const early: [RefusedEgress, EgressInitiator][] = [];
+    const report = (refused: RefusedEgress, initiator: EgressInitiator) => {
       if (computer) computer.recordRefusal(refused, initiator);
       else early.push([refused, initiator]);
     };
+    // Chromium sends some of its own services through the context's proxy too: a refusal there is the
+    // page's only when a page asked for that host (Playwright's request and websocket events).
+    const attribution = new EgressAttribution({ onAttributed: report });
     const proxies: EgressProxy[] = [];
     let browser: Browser | undefined;
     try {
-      // Two listeners tell the pages' traffic (the context's proxy) from Chromium's own (the browser-wide one).
+      // Two listeners: the browser-wide proxy carries only Chromium's own traffic, the context's carries the pages'.
       const upstreamProxy = options.upstreamProxy;
-      const browserProxy = await EgressProxy.start({ allowlist, upstreamProxy, onRefused: report('browser') });
+      const browserProxy = await EgressProxy.start({ allowlist, upstreamProxy, onRefused: (refused) => report(refused, 'browser') });
       proxies.push(browserProxy);
-      const pageProxy = await EgressProxy.start({ allowlist, upstreamProxy, onRefused: report('page') });
+      const pageProxy = await EgressProxy.start({ allowlist, upstreamProxy, onRefused: (refused) => attribution.refused(refused) });
       proxies.push(pageProxy);
       try {
         browser = await chromium.launch({
@@ -228,8 +236,10 @@ export class BrowserComputer implements Computer, AsyncDisposable {
         serviceWorkers: 'block',
         proxy: { server: pageProxy.url, bypass: '<-loopback>' },
       });
+      context.on('request', (request) => attribution.pageRequested(request.url()));
       const page = await context.newPage();
-      const created = new BrowserComputer(browser, context, page, { ...options, width, height }, allowlist, proxies);
+      page.on('websocket', (socket) => attribution.pageRequested(socket.url()));
+      const created = new BrowserComputer(browser, context, page, { ...options, width, height }, allowlist, proxies, attribution);
       computer = created;
       for (const [refused, initiator] of early.splice(0)) created.recordRefusal(refused, initiator);
       await context.route('**/*', (route, request) => created.routeRequest(route, request));
@@ -239,6 +249,7 @@ export class BrowserComputer implements Computer, AsyncDisposable {
       if (startUrl !== 'about:blank') await created.goto(startUrl);
       return created;
     } catch (error) {
+      attribution.close();
       await browser?.close().catch(() => undefined);
       for (const proxy of proxies) await proxy.close();
       throw error;
@@ -335,6 +346,8 @@ export class BrowserComputer implements Computer, AsyncDisposable {
       screenshot =
         stopped.paints || !this.lastGood ? await this.screenshot() : { png: this.lastGood, stale: true, error: 'the page cannot paint' };
     }
+    // Refusals during the action wait (briefly) to learn whether a page or Chromium itself asked.
+    await this.attribution.settled();
     return {
       action,
       description: describeAction(action),
@@ -406,6 +419,7 @@ export class BrowserComputer implements Computer, AsyncDisposable {
     await this.context.close().catch(() => undefined);
     await this.browser.close().catch(() => undefined);
     for (const proxy of this.proxies) await proxy.close();
+    this.attribution.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -549,6 +563,7 @@ export class BrowserComputer implements Computer, AsyncDisposable {
 
   /** The context reported a new page: adopt it, then mark its target settled. */
   private onPage(page: Page): void {
+    page.on('websocket', (socket) => this.attribution.pageRequested(socket.url()));
     const adoption = this.adoptPage(page);
     this.pendingPages.push(adoption);
     this.targets.adopted(page, adoption);

@@ -4,6 +4,10 @@ import { InvalidArgumentError } from '@lllm/core';
  * The Chromium flags every launch uses, besides `--proxy-server` (the egress proxy; with
  * `--proxy-bypass-list=<-loopback>` so that loopback goes through it too). Chromium resolves no host
  * names itself (the proxy does, for allowed destinations only) and WebRTC sends no UDP outside the proxy.
+ * No `--disable-features=…` here (e.g. `AutofillServerCommunication`): Chromium keeps only the last
+ * `--disable-features` switch, so one of ours would drop Playwright's own list (checked on Chromium 156
+ * through chrome://version). Chromium's remaining background traffic is refused by the egress proxy and
+ * told apart from the pages' by `EgressAttribution`.
  */
 export const CHROMIUM_FLAGS = [
   '--no-sandbox',
