@@ -13,6 +13,8 @@ import {
 import { agentSystemPrompt } from '../config/agent-prompt.js';
 import type { AgentTypeDefinition, BuildAgentOptions, InvokerFactory } from '../config/agent-system.js';
 import { defineAgent, listAgentTypes, newSessionName } from '../config/agent-system.js';
+import type { AgentTooling } from '../config/agent-tooling.js';
+import { loadReferencedPackages } from '../config/packages.js';
 import { type AgentConfig, modelArguments, type SystemConfig } from '../config/system-config.js';
 import { getDiscoverySection, registerDiscoverySection } from '../discovery-sections.js';
 import { AbortError, AgentCallError, ConfigError, LllmError, throwIfAborted } from '../errors.js';
@@ -26,6 +28,7 @@ import { collectAgents, getTactic, isTacticDefinition, type SubTactic, type Tact
 import { literalPrompt } from './literal-prompt.js';
 import { TacticSession, type TacticSessionSummary } from './session.js';
 import { TacticAgent } from './tactic-agent.js';
+import { closeToolings, tacticAgentExtras } from './tactic-tooling.js';
 
 /** One finished tactic call. */
 export interface TacticRun<O> {
@@ -172,28 +175,53 @@ export async function buildTactic<I = unknown, O = unknown>(
       { file: config.file, problems: missing.map((name) => `agent_configs.${name}: missing`) },
     );
   }
-  const log = options.log ?? (await createLogStore({ type: config.log_type, directory: config.log_dir }));
+  const log = options.log ?? (await createLogStore({ type: config.log_type, directory: config.log_dir, options: config.log_options }));
+  // Dependency packages load when first referenced (`kit:sys/writer`), as for an agent system.
+  await loadReferencedPackages([...needed].map((name) => config.agent_configs[name]?.system_prompt_path));
   const templates: Record<string, AgentOptions> = {};
-  for (const name of needed) {
-    const agentConfig = config.agent_configs[name] as AgentConfig;
-    const invoker = options.invokerFor ? options.invokerFor(name, agentConfig) : invokerFromFactory(name, agentConfig, config);
-    templates[name] = {
-      name,
-      systemPrompt: agentSystemPrompt(name, agentConfig, options, config.file),
-      model: agentConfig.model_name,
-      invoker: budgetedInvoker(invoker, options.budget ? { budget: options.budget } : {}),
-      modelArgs: modelArguments(agentConfig),
-      maxExceptionRetry: config.max_exception_retry,
-      maxInterruptTimes: config.max_interrupt_times,
-      maxLlmRecall: config.max_llm_recall,
-      ...(agentConfig.timeout_ms === undefined ? {} : { timeoutMs: agentConfig.timeout_ms }),
-      ...(agentConfig.stream_idle_timeout_ms === undefined ? {} : { streamIdleTimeoutMs: agentConfig.stream_idle_timeout_ms }),
-      ...dialogLog(log),
-      ...(options.stream ? { stream: options.stream } : {}),
-      ...(options.agentOptions ?? {}),
-    };
+  const toolings: AgentTooling[] = [];
+  try {
+    for (const name of needed) {
+      const agentConfig = config.agent_configs[name] as AgentConfig;
+      const live = options.invokerFor ? options.invokerFor(name, agentConfig) : invokerFromFactory(name, agentConfig, config);
+      const invoker = budgetedInvoker(live, options.budget ? { budget: options.budget } : {});
+      // Skills, the API interpreter (`proxy:`) and the context budget, as buildAgent gives an agent system's agents.
+      const extras = await tacticAgentExtras(name, agentConfig, config, {
+        systemPrompt: agentSystemPrompt(name, agentConfig, options, config.file),
+        invoker,
+        services: options.services ?? {},
+      });
+      toolings.push(...extras.toolings);
+      templates[name] = {
+        name,
+        systemPrompt: extras.systemPrompt,
+        ...extras.options,
+        model: agentConfig.model_name,
+        invoker,
+        modelArgs: modelArguments(agentConfig),
+        maxExceptionRetry: config.max_exception_retry,
+        maxInterruptTimes: config.max_interrupt_times,
+        maxLlmRecall: config.max_llm_recall,
+        ...(agentConfig.timeout_ms === undefined ? {} : { timeoutMs: agentConfig.timeout_ms }),
+        ...(agentConfig.stream_idle_timeout_ms === undefined ? {} : { streamIdleTimeoutMs: agentConfig.stream_idle_timeout_ms }),
+        ...dialogLog(log),
+        ...(options.stream ? { stream: options.stream } : {}),
+        ...(options.agentOptions ?? {}),
+      };
+    }
+  } catch (error) {
+    // A later agent's config failed: what the earlier ones started is released, not leaked.
+    await closeToolings(toolings).catch(() => undefined);
+    throw error;
   }
-  return new Tactic<I, O>(definition, { templates, log, config, stream: options.stream, services: options.services ?? {} });
+  return new Tactic<I, O>(definition, {
+    templates,
+    log,
+    config,
+    stream: options.stream,
+    services: options.services ?? {},
+    close: () => closeToolings(toolings),
+  });
 }
 
 function invokerFromFactory(name: string, agent: AgentConfig, config: SystemConfig): Invoker {
@@ -215,6 +243,8 @@ export interface TacticParts {
   readonly config: SystemConfig | undefined;
   readonly stream: Stream | undefined;
   readonly services: Readonly<Record<string, unknown>>;
+  /** Releases what the agents' tooling holds (an API interpreter's sandbox session); `Tactic.close()` calls it. */
+  readonly close?: () => Promise<void>;
 }
 
 /** Options of `Tactic.quick`. */
@@ -249,6 +279,14 @@ export class Tactic<I = unknown, O = unknown> {
 
   get name(): string {
     return this.definition.name;
+  }
+
+  /**
+   * Release what the agents' tooling holds (an API interpreter's Jupyter session and proxy bridge).
+   * The log stays open. Safe to call twice. Call it when the tactic's calls are done.
+   */
+  async close(): Promise<void> {
+    await this.#parts.close?.();
   }
 
   /** The provider budget key (`provider:model`) of each configured agent, by agent name. */

@@ -1,0 +1,53 @@
+// `lllm run` of a tactic (examples/project-model, config desk-round): its agents get skills, a
+// context budget and the API interpreter from their configs as an agent system's agents do — the
+// editor loads the haiku skill, its revision request is trimmed to the window (a context-trim in
+// the log), the analyst's run_python reaches the prices proxy from a real Jupyter kernel.
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runLllm as lllm } from '../test-cli.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, '..', '..', '..', '..');
+const example = join(repo, 'examples', 'project-model');
+const temps: string[] = [];
+afterAll(() => {
+  for (const folder of temps) rmSync(folder, { recursive: true, force: true });
+});
+
+/** A copy of the example inside the repository (so `@lllm/*` resolve to the workspace), its dependencies linked. */
+function exampleCopy(): string {
+  const parent = join(repo, 'node_modules', '.cache', 'lllm-cli-tests');
+  mkdirSync(parent, { recursive: true });
+  const folder = mkdtempSync(join(parent, 'tactic-tooling-'));
+  temps.push(folder);
+  cpSync(example, folder, { recursive: true, filter: (path) => !/[/\\](logs|node_modules|\.lllm)([/\\]|$)/.test(path) });
+  symlinkSync(join(example, 'node_modules'), join(folder, 'node_modules'), 'dir');
+  return folder;
+}
+
+describe('lllm run <tactic>: agent tooling from the config', () => {
+  it('skills, the context budget and the API interpreter reach the tactic’s agents', async () => {
+    const project = exampleCopy();
+    const run = await lllm(['run', '--json', '--config', 'desk-round', 'the harbour'], project);
+    expect(run.code, run.stderr).toBe(0);
+    const document = JSON.parse(run.stdout) as {
+      status: string;
+      session: string;
+      result: { skillsLoaded: string[]; revised: string; toolResults: string[] };
+    };
+    expect(document.status).toBe('completed');
+    expect(document.result.skillsLoaded).toEqual(['haiku']);
+    expect(document.result.revised).toBe('(scripted) the harbour at dawn');
+    // Three days exist; the one after the 2024-06-30 cutoff is withheld by the proxy bridge.
+    expect(document.result.toolResults).toEqual(['run_python: 11\n']);
+    const replay = await lllm(['replay', '--json', document.session], project);
+    expect(replay.code, replay.stderr).toBe(0);
+    const trims = (JSON.parse(replay.stdout) as { frontend: { type?: string; agent?: string; strategy?: string }[] }).frontend.filter(
+      (event) => event.type === 'context-trim',
+    );
+    expect(trims.length).toBeGreaterThan(0);
+    expect(trims[0]).toMatchObject({ agent: 'editor', strategy: 'drop_oldest' });
+  }, 180_000);
+});
