@@ -65,7 +65,8 @@ function agent(): (inputs: string[]) => Promise<number> {
   return (inputs) =>
     lanes(inputs, async (input) => {
       const dialog = bench.initDialog();
-      dialog.sendMessage(input);
+      // The system prompt's tools and <answer> tag apply to the reply, as in the tactic lanes.
+      dialog.sendMessage(input, undefined, { keepTopPrompt: true });
       return (await bench.call(dialog)).parsed;
     });
 }

@@ -47,24 +47,6 @@ describe('Dialog.fork', () => {
     expect(b.messages.map((m) => m.content)).toEqual(['s', 'a1', 'b1']);
     expect(a.messages.map((m) => m.content)).toEqual(['s', 'a1', 'a2']);
   });
-
-  it('contextCopy keeps the system message and the last n, never splitting a tool result from its call', () => {
-    const dialog = Dialog.create({ system: 'sys' });
-    dialog.append(user('old'));
-    dialog.append(
-      new Message({
-        role: 'tool_call',
-        content: '',
-        creator: 'agent',
-        toolCalls: [new FunctionCall({ id: 'c', name: 'f', arguments: {} })],
-      }),
-    );
-    dialog.append(new Message({ role: 'tool', content: 'result', creator: 'function', toolCallId: 'c' }));
-    dialog.append(user('latest'));
-    expect(dialog.contextCopy(2).messages.map((m) => m.role)).toEqual(['system', 'tool_call', 'tool', 'user']);
-    expect(dialog.contextCopy(0).messages.map((m) => m.role)).toEqual(['system']);
-    expect(() => dialog.contextCopy(-1)).toThrow('whole number n >= 0');
-  });
 });
 
 describe('Dialog messages', () => {
@@ -74,7 +56,7 @@ describe('Dialog messages', () => {
     const message = dialog.sendMessage(prompt, { task: 'x' }, { creator: 'planner' });
     expect(message).toMatchObject({ content: 'Do x', creator: 'planner', role: 'user', promptPath: 'p/task' });
     expect(dialog.topPrompt).toBe(prompt);
-    dialog.sendMessage('plain text');
+    dialog.sendMessage('plain text', undefined, { keepTopPrompt: true });
     expect(dialog.topPrompt).toBe(prompt);
     expect(dialog.tail?.content).toBe('plain text');
   });

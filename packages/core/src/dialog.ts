@@ -6,6 +6,7 @@ import { Message, type MessageJSON, type Role } from './message.js';
 import { type Cost, sumCosts } from './model-card.js';
 import type { PromptLike } from './prompt-like.js';
 import { truncate } from './strings.js';
+import { isTextPromptPath, textPrompt } from './text-prompt.js';
 
 /** How a dialog came to be. */
 export type DialogBranch = 'root' | 'fork' | 'exception' | 'context_copy';
@@ -29,6 +30,26 @@ export interface SendMessageOptions {
   /** For `tool` messages: the call this answers. */
   readonly toolCallId?: string;
   readonly extra?: Record<string, unknown>;
+  /**
+   * For a plain string: keep the dialog's top prompt (its parser and tools apply to the next reply)
+   * instead of putting a temporary text prompt on top, which is upstream's behaviour and the default.
+   */
+  readonly keepTopPrompt?: boolean;
+}
+
+/** Options of `Dialog.fork`. */
+export interface ForkOptions<T = unknown> {
+  /** `exception` marks a pruned retry branch (the agent call's); default `fork`. */
+  readonly branch?: 'fork' | 'exception';
+  /** The fork's top prompt; default the parent's. */
+  readonly topPrompt?: PromptLike<T>;
+  /**
+   * Keep only the last `lastN` messages after the first `firstK` (upstream HEAD's `last_n`). 0 (the
+   * default), or `lastN` at least the dialog's length, keeps every message.
+   */
+  readonly lastN?: number;
+  /** With `lastN`: how many leading messages to keep as well (upstream's `first_k`, default 1: the system message). */
+  readonly firstK?: number;
 }
 
 /** The JSON form of a dialog. */
@@ -130,7 +151,7 @@ export class Dialog<TParsed = unknown> {
     while (dialog) {
       const ownCount = Math.min(dialog.#own.length, limit - dialog.forkIndex);
       if (ownCount > 0) segments.push(ownCount === dialog.#own.length ? dialog.#own : dialog.#own.slice(0, ownCount));
-      limit = dialog.forkIndex;
+      limit = Math.min(limit, dialog.forkIndex);
       dialog = limit > 0 ? dialog.#base : undefined;
     }
     segments.reverse();
@@ -181,12 +202,21 @@ export class Dialog<TParsed = unknown> {
   }
 
   /**
-   * Render a prompt (or take a string) and append it. A prompt becomes the dialog's top prompt, so
-   * the next reply is parsed by it. Returns the appended message; `ask()` does the same and
-   * returns the dialog typed by the prompt, so `agent.call()` infers `parsed`.
+   * Render a prompt and append it; the prompt becomes the dialog's top prompt, so the next reply is
+   * parsed by it. A plain string is appended as it is and, as upstream's `send_message(str)`, puts a
+   * temporary prompt on top: no tools, and the default parser with no tags (`parsed` is
+   * `{ raw, xmlTags: {}, mdTags: {}, signalTags: {} }`); `keepTopPrompt: true` keeps the current one.
+   * Returns the appended message; `ask()` does the same and returns the dialog typed by the prompt,
+   * so `agent.call()` infers `parsed`.
    */
   sendMessage(prompt: PromptLike | string, args?: Readonly<Record<string, unknown>>, options: SendMessageOptions = {}): Message {
     const isPrompt = typeof prompt !== 'string';
+    if (!isPrompt && args !== undefined && Object.keys(args).length > 0) {
+      throw new InvalidArgumentError(
+        `sendMessage(${JSON.stringify(truncate(prompt, 40))}, { ${Object.keys(args).join(', ')} }): a plain string is sent as it is, so arguments have nothing to fill. Pass a prompt to render them, or drop the arguments.`,
+        { argument: 'args' },
+      );
+    }
     const content = isPrompt ? prompt.render(args) : prompt;
     const message = new Message({
       role: options.role ?? 'user',
@@ -197,6 +227,7 @@ export class Dialog<TParsed = unknown> {
       ...(options.extra === undefined ? {} : { extra: options.extra }),
     });
     if (isPrompt) this.#topPrompt = prompt;
+    else if (options.keepTopPrompt !== true) this.#topPrompt = textPrompt(prompt);
     return this.append(message);
   }
 
@@ -225,37 +256,83 @@ export class Dialog<TParsed = unknown> {
     );
   }
 
-  /** A dialog that starts with this one's messages, sharing them instead of copying. */
-  fork<T = TParsed>(options: { branch?: 'fork' | 'exception'; topPrompt?: PromptLike<T> } = {}): Dialog<T> {
-    // Skip links that hold no messages of their own so repeated forking does not build long chains.
-    let base: Dialog = this;
-    while (base.#own.length === 0 && base.#base) base = base.#base;
-    return new Dialog<T>(
-      { log: this.log, topPrompt: options.topPrompt ?? this.#topPrompt },
-      { parent: this, base, forkIndex: this.length, branch: options.branch ?? 'fork' },
-    );
+  /**
+   * A dialog that starts with this one's messages, sharing them instead of copying; neither sees what
+   * the other appends afterwards. `fork(lastN, firstK)` (or `{ lastN, firstK }`) keeps only the first
+   * `firstK` and the last `lastN` messages, as upstream HEAD's `Dialog.fork(last_n, first_k)`: the
+   * first part is shared, the last part copied.
+   */
+  fork<T = TParsed>(options?: ForkOptions<T>): Dialog<T>;
+  fork<T = TParsed>(lastN: number, firstK?: number): Dialog<T>;
+  fork<T = TParsed>(optionsOrLastN: ForkOptions<T> | number = {}, firstKArgument?: number): Dialog<T> {
+    const options: ForkOptions<T> =
+      typeof optionsOrLastN === 'number' ? { lastN: optionsOrLastN, firstK: firstKArgument ?? 1 } : optionsOrLastN;
+    const length = this.length;
+    const lastN = options.lastN === undefined ? 0 : wholeNumber(options.lastN, 'fork', 'lastN');
+    const firstK = options.firstK === undefined ? 1 : wholeNumber(options.firstK, 'fork', 'firstK');
+    const topPrompt = options.topPrompt ?? this.#topPrompt;
+    const branch = options.branch ?? 'fork';
+    const tailStart = length - lastN;
+    const head = Math.min(firstK, tailStart);
+    if (lastN === 0 || lastN >= length || head === tailStart) return this.#branch<T>(length, branch, topPrompt);
+    const call = `fork(${lastN}, ${firstK})`;
+    if (this.at(tailStart)?.role === 'tool') {
+      const withCall = this.#groupStart(tailStart);
+      throw new InvalidArgumentError(
+        `${call} would start its last part at message ${tailStart}, a tool result whose tool call (message ${withCall}) is left out; providers reject a result without its call. Use fork(${length - withCall}, ${firstK}) to keep the call.`,
+        { argument: 'lastN' },
+      );
+    }
+    if (head > 0 && this.at(head)?.role === 'tool') {
+      const withoutCall = this.#groupStart(head);
+      throw new InvalidArgumentError(
+        `${call} would end its first part between a tool call (message ${withoutCall}) and its result (message ${head}); providers reject a call without its results. Use fork(${lastN}, ${withoutCall}) to leave the call out.`,
+        { argument: 'firstK' },
+      );
+    }
+    const fork = this.#branch<T>(head, branch, topPrompt);
+    for (let index = tailStart; index < length; index++) {
+      const message = this.at(index);
+      if (message) fork.#append(message, true);
+    }
+    return fork;
   }
 
   /**
-   * A fresh dialog holding the system message and the last `n` other messages: a trimmed context
-   * for a sub-call. A tool result is never separated from the tool call it answers.
+   * A copy without the last `n` messages (default 1), as upstream's `Dialog.context_copy(n)`: for
+   * asking again from an earlier point. `contextCopy(0)` keeps every message; an `n` at least the
+   * length leaves none. The copy shares the kept messages (nothing is copied) and keeps the top
+   * prompt. A cut between a tool call and its results is refused: providers reject either half alone.
    */
-  contextCopy(n: number): Dialog<TParsed> {
-    if (!Number.isInteger(n) || n < 0) {
-      throw new InvalidArgumentError(`contextCopy(n) needs a whole number n >= 0, got ${String(n)}.`, { argument: 'n' });
+  contextCopy(n = 1): Dialog<TParsed> {
+    const count = wholeNumber(n, 'contextCopy', 'n');
+    const keep = Math.max(0, this.length - count);
+    if (keep > 0 && this.at(keep)?.role === 'tool') {
+      const callAt = this.#groupStart(keep);
+      let groupEnd = keep;
+      while (this.at(groupEnd)?.role === 'tool') groupEnd += 1;
+      throw new InvalidArgumentError(
+        `contextCopy(${count}) would cut between a tool call (message ${callAt}) and its result (message ${keep}); providers reject a call without its results. Use contextCopy(${this.length - callAt}) to drop the call too, or contextCopy(${this.length - groupEnd}) to keep its results.`,
+        { argument: 'n' },
+      );
     }
-    const all = this.messages;
-    const system = this.system;
-    const body = system ? all.slice(1) : all;
-    let start = Math.max(0, body.length - n);
-    while (start > 0 && body[start]?.role === 'tool') start -= 1;
-    const copy = new Dialog<TParsed>(
-      { log: this.log, topPrompt: this.#topPrompt },
-      { parent: this, base: undefined, forkIndex: 0, branch: 'context_copy' },
-    );
-    if (system) copy.#append(system, true);
-    for (const message of n === 0 ? [] : body.slice(start)) copy.#append(message, true);
-    return copy;
+    return this.#branch<TParsed>(keep, 'context_copy', this.#topPrompt);
+  }
+
+  /** A dialog holding this one's first `count` messages, shared, not copied. */
+  #branch<T>(count: number, branch: DialogBranch, topPrompt: PromptLike | undefined): Dialog<T> {
+    // Share from the nearest dialog that holds those messages, so repeated forking (and forks of the
+    // beginning of a long chain) do not build long chains.
+    let base: Dialog | undefined = count > 0 ? this : undefined;
+    while (base && (base.#own.length === 0 || count <= base.forkIndex) && base.#base) base = base.#base;
+    return new Dialog<T>({ log: this.log, topPrompt }, { parent: this, base, forkIndex: count, branch });
+  }
+
+  /** The index of the tool call whose results include message `index` (the first message before it that is no tool result). */
+  #groupStart(index: number): number {
+    let start = index;
+    while (start > 0 && this.at(start)?.role === 'tool') start -= 1;
+    return start;
   }
 
   /** The exact cost of every reply in the dialog, including failed attempts that preceded them. */
@@ -307,6 +384,8 @@ export class Dialog<TParsed = unknown> {
     let topPrompt: PromptLike | undefined;
     if (json.topPrompt !== undefined) {
       topPrompt = promptLookup?.(json.topPrompt);
+      // A plain-text message's temporary prompt is in no registry: it is made again.
+      if (!topPrompt && isTextPromptPath(json.topPrompt)) topPrompt = textPrompt('', json.topPrompt);
       if (!topPrompt) {
         throw new NotFoundError(
           `Dialog ${json.id} was saved with top prompt "${json.topPrompt}", which the prompt lookup does not know. Register the prompt, or pass a lookup that resolves it.`,
@@ -330,4 +409,11 @@ export class Dialog<TParsed = unknown> {
       createdAt: Date.now(),
     });
   }
+}
+
+function wholeNumber(value: number, method: string, name: string): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new InvalidArgumentError(`${method}() needs ${name} as a whole number >= 0, got ${String(value)}.`, { argument: name });
+  }
+  return value;
 }

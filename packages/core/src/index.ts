@@ -104,7 +104,7 @@ export { contextManagerFor, invokerSummarizer } from './context/context-config.j
 export type { ContextFit, ContextManagerOptions, ContextStrategy, ContextSummarizer, ContextTrim } from './context/context-manager.js';
 export { CONTEXT_STRATEGIES, ContextManager, ContextOverflowError } from './context/context-manager.js';
 export { estimateMessageTokens, estimateTextTokens, promptTokensOf } from './context/token-estimate.js';
-export type { DialogBranch, DialogJSON, DialogOptions, PromptLookup, SendMessageOptions } from './dialog.js';
+export type { DialogBranch, DialogJSON, DialogOptions, ForkOptions, PromptLookup, SendMessageOptions } from './dialog.js';
 export { Dialog } from './dialog.js';
 export type { DiscoveredModuleInfo, DiscoverySectionHandler } from './discovery-sections.js';
 export { getDiscoverySection, listDiscoverySections, registerDiscoverySection } from './discovery-sections.js';
@@ -195,6 +195,7 @@ export type {
   HostedTools,
   JsonSchema,
   OutputFormat,
+  ParsedReply,
   PromptLike,
   ToolContext,
   ToolLike,
@@ -222,3 +223,4 @@ export { TACTIC_SESSION_EVENT, TacticSession } from './tactic/session.js';
 export type { BuildTacticOptions, QuickTacticOptions, TacticCallOptions, TacticParts, TacticRun } from './tactic/tactic.js';
 export { buildTactic, defineTactic, registerTacticDiscovery, Tactic, TacticCallError, tacticAgentType } from './tactic/tactic.js';
 export { TacticAgent } from './tactic/tactic-agent.js';
+export { DEFAULT_EXCEPTION_PROMPT, DEFAULT_FINAL_PROMPT, DEFAULT_INTERRUPT_PROMPT } from './text-prompt.js';

@@ -74,6 +74,21 @@ export interface HostedTools {
 }
 
 /**
+ * What the default tag parser extracts from a reply (`@lllm/prompts`' `defaultParse`), and what a
+ * plain-text message's temporary prompt parses a reply into (every record empty).
+ */
+export interface ParsedReply {
+  /** The reply text as received. */
+  readonly raw: string;
+  /** Every `<tag>…</tag>` body, per listed tag, in order, verbatim. */
+  readonly xmlTags: Readonly<Record<string, readonly string[]>>;
+  /** Every fenced block opened with exactly ```` ```tag ````, per listed tag, in order, stripped. */
+  readonly mdTags: Readonly<Record<string, readonly string[]>>;
+  /** Whether `<TAG>` appears, per signal tag. */
+  readonly signalTags: Readonly<Record<string, boolean>>;
+}
+
+/**
  * What the agent-call state machine needs from a prompt. `@lllm/prompts` implements it; core
  * never imports that package. `TParsed` is what `parse` returns: an agent call on a dialog topped
  * by this prompt resolves with `parsed` of that type.

@@ -1,126 +1,196 @@
-import { ParseError } from '@lllm/core';
+import { type ParsedReply, ParseError } from '@lllm/core';
 
-/** What the default parser extracts from a reply. */
-export interface ParsedReply {
-  /** The reply text as received. */
-  readonly raw: string;
-  /** Contents of every `<tag>…</tag>`, per tag, in order (trimmed). */
-  readonly xmlTags: Readonly<Record<string, readonly string[]>>;
-  /** Contents of every fenced block opened with exactly ```` ```tag ````, per tag, in order. */
-  readonly mdTags: Readonly<Record<string, readonly string[]>>;
-  /** Whether `<TAG>` (or `<TAG/>`) appears, per signal tag. */
-  readonly signalTags: Readonly<Record<string, boolean>>;
-}
+export type { ParsedReply } from '@lllm/core';
 
-/** Which tags the default parser looks for. */
+/**
+ * Which tags the default parser looks for. As upstream's `default_parser`, every tag listed in
+ * `xmlTags` or `mdTags` must appear, or the reply is a `ParseError` (retried by the agent call).
+ */
 export interface TagSpec {
+  /** `<tag>…</tag>` blocks the reply must contain (each at least once). */
   readonly xmlTags?: readonly string[];
+  /** ```` ```tag ```` fenced blocks the reply must contain (each at least once). */
   readonly mdTags?: readonly string[];
+  /** Tags whose presence as `<TAG>` is reported as a boolean; never required. */
   readonly signalTags?: readonly string[];
-  /** XML tags that must appear (they are extracted even if not in `xmlTags`). */
+  /** Also required (upstream's second list); extracted even when not in `xmlTags`. */
   readonly requiredXmlTags?: readonly string[];
-  /** Markdown fences that must appear (extracted even if not in `mdTags`). */
+  /** Also required (upstream's second list); extracted even when not in `mdTags`. */
   readonly requiredMdTags?: readonly string[];
+  /** `<tag>…</tag>` blocks extracted when present, never required (not in upstream). */
+  readonly optionalXmlTags?: readonly string[];
+  /** ```` ```tag ```` blocks extracted when present, never required (not in upstream). */
+  readonly optionalMdTags?: readonly string[];
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
+// Python's str.isspace() set: `\s` in a Python `re` pattern and what str.strip() removes. JavaScript's
+// `\s` and trim() differ slightly (\x1c-\x1f and \x85 are missing, \ufeff is extra), and a fence body
+// must strip exactly as upstream's does.
+const WHITESPACE = '\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const STRIP = new RegExp(`^[${WHITESPACE}]+|[${WHITESPACE}]+$`, 'g');
+/** A fence opening: three backticks and the word after them (upstream: ```` ```[^\s]+ ````). */
+const FENCE_OPEN = new RegExp(`\`\`\`[^${WHITESPACE}]+`, 'g');
+/** A fence closing: three backticks before whitespace or the end (upstream: ```` ```(?=\s|$) ````). */
+const FENCE_CLOSE = new RegExp(`\`\`\`(?=[${WHITESPACE}]|$)`, 'g');
 
-function unique(...lists: (readonly string[] | undefined)[]): string[] {
-  return [...new Set(lists.flatMap((list) => list ?? []))];
+/** Strip whitespace from both ends as Python's `str.strip()` does. */
+function strip(text: string): string {
+  return text.replace(STRIP, '');
 }
 
 /**
- * The patterns of each tag, compiled once: a prompt parses every reply with the same few tags, and
- * building a RegExp per parse was a measurable part of an agent call. Bounded: tags come from
- * prompts, but a program could make them up.
+ * Every `<tag>…</tag>` body, verbatim (not trimmed), as upstream's `find_xml_blocks`: the opening
+ * and closing tags are matched exactly (no attributes), each body ends at the first closing tag.
+ * The tag name is taken literally (upstream put it into a regular expression, so `a.b` matched
+ * `<aXb>`).
  */
-const patterns = new Map<string, RegExp>();
-
-function pattern(kind: 'xml' | 'md' | 'signal', tag: string): RegExp {
-  const key = `${kind}\u0000${tag}`;
-  let compiled = patterns.get(key);
-  if (compiled) return compiled;
-  const name = escapeRegExp(tag);
-  compiled =
-    kind === 'xml'
-      ? new RegExp(`<${name}(?:\\s[^>]*)?>([\\s\\S]*?)</${name}\\s*>`, 'g')
-      : kind === 'md'
-        ? new RegExp(`(^|\\n)[ \\t]*\`\`\`${name}[ \\t]*\\r?\\n([\\s\\S]*?)\\r?\\n?[ \\t]*\`\`\`(?=[ \\t]*(\\r?\\n|$))`, 'g')
-        : new RegExp(`<${name}\\s*/?>`);
-  if (patterns.size >= 1_000) patterns.clear();
-  patterns.set(key, compiled);
-  return compiled;
-}
-
-/** Every `<tag>…</tag>` body (tag matched literally), trimmed. */
 export function findXmlTags(text: string, tag: string): string[] {
-  // matchAll works on a copy of the pattern, so the shared one keeps no lastIndex.
-  return [...text.matchAll(pattern('xml', tag))].map((match) => (match[1] ?? '').trim());
+  const open = `<${tag}>`;
+  const close = `</${tag}>`;
+  const bodies: string[] = [];
+  let from = 0;
+  // Each pass moves `from` forward past a closing tag, so the loop ends within text.length passes.
+  for (;;) {
+    const start = text.indexOf(open, from);
+    if (start < 0) break;
+    const end = text.indexOf(close, start + open.length);
+    if (end < 0) break;
+    bodies.push(text.slice(start + open.length, end));
+    from = end + close.length;
+  }
+  return bodies;
 }
 
-/** Every fenced block opened with exactly ```` ```tag ```` (```` ```py ```` never matches ```` ```python ````). */
+/** One outermost fenced block: where it starts and ends, and the word after its opening backticks. */
+interface FenceBlock {
+  /** The opening token, e.g. ```` ```python ````. */
+  readonly opening: string;
+  readonly start: number;
+  /** Just past the closing backticks. */
+  readonly end: number;
+}
+
+/**
+ * The outermost fenced blocks of a reply, as upstream's `find_level1_blocks_sorted`: an opening is
+ * three backticks followed by a word, anywhere (a fence need not start a line); a closing is three
+ * backticks followed by whitespace or the end; openings nest, and only blocks at nesting level one
+ * count.
+ */
+function fenceBlocks(text: string): FenceBlock[] {
+  const openings = [...text.matchAll(FENCE_OPEN)].map((match) => ({ at: match.index, token: match[0] }));
+  const closings = [...text.matchAll(FENCE_CLOSE)].map((match) => match.index);
+  const blocks: FenceBlock[] = [];
+  const stack: { at: number; token: string }[] = [];
+  let lastEnd = -1;
+  let i = 0;
+  let j = 0;
+  // Every pass consumes one opening or one closing: bounded by their total.
+  while (i < openings.length || j < closings.length) {
+    const opening = openings[i];
+    const closing = closings[j];
+    if (opening && (closing === undefined || opening.at < closing)) {
+      stack.push(opening);
+      i += 1;
+      continue;
+    }
+    j += 1;
+    const outer = stack.pop();
+    if (outer === undefined || closing === undefined || stack.length > 0) continue;
+    if (outer.at > lastEnd) {
+      blocks.push({ opening: outer.token, start: outer.at, end: closing + 3 });
+      lastEnd = closing + 3;
+    }
+  }
+  return blocks;
+}
+
+function bodiesOf(text: string, blocks: readonly FenceBlock[], tag: string): string[] {
+  const opening = `\`\`\`${tag}`;
+  // The opening word must be exactly the tag: upstream compared prefixes, so `py` matched ```python.
+  return blocks.filter((block) => block.opening === opening).map((block) => strip(text.slice(block.start + opening.length, block.end - 3)));
+}
+
+/**
+ * Every outermost fenced block opened with exactly ```` ```tag ```` (```` ```py ```` never matches
+ * ```` ```python ````), its body stripped of surrounding whitespace, as upstream's `find_md_blocks`.
+ */
 export function findMdTags(text: string, tag: string): string[] {
-  return [...text.matchAll(pattern('md', tag))].map((match) => match[2] ?? '');
+  return bodiesOf(text, fenceBlocks(text), tag);
 }
 
-/** Whether `<tag>` or `<tag/>` appears. */
+/** Whether `<tag>` appears, literally, as upstream's signal tags (`<tag/>` does not count). */
 export function hasSignalTag(text: string, tag: string): boolean {
-  return pattern('signal', tag).test(text);
+  return text.includes(`<${tag}>`);
 }
 
 interface TagLists {
   readonly xml: readonly string[];
   readonly md: readonly string[];
   readonly signal: readonly string[];
-  readonly requiredXml: readonly string[];
-  readonly requiredMd: readonly string[];
+  readonly requiredXml: ReadonlySet<string>;
+  readonly requiredMd: ReadonlySet<string>;
 }
 
 /** The tag lists of a frozen spec (a prompt's), worked out once; any other spec each time. */
 const tagLists = new WeakMap<TagSpec, TagLists>();
 
+function unique(...lists: (readonly string[] | undefined)[]): string[] {
+  return [...new Set(lists.flatMap((list) => list ?? []))];
+}
+
 function listsOf(spec: TagSpec): TagLists {
   const known = tagLists.get(spec);
   if (known) return known;
+  const requiredXml = unique(spec.xmlTags, spec.requiredXmlTags);
+  const requiredMd = unique(spec.mdTags, spec.requiredMdTags);
   const lists: TagLists = {
-    xml: unique(spec.xmlTags, spec.requiredXmlTags),
-    md: unique(spec.mdTags, spec.requiredMdTags),
+    xml: unique(requiredXml, spec.optionalXmlTags),
+    md: unique(requiredMd, spec.optionalMdTags),
     signal: unique(spec.signalTags),
-    requiredXml: unique(spec.requiredXmlTags),
-    requiredMd: unique(spec.requiredMdTags),
+    requiredXml: new Set(requiredXml),
+    requiredMd: new Set(requiredMd),
   };
-  const frozen = (list: readonly string[] | undefined) => list === undefined || Object.isFrozen(list);
-  if (
-    Object.isFrozen(spec) &&
-    frozen(spec.xmlTags) &&
-    frozen(spec.mdTags) &&
-    frozen(spec.signalTags) &&
-    frozen(spec.requiredXmlTags) &&
-    frozen(spec.requiredMdTags)
-  ) {
-    tagLists.set(spec, lists);
-  }
+  const given = [
+    spec.xmlTags,
+    spec.mdTags,
+    spec.signalTags,
+    spec.requiredXmlTags,
+    spec.requiredMdTags,
+    spec.optionalXmlTags,
+    spec.optionalMdTags,
+  ];
+  if (Object.isFrozen(spec) && given.every((list) => list === undefined || Object.isFrozen(list))) tagLists.set(spec, lists);
   return lists;
 }
 
-/** The default parser: extract tags, and fail with every missing required tag listed. */
+/**
+ * The default parser, as upstream's `default_parser`: extract every listed tag; a tag of `xmlTags`,
+ * `mdTags`, `requiredXmlTags` or `requiredMdTags` that does not appear is a `ParseError` listing
+ * every missing one. XML bodies are kept verbatim, fence bodies are stripped, a signal tag is the
+ * literal `<TAG>`.
+ */
 export function defaultParse(text: string, spec: TagSpec): ParsedReply {
   const xmlTags: Record<string, string[]> = {};
   const mdTags: Record<string, string[]> = {};
   const signalTags: Record<string, boolean> = {};
   const lists = listsOf(spec);
-  for (const tag of lists.xml) xmlTags[tag] = findXmlTags(text, tag);
-  for (const tag of lists.md) mdTags[tag] = findMdTags(text, tag);
-  for (const tag of lists.signal) signalTags[tag] = hasSignalTag(text, tag);
   const problems: string[] = [];
-  for (const tag of lists.requiredXml) {
-    if ((xmlTags[tag] ?? []).length === 0) problems.push(`Missing the required <${tag}>…</${tag}> block.`);
+  for (const tag of lists.xml) {
+    xmlTags[tag] = findXmlTags(text, tag);
+    if (xmlTags[tag].length === 0 && lists.requiredXml.has(tag)) {
+      problems.push(`No <${tag}> block found: write it as <${tag}>...</${tag}>.`);
+    }
   }
-  for (const tag of lists.requiredMd) {
-    if ((mdTags[tag] ?? []).length === 0) problems.push(`Missing the required \`\`\`${tag} fenced block.`);
+  if (lists.md.length > 0) {
+    const blocks = fenceBlocks(text);
+    for (const tag of lists.md) {
+      mdTags[tag] = bodiesOf(text, blocks, tag);
+      if (mdTags[tag].length === 0 && lists.requiredMd.has(tag)) {
+        problems.push(`No \`\`\`${tag} block found: write it as \`\`\`${tag} ... \`\`\` (the tag right after the backticks).`);
+      }
+    }
   }
+  for (const tag of lists.signal) signalTags[tag] = hasSignalTag(text, tag);
   if (problems.length > 0) throw new ParseError(problems);
   return { raw: text, xmlTags, mdTags, signalTags };
 }

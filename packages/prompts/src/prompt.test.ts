@@ -1,10 +1,9 @@
-import { Agent, ParseError, TemplateError } from '@lllm/core';
+import { Agent, TemplateError } from '@lllm/core';
 import { createScriptedInvoker } from '@lllm/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { registerPromptsFromModule } from './discovery.js';
 import { tool } from './function.js';
-import { defaultParse, findMdTags, findXmlTags, hasSignalTag } from './parser.js';
 import { definePrompt, Prompt } from './prompt.js';
 import { getPrompt, listPrompts, prompts, registerPrompt, unregisterPrompt } from './registry.js';
 
@@ -31,47 +30,6 @@ describe('templates', () => {
   it('requires {error_message} and {call_results} in handler templates', () => {
     expect(() => new Prompt({ path: 'p', prompt: 'x', exceptionPrompt: 'try again' })).toThrow('must contain {error_message}');
     expect(() => new Prompt({ path: 'p', prompt: 'x', interruptPrompt: 'results' })).toThrow('must contain {call_results}');
-  });
-});
-
-describe('default parser', () => {
-  it('matches tags literally, even with regex characters in their names', () => {
-    expect(findXmlTags('<a.b>one</a.b><aXb>two</aXb>', 'a.b')).toEqual(['one']);
-    expect(findXmlTags('<answer>\n 1 \n</answer> then <answer>2</answer>', 'answer')).toEqual(['1', '2']);
-  });
-
-  it('matches a markdown fence exactly: py does not match python', () => {
-    const text = '```python\nprint(1)\n```\n\n```py\nprint(2)\n```';
-    expect(findMdTags(text, 'py')).toEqual(['print(2)']);
-    expect(findMdTags(text, 'python')).toEqual(['print(1)']);
-  });
-
-  it('reports signal tags by presence', () => {
-    expect(hasSignalTag('done <STOP/>', 'STOP')).toBe(true);
-    expect(hasSignalTag('done <STOP>', 'STOP')).toBe(true);
-    expect(hasSignalTag('done STOP', 'STOP')).toBe(false);
-  });
-
-  it('extracts required tags without listing them twice and lists every missing one', () => {
-    const parsed = defaultParse('<plan>p</plan>\n```sql\nselect 1\n```', {
-      requiredXmlTags: ['plan'],
-      requiredMdTags: ['sql'],
-      signalTags: ['DONE'],
-    });
-    expect(parsed.xmlTags).toEqual({ plan: ['p'] });
-    expect(parsed.mdTags).toEqual({ sql: ['select 1'] });
-    expect(parsed.signalTags).toEqual({ DONE: false });
-    try {
-      defaultParse('nothing', { requiredXmlTags: ['plan', 'answer'], requiredMdTags: ['sql'] });
-      expect.unreachable();
-    } catch (error) {
-      expect(ParseError.isInstance(error)).toBe(true);
-      expect((error as ParseError).problems).toEqual([
-        'Missing the required <plan>…</plan> block.',
-        'Missing the required <answer>…</answer> block.',
-        'Missing the required ```sql fenced block.',
-      ]);
-    }
   });
 });
 

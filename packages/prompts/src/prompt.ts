@@ -1,5 +1,12 @@
 import type { ComputerUseConfig, HostedMcpServer, HostedTools, OutputFormat, PromptLike, ToolLike } from '@lllm/core';
-import { InvalidArgumentError, ParseError, TemplateError } from '@lllm/core';
+import {
+  DEFAULT_EXCEPTION_PROMPT,
+  DEFAULT_FINAL_PROMPT,
+  DEFAULT_INTERRUPT_PROMPT,
+  InvalidArgumentError,
+  ParseError,
+  TemplateError,
+} from '@lllm/core';
 import type { ZodType, z } from 'zod/v4';
 import { decodeJsonReply, defaultParse, type ParsedReply, type TagSpec } from './parser.js';
 import { assertNotZod3, isStrictCompatible, validateWithZod, zodToJsonSchema } from './schema.js';
@@ -7,14 +14,8 @@ import { type CompiledTemplate, compileTemplate, renderTemplate } from './templa
 
 const PROMPT_BRAND = Symbol.for('lllm.prompt');
 
-/** The exception handler's default template. */
-export const DEFAULT_EXCEPTION_PROMPT =
-  'Your previous response could not be used:\n{error_message}\n\nFix the problem and respond again, following the required format.';
-/** The interrupt handler's default template. */
-export const DEFAULT_INTERRUPT_PROMPT = '{call_results}';
-/** The final ("answer now") handler's default template. */
-export const DEFAULT_FINAL_PROMPT =
-  'You have used all the function calls available. Do not call any more functions: give your final response now, following the required format.';
+// The handlers' default templates live in core: a plain-text message's temporary prompt uses them too.
+export { DEFAULT_EXCEPTION_PROMPT, DEFAULT_FINAL_PROMPT, DEFAULT_INTERRUPT_PROMPT };
 
 /** What a custom parser receives besides the reply text. */
 export interface ParserContext<TDefault> {
@@ -115,6 +116,8 @@ class PromptClass<TParsed = ParsedReply> implements PromptLike<TParsed> {
       signalTags: Object.freeze([...(definition.signalTags ?? [])]),
       requiredXmlTags: Object.freeze([...(definition.requiredXmlTags ?? [])]),
       requiredMdTags: Object.freeze([...(definition.requiredMdTags ?? [])]),
+      optionalXmlTags: Object.freeze([...(definition.optionalXmlTags ?? [])]),
+      optionalMdTags: Object.freeze([...(definition.optionalMdTags ?? [])]),
     });
     assertNotZod3(definition.format, `The format of prompt "${definition.path}"`, 'format');
     this.formatSchema = definition.format;

@@ -229,7 +229,7 @@ describe('agent systems', () => {
         const agent = context.agents.solver;
         if (!agent) throw new Error('no solver');
         const dialog = agent.initDialog();
-        dialog.sendMessage(task);
+        dialog.sendMessage(task, undefined, { keepTopPrompt: true });
         return (await agent.call(dialog)).parsed;
       },
     });
@@ -260,7 +260,7 @@ describe('agent systems', () => {
         const agent = context.agents.solver;
         if (!agent) throw new Error('no solver');
         const dialog = agent.initDialog();
-        dialog.sendMessage(task);
+        dialog.sendMessage(task, undefined, { keepTopPrompt: true });
         return (await agent.call(dialog)).parsed;
       },
     });

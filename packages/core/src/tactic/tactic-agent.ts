@@ -74,10 +74,14 @@ export class TacticAgent {
     return [...this.#dialogs.keys()];
   }
 
-  /** Put a prompt (it becomes the dialog's top prompt) or text on the current dialog (opening `main` if none is open). */
+  /**
+   * Put a prompt (it becomes the dialog's top prompt) or text on the current dialog (opening `main` if
+   * none is open). Text keeps the top prompt, so the agent's system prompt (its parser and tools)
+   * answers it; pass `keepTopPrompt: false` for a temporary text prompt as `Dialog.sendMessage(text)`.
+   */
   receive(prompt: PromptLike | string, args?: Readonly<Record<string, unknown>>, options?: SendMessageOptions): Message {
     if (this.#current === undefined) this.open();
-    return this.agent.sendMessage(this.dialog, prompt, args, options);
+    return this.agent.sendMessage(this.dialog, prompt, args, typeof prompt === 'string' ? { keepTopPrompt: true, ...options } : options);
   }
 
   /** Run an agent call on the current dialog (upstream's `respond`). */
