@@ -47,7 +47,8 @@ export interface SearchHit {
 
 /** The matches and how they were found. */
 export interface SearchResult {
-  readonly method: 'fts5' | 'scan';
+  /** `fts5`: SQLite's index; `tsvector`: the store's own full-text index (PostgreSQL); `scan`: entries read one by one. */
+  readonly method: 'fts5' | 'tsvector' | 'scan';
   readonly hits: readonly SearchHit[];
 }
 
@@ -194,6 +195,37 @@ function ftsSearch(path: string, terms: readonly string[], options: SearchOption
   }
 }
 
+/**
+ * A store with its own full-text index (`@lllm/log-postgres`): it returns the `messages` entries that
+ * match the query, newest first; the filters are applied here, as for FTS5.
+ */
+interface FullTextSearchStore {
+  fullTextSearch(request: { query: string; terms: readonly string[]; session?: string; limit: number }): Promise<{
+    method: 'tsvector';
+    entries: readonly LogEntry[];
+  }>;
+}
+
+function hasFullTextSearch(store: LogStore): store is LogStore & FullTextSearchStore {
+  return typeof (store as Partial<FullTextSearchStore>).fullTextSearch === 'function';
+}
+
+async function storeSearch(store: FullTextSearchStore, query: string, terms: readonly string[], options: SearchOptions, limit: number) {
+  const found = await store.fullTextSearch({
+    query,
+    terms,
+    ...(options.session === undefined ? {} : { session: options.session }),
+    limit: limit * 20,
+  });
+  const hits: SearchHit[] = [];
+  for (const entry of found.entries) {
+    if (!matchesFilter(entry.data, options)) continue;
+    hits.push(hitOf(entry.session, entry.time, entry.data, terms));
+    if (hits.length >= limit) break;
+  }
+  return { method: found.method, hits };
+}
+
 async function scanSearch(store: LogStore, terms: readonly string[], options: SearchOptions, limit: number): Promise<SearchHit[]> {
   const sessions =
     options.session === undefined
@@ -218,8 +250,9 @@ async function scanSearch(store: LogStore, terms: readonly string[], options: Se
 /**
  * Find logged messages whose content, tool calls (names, arguments, results) or failed attempts
  * contain every word of `query` (case-insensitive; in FTS5, as word prefixes), newest first,
- * narrowed by `options`. A SQLite store is searched through an FTS5 index kept in the same file;
- * any other store is scanned.
+ * narrowed by `options`. A SQLite store is searched through an FTS5 index kept in the same file, a
+ * store with its own index (`fullTextSearch`, as `@lllm/log-postgres` has) through that index; any
+ * other store is scanned.
  */
 export async function searchLog(store: LogStore, query: string, options: SearchOptions = {}): Promise<SearchResult> {
   const terms = queryTerms(query);
@@ -236,5 +269,6 @@ export async function searchLog(store: LogStore, query: string, options: SearchO
       // A read-only file, or a SQLite built without FTS5: the scan finds the same messages, slower.
     }
   }
+  if (hasFullTextSearch(store)) return await storeSearch(store, query, terms, options, limit);
   return { method: 'scan', hits: await scanSearch(store, terms, options, limit) };
 }

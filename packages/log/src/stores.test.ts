@@ -27,6 +27,7 @@ import { registerLogBackends } from './backends.js';
 import { JsonlLogStore } from './jsonl-store.js';
 import { LocalFileLogStore } from './localfile-store.js';
 import { SqliteLogStore } from './sqlite-store.js';
+import { describeLogStoreContract } from './testing/log-store-contract.js';
 
 const folders: string[] = [];
 function tempDir(): string {
@@ -45,66 +46,17 @@ const stores: Record<string, (directory: string) => LogStore> = {
   localfile: (directory) => new LocalFileLogStore({ directory, onWarning: () => {} }),
 };
 
+/** Every byte a file store kept in its folder. */
+function storedBytes(directory: string): string {
+  return readdirSync(directory, { recursive: true })
+    .map((file) => join(directory, String(file)))
+    .filter((file) => statSync(file).isFile())
+    .map((file) => readFileSync(file).toString('latin1'))
+    .join('');
+}
+
 for (const [name, make] of Object.entries(stores)) {
-  describe(`${name} store`, () => {
-    let store: LogStore;
-    let directory: string;
-    beforeEach(() => {
-      directory = tempDir();
-      store = make(directory);
-    });
-    afterEach(() => store.close());
-
-    it('keeps write order within the same millisecond, per collection and session', async () => {
-      for (let i = 0; i < 500; i++) store.write('messages', 's1', { i });
-      store.write('frontend', 's1', { type: 'write', text: 'hi' });
-      const entries = await store.read('messages', 's1');
-      expect(entries.map((entry) => entry.data.i)).toEqual(Array.from({ length: 500 }, (_, i) => i));
-      expect(new Set(entries.map((entry) => entry.time)).size).toBeLessThan(500);
-      const sequences = entries.map((entry) => entry.sequence);
-      expect([...sequences].sort((a, b) => a - b)).toEqual(sequences);
-      expect(await store.read('frontend', 's1')).toHaveLength(1);
-      expect(await store.read('dialogs', 's1')).toEqual([]);
-      expect(await store.read('messages', 's1', { limit: 3 })).toHaveLength(3);
-    });
-
-    it('lists sessions newest first, then limits; filters by prefix and time; deletes', async () => {
-      store.write('messages', 'run-a', { n: 1 });
-      await store.flush();
-      await new Promise((resolve) => setTimeout(resolve, 15));
-      const middle = Date.now();
-      await new Promise((resolve) => setTimeout(resolve, 15));
-      store.write('messages', 'run-b', { n: 2 });
-      store.write('dialogs', 'other/x y', { n: 3 });
-      const all = (await store.sessions()).map((info) => info.session);
-      expect(all.at(-1)).toBe('run-a');
-      expect([...all].sort()).toEqual(['other/x y', 'run-a', 'run-b']);
-      expect((await store.sessions({ limit: 1 })).map((info) => info.session)).toEqual([all[0]]);
-      expect((await store.sessions({ prefix: 'run-' })).map((info) => info.session)).toEqual(['run-b', 'run-a']);
-      expect((await store.sessions({ prefix: 'run-', since: middle })).map((info) => info.session)).toEqual(['run-b']);
-      expect((await store.sessions({ until: middle })).map((info) => info.session)).toEqual(['run-a']);
-      const info = (await store.sessions({ prefix: 'run-a' }))[0];
-      expect(info?.entries).toBe(1);
-      await store.deleteSession('run-a');
-      expect((await store.sessions({ prefix: 'run-' })).map((item) => item.session)).toEqual(['run-b']);
-      expect(await store.read('messages', 'run-a')).toEqual([]);
-    });
-
-    it('logs an entry as it was when written, whatever happens to the object afterwards', async () => {
-      const data = { step: { text: 'as written' }, list: [1] };
-      store.write('messages', 'snapshot', data);
-      data.step.text = 'changed later';
-      data.list.push(2);
-      expect((await store.read('messages', 'snapshot'))[0]?.data).toEqual({ step: { text: 'as written' }, list: [1] });
-    });
-
-    it('persists across reopening', async () => {
-      store.write('messages', 'kept', { value: 'x' });
-      await store.close();
-      store = make(directory);
-      expect((await store.read('messages', 'kept'))[0]?.data).toEqual({ value: 'x' });
-    });
-  });
+  describeLogStoreContract(name, { place: tempDir, open: make, storedText: storedBytes });
 }
 
 describe('secrets never reach the bytes on disk', () => {

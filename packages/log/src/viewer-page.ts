@@ -120,7 +120,7 @@ async function search(event) {
   const response = await fetch('/api/search?' + url);
   const body = await response.json();
   if (!response.ok) { box.replaceChildren($('p', { class: 'empty', style: 'padding: 0 16px' }, body.error)); return; }
-  box.replaceChildren($('div', { class: 'section-title', id: 'search-count' }, body.hits.length + ' match' + (body.hits.length === 1 ? '' : 'es') + ' (' + (body.method === 'fts5' ? 'SQLite FTS5' : 'scan') + ')'),
+  box.replaceChildren($('div', { class: 'section-title', id: 'search-count' }, body.hits.length + ' match' + (body.hits.length === 1 ? '' : 'es') + ' (' + (body.method === 'fts5' ? 'SQLite FTS5' : body.method === 'tsvector' ? 'PostgreSQL full-text' : 'scan') + ')'),
     ...body.hits.map((hit) => $('button', { class: 'hit', 'data-session': hit.session, onclick: () => go({ session: hit.session, dialog: '', entry: hit.dialogId + ':' + hit.index }) },
       $('small', {}, hit.session + ' · ' + hit.role + ' · ' + hit.creator + (hit.promptPath ? ' · ' + hit.promptPath : '') + (hit.pruned ? ' · pruned' : '')),
       highlight(hit.snippet, query))));

@@ -46,7 +46,10 @@ export async function commandReplay(session: string | undefined, options: Replay
         printJson(io, { query: options.search, method: hits.method, hits: hits.hits });
         return 0;
       }
-      note(io, `${hits.hits.length} match${hits.hits.length === 1 ? '' : 'es'} (${hits.method === 'fts5' ? 'SQLite FTS5' : 'scan'})`);
+      note(
+        io,
+        `${hits.hits.length} match${hits.hits.length === 1 ? '' : 'es'} (${hits.method === 'fts5' ? 'SQLite FTS5' : hits.method === 'tsvector' ? 'PostgreSQL full-text' : 'scan'})`,
+      );
       for (const hit of hits.hits) {
         line(
           io,
