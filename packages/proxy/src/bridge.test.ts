@@ -44,7 +44,7 @@ beforeAll(async () => {
     baseUrl: api.url,
     endpoints: [{ category: 'headlines', endpoint: '/news', name: 'Headlines', description: 'Headlines.' }],
   });
-  bridge = await serveProxy(new ProxyRuntime({ activate: [weather, news], cutoffDate: '2024-07-01' }), {
+  bridge = await serveProxy(new ProxyRuntime({ activate: [weather, news], cutoffDate: '2024-07-01', cache: false }), {
     token: 'bridge-token-abcdef0123456789',
   });
 });
@@ -67,14 +67,15 @@ describe('the HTTP bridge', () => {
     expect(bridge.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const { status, body } = await post('/call', { path: 'weather/forecast/daily', params: { city: 'Oslo' } });
     expect(status).toBe(200);
-    expect((body.result as { list: unknown[] }).list).toHaveLength(4);
+    // The runtime's cutoff 2024-07-01 keeps 06-28, 06-29 and 06-30: strictly before it, as upstream.
+    expect((body.result as { list: unknown[] }).list).toHaveLength(3);
   });
 
   test('a session’s cutoff narrows the runtime’s, never widens it; its proxies narrow the activation', async () => {
-    const earlier = await post('/call', { path: 'weather/forecast/daily', params: { city: 'Oslo' }, cutoffDate: '2024-06-28' });
+    const earlier = await post('/call', { path: 'weather/forecast/daily', params: { city: 'Oslo' }, cutoffDate: '2024-06-29' });
     expect((earlier.body.result as { list: unknown[] }).list).toHaveLength(1);
     const later = await post('/call', { path: 'weather/forecast/daily', params: { city: 'Oslo' }, cutoffDate: '2030-01-01' });
-    expect((later.body.result as { list: unknown[] }).list).toHaveLength(4);
+    expect((later.body.result as { list: unknown[] }).list).toHaveLength(3);
     const narrowed = await post('/call', { path: 'news/headlines/news', proxies: ['weather'] });
     expect(narrowed).toEqual({
       status: 403,
@@ -119,8 +120,8 @@ describe('session tokens', () => {
   const days = (body: { result?: unknown }) => (body.result as { list: unknown[] }).list.length;
 
   test('a raw request with a session token gets the session’s proxies and cutoff, whatever its body leaves out', async () => {
-    const session = bridge.createSession({ label: 'kernel-1', proxies: ['weather'], cutoffDate: '2024-06-28' });
-    expect(session).toMatchObject({ url: bridge.url, label: 'kernel-1', proxies: ['weather'], cutoffDate: '2024-06-28', active: true });
+    const session = bridge.createSession({ label: 'kernel-1', proxies: ['weather'], cutoffDate: '2024-06-29' });
+    expect(session).toMatchObject({ url: bridge.url, label: 'kernel-1', proxies: ['weather'], cutoffDate: '2024-06-29', active: true });
     expect(session.token).not.toBe(bridge.token);
     // No proxies, no cutoffDate in the body: the server-side narrowing still applies.
     const bare = await post('/call', oslo, session.token);
@@ -128,7 +129,7 @@ describe('session tokens', () => {
     expect(days(bare.body)).toBe(1);
     // The body can only narrow: a later cutoff is ignored, an earlier one applies.
     expect(days((await post('/call', { ...oslo, cutoffDate: '2030-01-01' }, session.token)).body)).toBe(1);
-    expect(days((await post('/call', { ...oslo, cutoffDate: '2024-06-27' }, session.token)).body)).toBe(0);
+    expect(days((await post('/call', { ...oslo, cutoffDate: '2024-06-28' }, session.token)).body)).toBe(0);
     // A proxy outside the session is refused even when the body lists it, and nothing reaches the API.
     const before = api.requests.length;
     const widened = await post('/call', { path: 'news/headlines/news', proxies: ['weather', 'news'] }, session.token);
@@ -155,7 +156,7 @@ describe('session tokens', () => {
     const session = bridge.createSession();
     expect(session.proxies).toEqual([]);
     expect((await post('/call', { path: 'news/headlines/news' }, session.token)).status).toBe(200);
-    expect(days((await post('/call', { ...oslo, cutoffDate: '2031-01-01' }, session.token)).body)).toBe(4);
+    expect(days((await post('/call', { ...oslo, cutoffDate: '2031-01-01' }, session.token)).body)).toBe(3);
     session.revoke();
   });
 

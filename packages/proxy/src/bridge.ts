@@ -322,7 +322,7 @@ export async function serveProxy(runtime: ProxyRuntime, options: ServeProxyOptio
     }
     // The earlier of the session's cutoff and the request's; the runtime keeps its own if earlier still.
     const requested = typeof body.cutoffDate === 'string' ? parseCutoff(body.cutoffDate) : undefined;
-    const cutoff = grant.cutoff && (!requested || grant.cutoff.limitMs < requested.limitMs) ? grant.cutoff : requested;
+    const cutoff = grant.cutoff && (!requested || grant.cutoff.beforeMs < requested.beforeMs) ? grant.cutoff : requested;
     // The client going away (a kernel interrupt) aborts the upstream call.
     const controller = new AbortController();
     response.on('close', () => {

@@ -89,27 +89,31 @@ export function parseDateFormat(format: string): DateParser {
   };
 }
 
-/** A cutoff: data dated after `limitMs` is withheld. */
+/**
+ * A cutoff: data dated at or after `beforeMs` is withheld. As upstream's `filter_by_dt_cutoff`
+ * (`date < cutoff_date`), only what is strictly before the cutoff is kept: a `YYYY-MM-DD` cutoff
+ * starts at that day's midnight (UTC), so nothing of the cutoff day itself reaches a backtest.
+ */
 export interface Cutoff {
   /** As given, normalised: `2024-06-30` or a full ISO timestamp. */
   readonly iso: string;
-  /** The last instant that is still allowed (the end of the day for a date-only cutoff). */
-  readonly limitMs: number;
+  /** The first instant that is withheld (midnight UTC starting the day, for a date-only cutoff). */
+  readonly beforeMs: number;
 }
 
-/** Read a cutoff date: `YYYY-MM-DD` (the whole day is allowed), an ISO timestamp, or a `Date`. */
+/** Read a cutoff date: `YYYY-MM-DD` (the day starts the withheld range), an ISO timestamp, or a `Date`. */
 export function parseCutoff(value: string | Date): Cutoff {
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) throw new InvalidArgumentError('The cutoff date is an invalid Date.', { argument: 'cutoffDate' });
-    return { iso: value.toISOString(), limitMs: value.getTime() };
+    return { iso: value.toISOString(), beforeMs: value.getTime() };
   }
   const text = String(value).trim();
   if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
     const start = parseIso(text);
-    if (start !== undefined && new Date(start).toISOString().slice(0, 10) === text) return { iso: text, limitMs: start + 86_400_000 - 1 };
+    if (start !== undefined && new Date(start).toISOString().slice(0, 10) === text) return { iso: text, beforeMs: start };
   } else {
     const ms = parseIso(text);
-    if (ms !== undefined) return { iso: new Date(ms).toISOString(), limitMs: ms };
+    if (ms !== undefined) return { iso: new Date(ms).toISOString(), beforeMs: ms };
   }
   throw new InvalidArgumentError(
     `Cutoff date ${JSON.stringify(value)} is not a date: write it as YYYY-MM-DD (e.g. "2024-06-30") or an ISO timestamp.`,
@@ -132,10 +136,10 @@ function splitPath(path: string): string[] {
 }
 
 /**
- * Withhold everything dated after the cutoff. Lists (at any depth along the key path) keep only
- * their elements dated on or before it; an entry whose date cannot be read is withheld too (a
- * backtest must never see data it cannot date). When the response itself is one entry dated after
- * the cutoff, an explanatory error object takes its place.
+ * Withhold everything dated on or after the cutoff. Lists (at any depth along the key path) keep
+ * only their elements dated strictly before it, as upstream's `filter_by_dt_cutoff`; an entry whose
+ * date cannot be read is withheld too (a backtest must never see data it cannot date). When the
+ * response itself is one entry dated on or after the cutoff, an explanatory error object takes its place.
  */
 export function applyCutoff(response: unknown, spec: DateCutoff, cutoff: Cutoff, path: string): CutoffResult {
   const parse = parseDateFormat(spec.format ?? 'iso');
@@ -158,7 +162,7 @@ export function applyCutoff(response: unknown, spec: DateCutoff, cutoff: Cutoff,
     if (depth === segments.length - 1) {
       // The entry's own date: missing or unreadable means it cannot be shown to be before the cutoff.
       const ms = parse(record[segment]);
-      if (ms === undefined || ms > cutoff.limitMs) {
+      if (ms === undefined || ms >= cutoff.beforeMs) {
         lastDate = record[segment];
         return { keep: false, value: node };
       }
@@ -175,7 +179,7 @@ export function applyCutoff(response: unknown, spec: DateCutoff, cutoff: Cutoff,
   return {
     value: {
       error: 'cutoff',
-      message: `${path} returned data dated ${JSON.stringify(lastDate)}, after the cutoff date ${cutoff.iso}; it is withheld in this run. Ask for an earlier period.`,
+      message: `${path} returned data dated ${JSON.stringify(lastDate)}, on or after the cutoff date ${cutoff.iso}; it is withheld in this run. Ask for an earlier period.`,
       cutoffDate: cutoff.iso,
       date: lastDate ?? null,
     },

@@ -105,6 +105,19 @@ export interface ProxyDefinitionInput {
    * The default treats an object with an `error` (string or `{message}`) or `Error Message` key as an error.
    */
   readonly detectError?: (body: unknown) => string | undefined;
+  /**
+   * Values a parameter takes across this API, by parameter name (upstream's `enums`), e.g.
+   * `{ period: ['quarter', 'annual'] }`. Listed in `apiCatalog()` / `apiDirectory()`, and in the docs
+   * of every endpoint with a parameter of that name. Docs only: calls are validated by each
+   * endpoint's own `parameters`.
+   */
+  readonly enums?: Readonly<Record<string, readonly (string | number | boolean)[]>>;
+  /**
+   * Longer guides agents read beside the endpoint list, by title (upstream's `additional_docs`),
+   * e.g. `{ 'Real-Time Periods': '…' }`. Shown in `apiCatalog()` and `apiDirectory()` as upstream,
+   * and in `retrieveApiDocs(paths, { additionalDocs: true })`.
+   */
+  readonly additionalDocs?: Readonly<Record<string, string>>;
   readonly endpoints: readonly EndpointDefinition[];
 }
 
@@ -176,6 +189,10 @@ export class ProxyDefinition {
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
   readonly detectError: (body: unknown) => string | undefined;
+  /** Values a parameter takes across the API, by parameter name (docs only). */
+  readonly enums: Readonly<Record<string, readonly (string | number | boolean)[]>>;
+  /** Guides shown beside the endpoint list, by title. */
+  readonly additionalDocs: Readonly<Record<string, string>>;
   readonly endpoints: readonly ProxyEndpoint[];
   readonly #byKey: ReadonlyMap<string, ProxyEndpoint>;
 
@@ -205,6 +222,7 @@ export class ProxyDefinition {
     if (input.timeoutMs !== undefined && !(Number.isFinite(input.timeoutMs) && input.timeoutMs > 0)) {
       problems.push(`timeoutMs: must be a positive number of milliseconds, got ${JSON.stringify(input.timeoutMs)}`);
     }
+    problems.push(...enumProblems(input.enums), ...additionalDocProblems(input.additionalDocs));
     if (!Array.isArray(input.endpoints)) problems.push('endpoints: must be a list');
     const endpoints: ProxyEndpoint[] = [];
     const byKey = new Map<string, ProxyEndpoint>();
@@ -234,6 +252,8 @@ export class ProxyDefinition {
     this.headers = { ...(input.headers ?? {}) };
     this.timeoutMs = input.timeoutMs ?? 30_000;
     this.detectError = input.detectError ?? defaultDetectError;
+    this.enums = Object.fromEntries(Object.entries(input.enums ?? {}).map(([name, values]) => [name, [...values]]));
+    this.additionalDocs = { ...(input.additionalDocs ?? {}) };
     this.endpoints = endpoints;
     this.#byKey = byKey;
   }
@@ -257,6 +277,31 @@ export class ProxyDefinition {
 /** Declare a proxy. Every problem in the declaration is reported at once, as a `ConfigError`. */
 export function defineProxy(input: ProxyDefinitionInput): ProxyDefinition {
   return new ProxyDefinition(input);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function enumProblems(enums: unknown): string[] {
+  if (enums === undefined) return [];
+  if (!isRecord(enums)) return [`enums: must be an object of parameter name → list of values, got ${JSON.stringify(enums)}`];
+  const problems: string[] = [];
+  for (const [name, values] of Object.entries(enums)) {
+    const primitive = (value: unknown) => ['string', 'number', 'boolean'].includes(typeof value);
+    if (!Array.isArray(values) || values.length === 0 || !values.every(primitive)) {
+      problems.push(`enums.${name}: must be a non-empty list of strings, numbers or booleans, got ${JSON.stringify(values)}`);
+    }
+  }
+  return problems;
+}
+
+function additionalDocProblems(docs: unknown): string[] {
+  if (docs === undefined) return [];
+  if (!isRecord(docs)) return [`additionalDocs: must be an object of title → text, got ${JSON.stringify(docs)}`];
+  return Object.entries(docs)
+    .filter(([title, text]) => !title.trim() || typeof text !== 'string' || !text.trim())
+    .map(([title, text]) => `additionalDocs.${JSON.stringify(title)}: needs a title and a non-empty text, got ${JSON.stringify(text)}`);
 }
 
 function defaultDetectError(body: unknown): string | undefined {

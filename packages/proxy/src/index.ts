@@ -1,7 +1,7 @@
 export type { BridgeSession, BridgeSessionOptions, ProxyBridge, ServeProxyOptions } from './bridge.js';
 export { serveProxy } from './bridge.js';
-export type { ProxyCacheOptions } from './cache.js';
-export { canonicalJson, ProxyCache } from './cache.js';
+export type { ProxyCacheLookup, ProxyCacheOptions } from './cache.js';
+export { canonicalJson, defaultProxyCacheDir, ProxyCache } from './cache.js';
 export type { Cutoff, CutoffResult, DateParser } from './cutoff.js';
 export { applyCutoff, parseCutoff, parseDateFormat, removeKeyPath } from './cutoff.js';
 export type {
@@ -58,6 +58,15 @@ export {
   registerProxyDiscovery,
   unregisterProxy,
 } from './registry.js';
-export type { AutoTestReport, AutoTestResult, PathCheck, ProxyCallOptions, ProxyJSON, ProxyOptions } from './runtime.js';
+export type {
+  ApiDocsOptions,
+  AutoTestOptions,
+  AutoTestReport,
+  AutoTestResult,
+  PathCheck,
+  ProxyCallOptions,
+  ProxyJSON,
+  ProxyOptions,
+} from './runtime.js';
 export { ProxyRuntime as Proxy, ProxyRuntime, suggestPaths } from './runtime.js';
 export { proxyApiTools, proxyTools, toolNameFor } from './tools.js';

@@ -216,13 +216,14 @@ describe('activation', () => {
       cutoffDate: '2024-06-30',
       deployMode: false,
       cache: { dir: '/tmp/lllm-cache-x', ttlMs: 1000 },
+      useCache: true,
     });
     expect(ProxyRuntime.fromJSON(json, { env }).toJSON()).toEqual(json);
   });
 });
 
 describe('calls', () => {
-  test('path and query parameters, the key in the query, keys removed, the cutoff applied', async () => {
+  test('path and query parameters, the key in the query, keys removed, the cutoff applied (strictly before it, as upstream)', async () => {
     const proxy = runtime({ cutoffDate: '2024-06-30' });
     const before = api.requests.length;
     const result = await proxy.call('weather/forecast/daily/daily', { city: 'São Paulo', days: 5 });
@@ -235,7 +236,6 @@ describe('calls', () => {
       list: [
         { date: '2024-06-28', celsius: 19 },
         { date: '2024-06-29', celsius: 21 },
-        { date: '2024-06-30', celsius: 23 },
       ],
     });
   });
@@ -348,7 +348,8 @@ describe('calls', () => {
 });
 
 describe('cutoff dates', () => {
-  test('nested lists keep entries dated on or before the cutoff; undated entries are withheld; deploy mode shows everything', async () => {
+  // Upstream lllm/proxies.py filter_by_dt_cutoff: `date_obj < cutoff_date`, the cutoff read as midnight of its day.
+  test('as upstream’s filter_by_dt_cutoff, nested lists keep only entries strictly before the cutoff day (23:59 on it is withheld); undated entries are withheld; deploy mode shows everything', async () => {
     const result = (await runtime({ cutoffDate: '2024-06-30' }).call('news/headlines/news', {})) as {
       data: { sections: { items: unknown[] }[] };
     };
@@ -356,21 +357,24 @@ describe('cutoff dates', () => {
       data: {
         sections: [
           { name: 'markets', items: [{ title: 'Old news', published: '29/06/2024 08:00' }] },
-          { name: 'tech', items: [{ title: 'Chips', published: '30/06/2024 23:59' }] },
+          { name: 'tech', items: [] },
         ],
       },
     });
     const live = (await runtime({ cutoffDate: '2024-06-30', deployMode: true }).call('news/headlines/news', {})) as typeof result;
     expect(live.data.sections[0]?.items).toHaveLength(3);
+    const dayAfter = (await runtime({ cutoffDate: '2024-07-01' }).call('news/headlines/news', {})) as typeof result;
+    expect(dayAfter.data.sections[1]?.items).toEqual([{ title: 'Chips', published: '30/06/2024 23:59' }]);
   });
 
-  test('a single object after the cutoff becomes an explanatory error object', async () => {
+  // Upstream filter_by_dt_cutoff: a single dict not before the cutoff becomes {'error': 'No data found at time …'}.
+  test('as upstream’s filter_by_dt_cutoff, a single object on or after the cutoff becomes an explanatory error object', async () => {
     const proxy = runtime({ cutoffDate: '2024-06-30' });
     expect(await proxy.call('markets/quotes/quote-symbol', { symbol: 'ACME' })).toMatchObject({ symbol: 'ACME', asOf: 1_719_000_000 });
     expect(await proxy.call('markets/quotes/quote-symbol', { symbol: 'LATE' })).toEqual({
       error: 'cutoff',
       message:
-        'markets/quotes/quote-symbol returned data dated 1720000000, after the cutoff date 2024-06-30; it is withheld in this run. Ask for an earlier period.',
+        'markets/quotes/quote-symbol returned data dated 1720000000, on or after the cutoff date 2024-06-30; it is withheld in this run. Ask for an earlier period.',
       cutoffDate: '2024-06-30',
       date: 1_720_000_000,
     });
@@ -379,11 +383,11 @@ describe('cutoff dates', () => {
   test('a per-call cutoff can only narrow the runtime cutoff', async () => {
     const proxy = runtime({ cutoffDate: '2024-06-29' });
     const later = (await proxy.call('weather/forecast/daily/daily', { city: 'Oslo' }, { cutoffDate: '2024-07-02' })) as { list: unknown[] };
-    expect(later.list).toHaveLength(2);
+    expect(later.list).toEqual([{ date: '2024-06-28', celsius: 19 }]);
     const earlier = (await proxy.call('weather/forecast/daily/daily', { city: 'Oslo' }, { cutoffDate: '2024-06-28' })) as {
       list: unknown[];
     };
-    expect(earlier.list).toHaveLength(1);
+    expect(earlier.list).toEqual([]);
   });
 
   test('formats: iso, unix, unix_ms, strftime; cutoff parsing', () => {
@@ -395,12 +399,14 @@ describe('cutoff dates', () => {
     expect(parseDateFormat('%d.%m.%y')('30.06.24')).toBe(Date.UTC(2024, 5, 30));
     expect(parseDateFormat('%Y-%m-%d')('2024-02-31')).toBeUndefined();
     expect(() => parseDateFormat('dd/mm/yyyy')).toThrow(/use "iso", "unix", "unix_ms" or a strftime pattern/);
-    expect(parseCutoff('2024-06-30')).toEqual({ iso: '2024-06-30', limitMs: Date.UTC(2024, 6, 1) - 1 });
+    // As upstream (strptime('%Y-%m-%d') → midnight; keep `date < cutoff`): the cutoff day is the first withheld instant.
+    expect(parseCutoff('2024-06-30')).toEqual({ iso: '2024-06-30', beforeMs: Date.UTC(2024, 5, 30) });
+    expect(parseCutoff('2024-06-30T12:00:00Z')).toEqual({ iso: '2024-06-30T12:00:00.000Z', beforeMs: Date.UTC(2024, 5, 30, 12) });
     expect(() => parseCutoff('30/06/2024')).toThrow(/write it as YYYY-MM-DD/);
     expect(() => parseCutoff('2024-02-30')).toThrow(/not a date/);
-    expect(applyCutoff([{ d: 1 }, { d: 5 }], { key: 'd', format: 'unix' }, { iso: 'x', limitMs: 3000 }, 'p')).toEqual({
+    expect(applyCutoff([{ d: 1 }, { d: 3 }, { d: 5 }], { key: 'd', format: 'unix' }, { iso: 'x', beforeMs: 3000 }, 'p')).toEqual({
       value: [{ d: 1 }],
-      withheld: 1,
+      withheld: 2,
     });
     expect(removeKeyPath({ a: [{ b: 1, c: 2 }, { b: 3 }] }, 'a/b')).toEqual({ a: [{ c: 2 }, {}] });
   });
@@ -452,7 +458,7 @@ describe('docs for prompts', () => {
     expect(docs).toContain('- `city` (string, required, in path): City name. Example: "Oslo".');
     expect(docs).toContain('- `units` ("metric" | "imperial", optional, in query): Example: "metric".');
     expect(docs).toContain('Example call: CALL_API("weather/forecast/daily/daily", {"city":"Oslo","days":2,"units":"metric"})');
-    expect(docs).toContain('Entries dated after 2024-06-30 (by `list/date`) are withheld.');
+    expect(docs).toContain('Entries dated on or after 2024-06-30 (by `list/date`) are withheld.');
     expect(docs).toContain('"celsius": 19');
     expect(docs).toContain('## news/headlines/news');
     expect(docs).toMatch(/## weather\/forcast\nNo such endpoint\. Did you mean: weather\/forecast\/daily\/daily/);

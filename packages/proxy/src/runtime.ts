@@ -1,22 +1,19 @@
-import {
-  AbortError,
-  InvalidArgumentError,
-  LllmError,
-  REDACTED,
-  redactSecrets,
-  redactString,
-  registerSecret,
-  type Stream,
-  throwIfAborted,
-  toAbortError,
-} from '@lllm/core';
-import { closestMatches, raceAbort, truncate } from '@lllm/core/utils';
+import { AbortError, InvalidArgumentError, redactString, registerSecret, type Stream, throwIfAborted } from '@lllm/core';
+import { closestMatches } from '@lllm/core/utils';
 import { ProxyCache, type ProxyCacheOptions } from './cache.js';
 import { applyCutoff, type Cutoff, parseCutoff, removeKeyPath } from './cutoff.js';
 import { ProxyDefinition, type ProxyEndpoint } from './define.js';
-import { describeParameters, renderApiCatalog, renderApiDirectory, renderEndpointDirectory, renderEndpointDocs } from './docs.js';
+import {
+  describeParameters,
+  renderAdditionalDocs,
+  renderApiCatalog,
+  renderApiDirectory,
+  renderEndpointDirectory,
+  renderEndpointDocs,
+} from './docs.js';
 import { ProxyError } from './errors.js';
 import { findProxy, getProxy, listProxies } from './registry.js';
+import { EndpointSender } from './request.js';
 
 /** How to build a proxy runtime. */
 export interface ProxyOptions {
@@ -26,17 +23,27 @@ export interface ProxyOptions {
    */
   readonly activate?: readonly (string | ProxyDefinition)[];
   /**
-   * Data cutoff: responses of endpoints with a `dtCutoff` keep only entries dated on or before it
-   * (`YYYY-MM-DD` allows that whole day). For backtests: an agent never sees later data.
+   * Data cutoff: responses of endpoints with a `dtCutoff` keep only entries dated strictly before it,
+   * as upstream (`YYYY-MM-DD` withholds that whole day and everything after). For backtests: an
+   * agent never sees data of the cutoff day or later. Ignored in deploy mode.
    */
   readonly cutoffDate?: string | Date | null;
   /**
-   * Deploy mode: the system runs live, so the cutoff date is not applied and every call goes to the
-   * API (the cache is neither read nor written).
+   * Deploy mode: the system runs live, so no cutoff date is applied and every call goes to the API
+   * (the cache is neither read nor written). Switch at run time with `deploy()` / `develop()`.
    */
   readonly deployMode?: boolean;
-  /** The response cache on disk, or `false` (the default) for none. */
-  readonly cache?: ProxyCacheOptions | false;
+  /**
+   * The response cache on disk: on by default (as upstream), in `defaultProxyCacheDir()`
+   * (`$LLLM_CACHE_DIR/proxies`, else `~/.lllm/cache/proxies`); give `{ dir, ttlMs }` to place it, or
+   * `false` for none. Only HTTP endpoints are cached: a `handler` (an MCP tool) may act, not only read.
+   */
+  readonly cache?: ProxyCacheOptions | boolean;
+  /**
+   * Upstream's `use_cache` switch (default true): read cached responses. When false, every call goes
+   * to the API and its response is still stored for later runs, as upstream.
+   */
+  readonly useCache?: boolean;
   /** `fetch` to send requests with (tests, custom agents). */
   readonly fetch?: typeof fetch;
   /** Where API keys are read from (default `process.env`). */
@@ -70,6 +77,21 @@ export interface AutoTestResult {
   readonly ms: number;
 }
 
+/** How `autoTest()` runs. */
+export interface AutoTestOptions {
+  /** Only the endpoints at or under these paths (a proxy, `proxy/category` or a full path). */
+  readonly paths?: readonly string[];
+  /**
+   * Skip the first `skip` selected endpoints, in catalog order, as upstream's `auto_test(skip_k)`
+   * (resume a long run after the part that passed). They are reported as skipped.
+   */
+  readonly skip?: number;
+  /** Where the progress bar goes. */
+  readonly stream?: Stream;
+  /** Stops the run: rejects with an `AbortError`. */
+  readonly signal?: AbortSignal;
+}
+
 /** What `autoTest()` found, per endpoint and per `proxy/category`. */
 export interface AutoTestReport {
   readonly passed: number;
@@ -85,6 +107,17 @@ export interface ProxyJSON {
   readonly cutoffDate: string | null;
   readonly deployMode: boolean;
   readonly cache: { readonly dir: string; readonly ttlMs: number } | false;
+  /** Upstream's `use_cache` (absent in states written before it existed: true). */
+  readonly useCache?: boolean;
+}
+
+/** What `retrieveApiDocs` adds. */
+export interface ApiDocsOptions {
+  /**
+   * Append each proxy's `additionalDocs` after its endpoints (default false, as upstream's
+   * `retrieve_api_docs(additional_doc=False)`: the catalog shows them already).
+   */
+  readonly additionalDocs?: boolean;
 }
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
@@ -92,25 +125,30 @@ const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 /**
  * The proxy runtime: activates proxies, and calls their endpoints by full path
  * (`proxy/category/endpoint`) with parameter validation, the API key from the environment, timeouts,
- * typed errors, key removal, the cutoff filter, the post-call transform and an optional disk cache.
+ * typed errors, key removal, the cutoff filter, the post-call transform and a disk cache (on by default).
  * It also writes the docs agents read (`apiCatalog`, `apiDirectory`, `retrieveApiDocs`, …).
  */
 export class ProxyRuntime {
-  readonly cutoff: Cutoff | undefined;
-  readonly deployMode: boolean;
   readonly cache: ProxyCache | undefined;
+  /** Upstream's `use_cache`: whether cached responses are read (they are written either way). */
+  readonly useCache: boolean;
   /** Warnings from activation (skipped proxies), in order. */
   readonly warnings: readonly string[];
+  #cutoff: Cutoff | undefined;
+  #deployMode: boolean;
   readonly #active = new Map<string, ProxyDefinition>();
+  readonly #senders = new Map<string, EndpointSender>();
   readonly #skipped = new Map<string, string>();
-  readonly #fetch: typeof fetch;
   readonly #env: Readonly<Record<string, string | undefined>>;
 
   constructor(options: ProxyOptions = {}) {
-    this.cutoff = options.cutoffDate ? parseCutoff(options.cutoffDate) : undefined;
-    this.deployMode = options.deployMode ?? false;
-    this.cache = options.cache ? new ProxyCache(options.cache) : undefined;
-    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#deployMode = options.deployMode ?? false;
+    // As upstream's Proxy: a runtime built in deploy mode holds no cutoff.
+    this.#cutoff = options.cutoffDate && !this.#deployMode ? parseCutoff(options.cutoffDate) : undefined;
+    const cache = options.cache ?? true;
+    this.cache = cache === false ? undefined : new ProxyCache(cache === true ? {} : cache);
+    this.useCache = options.useCache ?? true;
+    const fetcher = options.fetch ?? globalThis.fetch;
     this.#env = options.env ?? process.env;
     const warnings: string[] = [];
     const warn = (message: string) => {
@@ -139,18 +177,23 @@ export class ProxyRuntime {
       // Known from activation on, so nothing written before the first call can hold it either.
       if (definition.apiKey) registerSecret(this.#env[definition.apiKey.env]);
       this.#active.set(definition.path, definition);
+      this.#senders.set(definition.path, new EndpointSender(definition, fetcher, this.#env));
     }
     this.warnings = warnings;
   }
 
   /** Rebuild a runtime from `toJSON()`; `options` supplies what is not serialisable (fetch, env, warnings). */
-  static fromJSON(json: ProxyJSON, options: Omit<ProxyOptions, 'activate' | 'cutoffDate' | 'deployMode' | 'cache'> = {}): ProxyRuntime {
+  static fromJSON(
+    json: ProxyJSON,
+    options: Omit<ProxyOptions, 'activate' | 'cutoffDate' | 'deployMode' | 'cache' | 'useCache'> = {},
+  ): ProxyRuntime {
     return new ProxyRuntime({
       ...options,
       activate: json.activated,
       cutoffDate: json.cutoffDate,
       deployMode: json.deployMode,
       cache: json.cache,
+      useCache: json.useCache ?? true,
     });
   }
 
@@ -161,7 +204,57 @@ export class ProxyRuntime {
       cutoffDate: this.cutoff?.iso ?? null,
       deployMode: this.deployMode,
       cache: this.cache ? { dir: this.cache.dir, ttlMs: this.cache.ttlMs } : false,
+      useCache: this.useCache,
     };
+  }
+
+  /** The cutoff applied to calls now (none in deploy mode). */
+  get cutoff(): Cutoff | undefined {
+    return this.#cutoff;
+  }
+
+  /** Whether the runtime runs live: no cutoff, no cache. */
+  get deployMode(): boolean {
+    return this.#deployMode;
+  }
+
+  /**
+   * Go live, as upstream's `Proxy.deploy()`: the cutoff date is dropped and every call goes to the API.
+   * Everything holding this runtime (an agent system's `services.proxy`, the HTTP bridge of a sandbox
+   * session) sees the change from its next call on; a call already under way finishes in the mode it
+   * started in. Returns the runtime.
+   */
+  deploy(): this {
+    this.#deployMode = true;
+    this.#cutoff = undefined;
+    return this;
+  }
+
+  /**
+   * Leave deploy mode, as upstream's `Proxy.develop()`. `deploy()` dropped the cutoff date and, as
+   * upstream, leaving deploy mode does not bring it back: pass one to backtest again. Returns the runtime.
+   */
+  develop(cutoffDate: string | Date | null = null): this {
+    const cutoff = cutoffDate ? parseCutoff(cutoffDate) : undefined;
+    this.#deployMode = false;
+    this.#cutoff = cutoff;
+    return this;
+  }
+
+  /**
+   * Change the cutoff date at run time (upstream's `cutoff_date` setter); `null` removes it. In
+   * deploy mode upstream silently keeps no cutoff; here that is an `InvalidArgumentError` (call
+   * `develop(date)`), so a backtest never runs on live data by mistake. Returns the runtime.
+   */
+  setCutoffDate(cutoffDate: string | Date | null): this {
+    if (this.#deployMode && cutoffDate) {
+      throw new InvalidArgumentError(
+        `Cannot set the cutoff date ${JSON.stringify(cutoffDate instanceof Date ? cutoffDate.toISOString() : cutoffDate)} in deploy mode: a live runtime applies no cutoff. Call develop(${JSON.stringify(cutoffDate instanceof Date ? cutoffDate.toISOString() : cutoffDate)}) to backtest again.`,
+        { argument: 'cutoffDate' },
+      );
+    }
+    this.#cutoff = cutoffDate ? parseCutoff(cutoffDate) : undefined;
+    return this;
   }
 
   /** Activated proxy paths, in activation order. */
@@ -212,7 +305,7 @@ export class ProxyRuntime {
   /**
    * Call an endpoint: validate the parameters, send the request (or run its handler), then remove
    * keys, filter by the cutoff date and transform. Every failure is a `ProxyError`; aborting rejects
-   * with an `AbortError`.
+   * with an `AbortError`. The mode (deploy, cutoff) is read once, when the call starts.
    */
   async call(fullPath: string, params: Readonly<Record<string, unknown>> = EMPTY, options: ProxyCallOptions = {}): Promise<unknown> {
     throwIfAborted(options.signal);
@@ -225,21 +318,24 @@ export class ProxyRuntime {
       });
     }
     const valid = (validation.data ?? EMPTY) as Record<string, unknown>;
-    const useCache = this.cache && !this.deployMode;
+    const cutoff = this.#cutoffFor(options.cutoffDate);
+    const sender = this.#senders.get(endpoint.proxyPath) as EndpointSender;
+    // Stored and read as upstream's `call_api` cache: by request (endpoint, API, parameters); only HTTP calls.
+    const cache = this.cache && !this.#deployMode && !endpoint.handler ? this.cache : undefined;
+    const lookup = { scope: (this.#active.get(endpoint.proxyPath) as ProxyDefinition).baseUrl ?? '' };
+    const cached = cache && this.useCache && !options.fresh ? await cache.get(endpoint.fullPath, valid, lookup) : undefined;
     let raw: unknown;
-    const cached = useCache && !options.fresh ? await this.cache?.get(endpoint.fullPath, valid) : undefined;
     if (cached) raw = cached.value;
     else {
-      raw = await this.#send(endpoint, valid, options.signal);
-      if (useCache) await this.cache?.set(endpoint.fullPath, valid, raw);
+      raw = await sender.send(endpoint, valid, options.signal);
+      if (cache) await cache.set(endpoint.fullPath, valid, raw, lookup);
     }
-    return this.#postProcess(endpoint, raw, valid, options);
+    return this.#postProcess(endpoint, raw, valid, cutoff);
   }
 
-  #postProcess(endpoint: ProxyEndpoint, raw: unknown, params: Record<string, unknown>, options: ProxyCallOptions): unknown {
+  #postProcess(endpoint: ProxyEndpoint, raw: unknown, params: Record<string, unknown>, cutoff: Cutoff | undefined): unknown {
     let value = raw;
     for (const removeKey of endpoint.removeKeys) value = removeKeyPath(value, removeKey);
-    const cutoff = this.#cutoffFor(options.cutoffDate);
     if (cutoff && endpoint.dtCutoff) value = applyCutoff(value, endpoint.dtCutoff, cutoff, endpoint.fullPath).value;
     if (endpoint.transform) {
       try {
@@ -256,146 +352,16 @@ export class ProxyRuntime {
   }
 
   #cutoffFor(override: string | Date | undefined): Cutoff | undefined {
-    if (this.deployMode) return undefined;
-    if (override === undefined || override === null) return this.cutoff;
+    if (this.#deployMode) return undefined;
+    if (override === undefined || override === null) return this.#cutoff;
     const requested = parseCutoff(override);
-    return this.cutoff && this.cutoff.limitMs < requested.limitMs ? this.cutoff : requested;
+    return this.#cutoff && this.#cutoff.beforeMs < requested.beforeMs ? this.#cutoff : requested;
   }
 
   #apiKeyProblem(definition: ProxyDefinition): string | undefined {
     const spec = definition.apiKey;
     if (!spec || spec.optional || this.#env[spec.env]) return undefined;
     return `its API key variable ${spec.env} is not set (export ${spec.env}=… or mark the key optional)`;
-  }
-
-  async #send(endpoint: ProxyEndpoint, params: Record<string, unknown>, signal: AbortSignal | undefined): Promise<unknown> {
-    const definition = this.#active.get(endpoint.proxyPath) as ProxyDefinition;
-    const timeout = AbortSignal.timeout(definition.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    const timedOut = () => timeout.aborted && !signal?.aborted;
-    if (endpoint.handler) {
-      try {
-        // Like an HTTP response, what a handler (an MCP tool, an SDK) returns is redacted before the model sees it.
-        return redactSecrets(await raceAbort(endpoint.handler(params, { signal: combined, endpoint }), combined));
-      } catch (error) {
-        if (signal?.aborted) throw toAbortError(signal.reason);
-        if (timedOut()) throw timeoutError(endpoint, definition.timeoutMs);
-        if (ProxyError.isInstance(error) || AbortError.isInstance(error)) throw error;
-        const message = LllmError.isInstance(error) || error instanceof Error ? error.message : String(error);
-        throw new ProxyError(`${endpoint.fullPath} failed: ${redactString(message)}`, {
-          kind: 'api',
-          path: endpoint.fullPath,
-          cause: error,
-        });
-      }
-    }
-    const { url, display, init } = this.#request(definition, endpoint, params);
-    let response: Response;
-    try {
-      response = await this.#fetch(url, { ...init, signal: combined });
-    } catch (error) {
-      if (signal?.aborted) throw toAbortError(signal.reason);
-      if (timedOut()) throw timeoutError(endpoint, definition.timeoutMs, display);
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new ProxyError(
-        `${endpoint.fullPath} could not reach ${display}: ${redactString(cause?.code ?? cause?.message ?? (error as Error).message)}. Check the proxy's baseUrl and the network.`,
-        { kind: 'connection', path: endpoint.fullPath, cause: error },
-      );
-    }
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (error) {
-      if (signal?.aborted) throw toAbortError(signal.reason);
-      if (timedOut()) throw timeoutError(endpoint, definition.timeoutMs, display);
-      throw new ProxyError(`${endpoint.fullPath}: the response from ${display} broke off: ${(error as Error).message}`, {
-        kind: 'connection',
-        path: endpoint.fullPath,
-        cause: error,
-      });
-    }
-    // An API that echoes the key (in a "request" block, an error message, the request URL with the key
-    // percent-encoded) must not hand it to the model, the cache or the log: the key is a known secret,
-    // and redaction finds it in its encoded forms too. The text stays valid JSON.
-    text = redactString(text);
-    const body = decodeBody(text, response.headers.get('content-type'));
-    if (!response.ok) {
-      const detail =
-        definition.detectError(body.value) ??
-        (typeof body.value === 'string' ? truncate(body.value, 300) : truncate(JSON.stringify(body.value), 300));
-      throw new ProxyError(
-        `${endpoint.fullPath} failed with HTTP ${response.status} from ${display}: ${redactString(detail || response.statusText)}${hintFor(response.status, definition)}`,
-        { kind: 'http', path: endpoint.fullPath, statusCode: response.status, body: redactSecrets(body.value) },
-      );
-    }
-    if (body.invalidJson) {
-      throw new ProxyError(
-        `${endpoint.fullPath}: ${display} said it sent JSON but the body is not JSON: ${redactString(truncate(text, 200))}`,
-        {
-          kind: 'response',
-          path: endpoint.fullPath,
-          statusCode: response.status,
-        },
-      );
-    }
-    const apiError = definition.detectError(body.value);
-    if (apiError !== undefined) {
-      throw new ProxyError(`${endpoint.fullPath}: the API reported an error: ${redactString(apiError)}`, {
-        kind: 'api',
-        path: endpoint.fullPath,
-        statusCode: response.status,
-        body: redactSecrets(body.value),
-      });
-    }
-    return body.value;
-  }
-
-  #request(
-    definition: ProxyDefinition,
-    endpoint: ProxyEndpoint,
-    params: Record<string, unknown>,
-  ): { url: string; display: string; init: RequestInit } {
-    let path = endpoint.endpoint;
-    const query: [string, string][] = [];
-    const body: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(params)) {
-      if (value === undefined) continue;
-      const location = endpoint.locations[name] ?? 'query';
-      if (location === 'path') path = path.split(`{${name}}`).join(pathSegment(endpoint, name, value));
-      else if (location === 'body') body[name] = value;
-      else if (Array.isArray(value)) for (const item of value) query.push([name, queryValue(item)]);
-      else query.push([name, queryValue(value)]);
-    }
-    const base = (definition.baseUrl ?? '').replace(/\/+$/, '');
-    const url = new URL(`${base}/${path.replace(/^\/+/, '')}`);
-    // The key goes only below the base URL: a "." or ".." in the declared endpoint path would climb out.
-    const baseUrl = new URL(`${base}/`);
-    if (url.origin !== baseUrl.origin || !url.pathname.startsWith(baseUrl.pathname)) {
-      throw new ProxyError(
-        `${endpoint.fullPath}: the request path ${JSON.stringify(url.pathname)} leaves the proxy's base URL path ${JSON.stringify(baseUrl.pathname)}; remove "." and ".." segments from the endpoint "${endpoint.endpoint}".`,
-        { kind: 'validation', path: endpoint.fullPath },
-      );
-    }
-    for (const [name, value] of query) url.searchParams.append(name, value);
-    const display = new URL(url);
-    const headers: Record<string, string> = { accept: 'application/json', ...definition.headers, ...endpoint.headers };
-    const spec = definition.apiKey;
-    const key = spec ? this.#env[spec.env] : undefined;
-    if (spec && key) {
-      registerSecret(key);
-      if (spec.in === 'query') {
-        url.searchParams.set(spec.name, `${spec.prefix ?? ''}${key}`);
-        display.searchParams.set(spec.name, REDACTED);
-      } else headers[spec.name] = `${spec.prefix ?? ''}${key}`;
-    } else if (spec && !spec.optional) {
-      throw new ProxyError(`${endpoint.fullPath} needs an API key: set ${spec.env}.`, { kind: 'missing_key', path: endpoint.fullPath });
-    }
-    const init: RequestInit = { method: endpoint.method, headers };
-    if (endpoint.method === 'POST') {
-      headers['content-type'] = 'application/json';
-      init.body = JSON.stringify(body);
-    }
-    return { url: url.toString(), display: redactString(display.toString().replace(encodeURIComponent(REDACTED), REDACTED)), init };
   }
 
   /** Which of `paths` name activated endpoints, and the closest matches for those that do not. */
@@ -411,12 +377,12 @@ export class ProxyRuntime {
     return { valid, invalid };
   }
 
-  /** An overview of the activated proxies, for a system prompt. */
+  /** An overview of the activated proxies, for a system prompt: with each one's enumerations and additional docs, as upstream. */
   apiCatalog(): string {
     return renderApiCatalog(this.proxies());
   }
 
-  /** Each activated proxy's endpoints by category, with one line each. */
+  /** Each activated proxy's endpoints by category, with one line each, then its enumerations and additional docs (as upstream). */
   apiDirectory(proxies?: readonly string[]): string {
     return renderApiDirectory(this.proxies().filter((definition) => !proxies || proxies.includes(definition.path)));
   }
@@ -428,12 +394,14 @@ export class ProxyRuntime {
 
   /**
    * Full docs of endpoints: parameters with types, required marks, descriptions and examples, and an
-   * example response. A proxy path or `proxy/category` gives every endpoint below it; an unknown path
-   * gets the closest matches.
+   * example response; a parameter named in the proxy's `enums` lists its values. A proxy path or
+   * `proxy/category` gives every endpoint below it; an unknown path gets the closest matches. With
+   * `additionalDocs`, each proxy's additional docs follow its endpoints (once per proxy).
    */
-  retrieveApiDocs(paths: readonly string[]): string {
+  retrieveApiDocs(paths: readonly string[], options: ApiDocsOptions = {}): string {
     const all = this.endpoints();
     const sections: string[] = [];
+    const documented = new Set<string>();
     for (const raw of paths) {
       const path = raw.trim().replace(/^\/+|\/+$/g, '');
       const exact = all.find((endpoint) => endpoint.fullPath === path);
@@ -446,8 +414,17 @@ export class ProxyRuntime {
         sections.push(`## ${path}\nNo such endpoint.${suggestions.length ? ` Did you mean: ${suggestions.join(', ')}?` : ''}`);
         continue;
       }
-      for (const endpoint of below)
-        sections.push(renderEndpointDocs(endpoint, this.cutoff && !this.deployMode ? this.cutoff.iso : undefined));
+      for (const endpoint of below) {
+        const definition = this.#active.get(endpoint.proxyPath) as ProxyDefinition;
+        sections.push(renderEndpointDocs(endpoint, this.cutoff?.iso, definition.enums));
+        documented.add(endpoint.proxyPath);
+      }
+    }
+    if (options.additionalDocs) {
+      for (const proxyPath of documented) {
+        const extra = renderAdditionalDocs(this.#active.get(proxyPath) as ProxyDefinition, '##');
+        if (extra) sections.push(extra);
+      }
     }
     return sections.join('\n\n');
   }
@@ -455,9 +432,16 @@ export class ProxyRuntime {
   /**
    * Call every endpoint (or those under `paths`) with its example parameters and report
    * passed/failed per `proxy/category`, with a progress bar on `stream`. Endpoints whose required
-   * parameters have no example are skipped.
+   * parameters have no example are skipped, and so are the first `skip` (upstream's `skip_k`).
+   * Every call goes to the API (`fresh`); its response is stored in the cache.
    */
-  async autoTest(options: { paths?: readonly string[]; stream?: Stream; signal?: AbortSignal } = {}): Promise<AutoTestReport> {
+  async autoTest(options: AutoTestOptions = {}): Promise<AutoTestReport> {
+    const skip = options.skip ?? 0;
+    if (!Number.isInteger(skip) || skip < 0) {
+      throw new InvalidArgumentError(`autoTest: skip must be a whole number of endpoints (0 or more), got ${JSON.stringify(skip)}.`, {
+        argument: 'skip',
+      });
+    }
     const selected = this.endpoints().filter(
       (endpoint) =>
         !options.paths ||
@@ -473,7 +457,7 @@ export class ProxyRuntime {
     const progress = options.stream?.progress('Testing endpoints', selected.length);
     const results: AutoTestResult[] = [];
     const byCategory: Record<string, { passed: number; failed: number; skipped: number }> = {};
-    for (const endpoint of selected) {
+    for (const [index, endpoint] of selected.entries()) {
       throwIfAborted(options.signal);
       const category = `${endpoint.proxyPath}/${endpoint.category}`;
       const tally = byCategory[category] ?? { passed: 0, failed: 0, skipped: 0 };
@@ -481,7 +465,9 @@ export class ProxyRuntime {
       const started = performance.now();
       const missing = endpoint.required.filter((name) => !(name in endpoint.examples));
       let result: AutoTestResult;
-      if (missing.length > 0) {
+      if (index < skip) {
+        result = { path: endpoint.fullPath, category, status: 'skipped', error: `one of the first ${skip} (skip)`, ms: 0 };
+      } else if (missing.length > 0) {
         result = { path: endpoint.fullPath, category, status: 'skipped', error: `no example for ${missing.join(', ')}`, ms: 0 };
       } else {
         try {
@@ -524,64 +510,4 @@ export function suggestPaths(path: string, all: readonly string[], limit = 3): s
   return closestMatches(path, prefixes.keys(), limit)
     .flatMap((prefix) => prefixes.get(prefix) ?? [])
     .slice(0, limit);
-}
-
-/** How many times a path parameter is percent-decoded when looking for "." and ".." segments. */
-const MAX_DECODINGS = 4;
-
-/**
- * A path parameter as one encoded path segment: a "/" in it is sent as %2F, never as a separator, and
- * a value that is (or decodes to, even twice encoded) "." or ".." anywhere between slashes is refused,
- * so no parameter moves the request — and the key with it — to another path of the API.
- */
-function pathSegment(endpoint: ProxyEndpoint, name: string, value: unknown): string {
-  const text = String(value);
-  let decoded = text;
-  for (let round = 0; round < MAX_DECODINGS; round++) {
-    let next: string;
-    try {
-      next = decodeURIComponent(decoded);
-    } catch {
-      break;
-    }
-    if (next === decoded) break;
-    decoded = next;
-  }
-  const climbs = decoded.split(/[/\\]/).some((segment) => segment === '.' || segment === '..');
-  if (text === '' || climbs) {
-    throw new ProxyError(
-      `Cannot call ${endpoint.fullPath}: path parameter "${name}" is ${JSON.stringify(text)}, ${
-        text === '' ? 'an empty path segment' : 'a "." or ".." path segment that would leave the endpoint'
-      }. Give the value itself (e.g. ${JSON.stringify(String(endpoint.examples[name] ?? 'AAPL'))}); a "/" inside it is sent encoded.`,
-      { kind: 'validation', path: endpoint.fullPath },
-    );
-  }
-  return encodeURIComponent(text);
-}
-
-function queryValue(value: unknown): string {
-  return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
-}
-
-function decodeBody(text: string, contentType: string | null): { value: unknown; invalidJson: boolean } {
-  const claimsJson = contentType?.includes('json') ?? false;
-  if (text.length === 0) return { value: null, invalidJson: false };
-  try {
-    return { value: JSON.parse(text), invalidJson: false };
-  } catch {
-    return { value: text, invalidJson: claimsJson };
-  }
-}
-
-function timeoutError(endpoint: ProxyEndpoint, timeoutMs: number, display?: string): ProxyError {
-  return new ProxyError(
-    `${endpoint.fullPath} timed out after ${timeoutMs} ms${display ? ` waiting for ${display}` : ''}; raise the proxy's timeoutMs or try again later.`,
-    { kind: 'timeout', path: endpoint.fullPath },
-  );
-}
-
-function hintFor(status: number, definition: ProxyDefinition): string {
-  if ((status === 401 || status === 403) && definition.apiKey) return ` (check ${definition.apiKey.env})`;
-  if (status === 429) return ' (rate limited: try again later)';
-  return '';
 }

@@ -79,7 +79,8 @@ type WireMessage = { role: string; content: unknown; tool_call_id?: string };
 
 describe('proxy endpoints as tools', () => {
   test('one tool per endpoint: the model calls it, the filtered result goes back, a bad call is fed back', async () => {
-    const proxy = new ProxyRuntime({ activate: [weather], cutoffDate: '2024-06-29' });
+    // Strictly before the cutoff, as upstream's filter_by_dt_cutoff: 2024-06-30 keeps the 28th and 29th.
+    const proxy = new ProxyRuntime({ activate: [weather], cutoffDate: '2024-06-30' });
     const tools = proxyTools(proxy);
     expect(tools.map((tool) => tool.name)).toEqual(['weather__forecast__daily']);
     server.enqueue(
