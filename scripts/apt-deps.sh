@@ -15,6 +15,10 @@ command -v mount >/dev/null 2>&1 || need+=(mount)
 command -v script >/dev/null 2>&1 || need+=(bsdutils)
 command -v zsh >/dev/null 2>&1 || need+=(zsh)
 command -v fish >/dev/null 2>&1 || need+=(fish)
+# The distributed batch (@lllm/queue, BullMQ) and the PostgreSQL log store (@lllm/log-postgres) are
+# tested against real servers, started by the tests on 127.0.0.1 with throwaway data folders.
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
