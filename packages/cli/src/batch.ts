@@ -37,12 +37,13 @@ export const BATCH_USAGE = `lllm batch <tactic> --input items.jsonl [--output re
   as calls finish (earlier runs' results first) on stdout or --output. Progress on stderr. The batch id is
   printed; the same id and inputs (--resume ID) skip the inputs that already succeeded. --provider-batch sends
   each call's first request through the OpenAI / Anthropic batch APIs (half price, slower; polled every
-  --poll-ms, default 10000); replies that fail to parse are retried live.`;
+  --poll-ms, default 10000); replies that fail to parse are retried live.
+  With --queue redis://…: one job per input on Redis, run by lllm worker processes (lllm batch --queue x --help).`;
 
 /** A mistake in the command line or input file: the CLI prints it with the usage, exit 2. */
 export class BatchUsageError extends InvalidArgumentError {}
 
-function positiveNumber(flag: string, value: string | undefined, whole: boolean): number | undefined {
+export function positiveNumber(flag: string, value: string | undefined, whole: boolean): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
   if (!Number.isFinite(number) || number < 0 || (whole && (!Number.isInteger(number) || number < 1))) {
@@ -75,7 +76,7 @@ export function readInputs(file: string): unknown[] {
 }
 
 /** One result line. */
-function resultLine(outcome: BatchOutcome<unknown>): string {
+export function resultLine(outcome: BatchOutcome<unknown>): string {
   const common = { index: outcome.index, costUsd: outcome.cost.totalUsd, session: outcome.session ?? null, resumed: outcome.resumed };
   const kind = outcome.ok ? undefined : (outcome.error as unknown as { kind?: unknown }).kind;
   const record = outcome.ok
@@ -126,6 +127,39 @@ function providerBatchSubmitters(env: NodeJS.ProcessEnv, pollIntervalMs: number 
   return submitters;
 }
 
+/**
+ * Discover the project, load the tactic's config (`--config`, else `config/<tactic>/`), choose the
+ * providers and build the tactic with a log: shared by `lllm batch` and `lllm worker`. A number is
+ * the exit code of a setup problem already reported on stderr.
+ */
+export async function loadTactic(
+  name: string,
+  values: { readonly config?: string | undefined; readonly strict?: boolean | undefined },
+  io: BatchIo,
+): Promise<{ tactic: Awaited<ReturnType<typeof buildTactic>>; log: RunLog; config: ReturnType<typeof loadConfig> } | number> {
+  registerTacticDiscovery();
+  const project = await loadProject({ cwd: io.cwd, strict: values.strict ?? false, env: io.env });
+  for (const warning of project.report.warnings) io.stderr.write(`warning: ${redactString(warning)}\n`);
+  const definition = getTactic(name);
+  const configName = values.config ?? (existsSync(join(project.root, 'config', name, 'default.yaml')) ? name : undefined);
+  const loaded = loadConfig(project, configName);
+  const group = new Set<string>(definition.agents);
+  for (const sub of Object.values(definition.tactics ?? {}))
+    for (const agent of (typeof sub === 'string' ? getTactic(sub) : sub).agents) group.add(agent);
+  const { config, notices, missing } = chooseProviders(loaded, [...group], io.env);
+  for (const notice of notices) io.stderr.write(`note: ${notice}\n`);
+  if (missing.length > 0) {
+    const needs = [...new Set(missing.map((agent) => providerHint(loaded.agent_configs[agent]?.api_type ?? 'completion')))];
+    io.stderr.write(
+      `lllm: no model provider is configured for ${missing.map((agent) => `"${agent}"`).join(', ')}: set ${needs.join(' and ')}.\n`,
+    );
+    return 1;
+  }
+  const log = new RunLog(await createLogStore({ type: config.log_type, directory: config.log_dir }));
+  const tactic = await buildTactic(config, { tactic: definition, promptLookup: getPrompt, log });
+  return { tactic, log, config };
+}
+
 /** `lllm batch`: returns the exit code (0 every input succeeded, 1 some failed or were skipped, 2 bad usage, 130/143 stopped). */
 export async function commandBatch(args: string[], io: BatchIo): Promise<number> {
   try {
@@ -167,26 +201,9 @@ async function runBatchCommand(args: string[], io: BatchIo): Promise<number> {
   const pollMs = positiveNumber('--poll-ms', values['poll-ms'], true);
   const inputs = readInputs(resolve(io.cwd, values.input));
 
-  registerTacticDiscovery();
-  const project = await loadProject({ cwd: io.cwd, strict: values.strict ?? false, env: io.env });
-  for (const warning of project.report.warnings) io.stderr.write(`warning: ${redactString(warning)}\n`);
-  const definition = getTactic(name);
-  const configName = values.config ?? (existsSync(join(project.root, 'config', name, 'default.yaml')) ? name : undefined);
-  const loaded = loadConfig(project, configName);
-  const group = new Set<string>(definition.agents);
-  for (const sub of Object.values(definition.tactics ?? {}))
-    for (const agent of (typeof sub === 'string' ? getTactic(sub) : sub).agents) group.add(agent);
-  const { config, notices, missing } = chooseProviders(loaded, [...group], io.env);
-  for (const notice of notices) io.stderr.write(`note: ${notice}\n`);
-  if (missing.length > 0) {
-    const needs = [...new Set(missing.map((agent) => providerHint(loaded.agent_configs[agent]?.api_type ?? 'completion')))];
-    io.stderr.write(
-      `lllm: no model provider is configured for ${missing.map((agent) => `"${agent}"`).join(', ')}: set ${needs.join(' and ')}.\n`,
-    );
-    return 1;
-  }
-  const log = new RunLog(await createLogStore({ type: config.log_type, directory: config.log_dir }));
-  const tactic = await buildTactic(config, { tactic: definition, promptLookup: getPrompt, log });
+  const loaded = await loadTactic(name, values, io);
+  if (typeof loaded === 'number') return loaded;
+  const { tactic, log, config } = loaded;
   if (rpm !== undefined || tpm !== undefined) {
     for (const key of new Set(Object.values(tactic.budgetKeys())))
       providerBudget().setLimits(key, { requestsPerMinute: rpm, tokensPerMinute: tpm });

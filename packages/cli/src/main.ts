@@ -48,11 +48,24 @@ export function buildProgram(io: Io, run: Run): Command {
 
   program
     .command('batch')
-    .description('one tactic call per line of a JSONL file, resumable, with a spend cap (lllm batch --help)')
+    .description('one tactic call per line of a JSONL file, resumable, with a spend cap; --queue for workers (lllm batch --help)')
     .argument('<tactic>', 'the tactic to call')
     .helpOption(false)
     .allowUnknownOption()
     .allowExcessArguments();
+
+  program
+    .command('worker')
+    .description('run the jobs of distributed batches (lllm batch --queue) from Redis; needs @lllm/queue')
+    .argument('<tactic>', 'the tactic whose jobs to run')
+    .option('--queue <url>', 'the Redis that holds the batches, e.g. redis://127.0.0.1:6379')
+    .option('--concurrency <n>', 'jobs at once in this process (default 8)')
+    .option('--config <name>', 'the system config: a name under config/ or a YAML file (default: config/<tactic>/)')
+    .option('--name <name>', 'this worker in lllm batch status (default: <host>-<pid>)')
+    .option('--lock-ms <ms>', "a job's lock: a killed worker's jobs go to another worker after about this long (default 30000)")
+    .option('--strict', 'fail when a discovered module does not load')
+    .option('--quiet', 'no progress lines on stderr')
+    .action((tactic: string, options) => run(async () => (await import('./commands/worker.js')).commandWorker(tactic, options, io)));
 
   program
     .command('run')
@@ -171,6 +184,14 @@ export async function main(
     // `lllm create` is create-lllm's own command line (its options, help and prompts), handed over as is.
     if (argv[0] === 'create') return await (await import('./create.js')).commandCreate(argv.slice(1), io);
     // `lllm batch` parses its own options (batch.ts); its help is its usage text.
+    if (argv[0] === 'batch' && (argv[1] === 'status' || argv.some((arg) => arg === '--queue' || arg.startsWith('--queue=')))) {
+      const queued = await import('./batch-queue.js');
+      if (argv.includes('--help') || argv.includes('-h')) {
+        line(io, `Usage: ${queued.BATCH_QUEUE_USAGE}`);
+        return 0;
+      }
+      return await queued.commandBatchQueue(argv.slice(1), io);
+    }
     if (argv[0] === 'batch') {
       const batch = await import('./batch.js');
       if (argv.includes('--help') || argv.includes('-h')) {
