@@ -13,7 +13,8 @@ import { RedisProviderBudget } from './redis-budget.js';
 import { RECORD } from './scripts.js';
 import type { QueueTactic } from './worker.js';
 
-const url = inject('redisUrl');
+// Provided by test/global-setup.ts (empty when redis-server is not installed).
+const url = (inject as (key: string) => string)('redisUrl');
 let queue: BatchQueue;
 let tacticCounter = 0;
 
