@@ -23,8 +23,8 @@ describe('required tags', () => {
   it("as upstream's default_parser: every tag listed in xmlTags and mdTags must appear, all missing ones in one ParseError", () => {
     const spec = { xmlTags: ['plan', 'answer'], mdTags: ['sql'] };
     expect(problems(() => defaultParse('<plan>p</plan>', spec))).toEqual([
-      'No <answer> block found: write it as <answer>...</answer>.',
-      'No ```sql block found: write it as ```sql ... ``` (the tag right after the backticks).',
+      'Missing the required <answer>…</answer> block.',
+      'Missing the required ```sql fenced block.',
     ]);
     const parsed = defaultParse('<plan>p</plan><answer>a</answer>\n```sql\nselect 1\n```', spec);
     expect(parsed.xmlTags).toEqual({ plan: ['p'], answer: ['a'] });
@@ -40,9 +40,9 @@ describe('required tags', () => {
     const result = await agent.call(dialog.ask(task, { q: '2 + 2' }));
     expect(result.parsed.xmlTags.answer).toEqual(['4']);
     expect(result.attempts.map((attempt) => [attempt.kind, attempt.error])).toEqual([
-      ['parse', 'No <answer> block found: write it as <answer>...</answer>.'],
+      ['parse', 'Missing the required <answer>…</answer> block.'],
     ]);
-    expect(invoker.requests[1]?.messages.at(-1)?.content).toContain('No <answer> block found');
+    expect(invoker.requests[1]?.messages.at(-1)?.content).toContain('Missing the required <answer>…</answer> block.');
     // The failed reply is pruned: the dialog holds the answer only.
     expect(dialog.messages.map((message) => message.content)).toEqual(['You answer in tags.', 'What is 2 + 2?', '<answer>4</answer>']);
   });
@@ -56,9 +56,9 @@ describe('required tags', () => {
     expect(
       problems(() => defaultParse('nothing', { xmlTags: ['plan'], requiredXmlTags: ['plan', 'answer'], requiredMdTags: ['sql'] })),
     ).toEqual([
-      'No <plan> block found: write it as <plan>...</plan>.',
-      'No <answer> block found: write it as <answer>...</answer>.',
-      'No ```sql block found: write it as ```sql ... ``` (the tag right after the backticks).',
+      'Missing the required <plan>…</plan> block.',
+      'Missing the required <answer>…</answer> block.',
+      'Missing the required ```sql fenced block.',
     ]);
   });
 
@@ -71,13 +71,13 @@ describe('required tags', () => {
       signalTags: {},
     });
     expect(defaultParse('<answer>a</answer><note>n</note>', spec).xmlTags.note).toEqual(['n']);
-    expect(problems(() => defaultParse('<note>n</note>', spec))).toEqual(['No <answer> block found: write it as <answer>...</answer>.']);
+    expect(problems(() => defaultParse('<note>n</note>', spec))).toEqual(['Missing the required <answer>…</answer> block.']);
   });
 
   it('a prompt parses with its tag lists, handlers included', () => {
     const prompt = new Prompt({ path: 'parser/p', prompt: 'x', xmlTags: ['answer'], optionalXmlTags: ['why'] });
     expect(prompt.parse('<answer>1</answer>').xmlTags).toEqual({ answer: ['1'], why: [] });
-    expect(() => prompt.exceptionHandler.parse('1')).toThrow('No <answer> block found');
+    expect(() => prompt.exceptionHandler.parse('1')).toThrow('Missing the required <answer>');
     expect(prompt.finalHandler.parse('<answer>2</answer><why>w</why>').xmlTags).toEqual({ answer: ['2'], why: ['w'] });
   });
 });
@@ -134,9 +134,7 @@ describe('Markdown fences', () => {
     const text = '```python\nprint(1)\n```\n\n```py\nprint(2)\n```';
     expect(findMdTags(text, 'py')).toEqual(['print(2)']);
     expect(findMdTags(text, 'python')).toEqual(['print(1)']);
-    expect(problems(() => defaultParse('```python\nx\n```', { mdTags: ['py'] }))).toEqual([
-      'No ```py block found: write it as ```py ... ``` (the tag right after the backticks).',
-    ]);
+    expect(problems(() => defaultParse('```python\nx\n```', { mdTags: ['py'] }))).toEqual(['Missing the required ```py fenced block.']);
   });
 });
 

@@ -178,7 +178,7 @@ export function defaultParse(text: string, spec: TagSpec): ParsedReply {
   for (const tag of lists.xml) {
     xmlTags[tag] = findXmlTags(text, tag);
     if (xmlTags[tag].length === 0 && lists.requiredXml.has(tag)) {
-      problems.push(`No <${tag}> block found: write it as <${tag}>...</${tag}>.`);
+      problems.push(`Missing the required <${tag}>…</${tag}> block.`);
     }
   }
   if (lists.md.length > 0) {
@@ -186,7 +186,7 @@ export function defaultParse(text: string, spec: TagSpec): ParsedReply {
     for (const tag of lists.md) {
       mdTags[tag] = bodiesOf(text, blocks, tag);
       if (mdTags[tag].length === 0 && lists.requiredMd.has(tag)) {
-        problems.push(`No \`\`\`${tag} block found: write it as \`\`\`${tag} ... \`\`\` (the tag right after the backticks).`);
+        problems.push(`Missing the required \`\`\`${tag} fenced block.`);
       }
     }
   }
