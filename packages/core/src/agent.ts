@@ -421,6 +421,8 @@ export class Agent {
         error = this.#asProviderError(thrown, deadline);
       } finally {
         deadline.clear();
+        // The reply ended or broke off: show what the stream held back while it could be part of a secret.
+        stream?.textEnd?.();
       }
       const durationMs = Date.now() - started;
 

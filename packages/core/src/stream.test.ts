@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryLogStore } from './log-store.js';
+import { REDACTED, registerSecret } from './redact.js';
 import { ConsoleStream } from './stream.js';
 
 function capture() {
@@ -54,10 +55,13 @@ describe('ConsoleStream', () => {
       'divider',
       'expander',
       'error',
-      'text-delta',
+      // "str" + "eamed" is one word: held until the next event, then shown and logged as one piece.
       'text-delta',
       'write',
     ]);
+    expect(logged.at(-2)?.data).toEqual({ type: 'text-delta', text: 'streamed' });
+    // The events keep the pieces as they were given.
+    expect(stream.events.filter((event) => event.type === 'text-delta')).toHaveLength(2);
   });
 
   it('in silent mode shows nothing but still records and logs', async () => {
@@ -90,6 +94,45 @@ describe('ConsoleStream and terminal control characters', () => {
     expect(out.text.replace(/\u001b\[\d+m/g, '')).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
     expect(out.text).toContain('ok\\e[2J\\e]0;pwned\\x07\\rfake line\\x9b31m\\u202eevil');
     const logged = await store.read('frontend', 's');
-    expect(logged[0]?.data).toEqual({ type: 'text-delta', text: hostile });
+    const deltas = logged.filter((entry) => entry.data.type === 'text-delta').map((entry) => entry.data.text);
+    expect(deltas.join('')).toBe(hostile);
+    expect(logged[deltas.length]?.data).toEqual({ type: 'write', text: hostile });
+  });
+});
+
+describe('ConsoleStream and secrets split across streamed pieces', () => {
+  const SECRET = 'sk-stream-9c41d2e07b5a4f36a8d1';
+
+  it('neither shows nor logs a secret split at any boundary; textEnd releases the held tail', async () => {
+    registerSecret(SECRET);
+    const text = `The value is ${SECRET}. Done`;
+    const start = text.indexOf(SECRET);
+    for (let split = start + 1; split < start + SECRET.length; split++) {
+      const out = capture();
+      const store = new MemoryLogStore();
+      const stream = new ConsoleStream({ output: out.output, log: { store, session: 's' }, color: false });
+      stream.textDelta(text.slice(0, split));
+      stream.textDelta(text.slice(split));
+      // Shown so far: the words before the secret, then at most its redaction, never a piece of it.
+      expect(out.text.startsWith('The value is ')).toBe(true);
+      expect(`The value is ${REDACTED}. Done`.startsWith(out.text)).toBe(true);
+      stream.textEnd();
+      expect(out.text).toBe(`The value is ${REDACTED}. Done`);
+      const logged = (await store.read('frontend', 's')).map((entry) => entry.data.text).join('');
+      expect(logged).toBe(`The value is ${REDACTED}. Done`);
+      expect(JSON.stringify(await store.read('frontend', 's'))).not.toContain(SECRET.slice(3, 12));
+      // A second textEnd has nothing left to show.
+      stream.textEnd();
+      expect(out.text).toBe(`The value is ${REDACTED}. Done`);
+    }
+  });
+
+  it('a spinner or any other event releases the held text first, in order', async () => {
+    const out = capture();
+    const stream = new ConsoleStream({ output: out.output, color: false });
+    stream.textDelta('partial answ');
+    expect(out.text).toBe('partial ');
+    stream.spinner('next').stop();
+    expect(out.text).toBe('partial answ\n… next\n✓ next\n');
   });
 });

@@ -1,5 +1,6 @@
 import type { LogSession } from './log-store.js';
 import { redactString } from './redact.js';
+import { StreamRedactor } from './redact-stream.js';
 import { escapeControlCharacters } from './terminal-text.js';
 
 /** Untrusted text as printed: secrets redacted, control characters shown as escapes. */
@@ -43,8 +44,13 @@ export interface ProgressHandle {
 export interface Stream {
   /** Plain text. */
   write(text: string): void;
-  /** A piece of a streaming model reply. */
+  /**
+   * A piece of a streaming model reply. What is shown and logged is redacted across pieces: the end of
+   * the text is held back while it could still be part of a secret, until `textEnd()` or the next event.
+   */
   textDelta(text: string): void;
+  /** The streaming reply ended (or broke off): show and log what `textDelta` held back. */
+  textEnd?(): void;
   /** Markdown text. */
   markdown(text: string): void;
   /** A code block. */
@@ -59,7 +65,7 @@ export interface Stream {
   expander(title: string, body: string): void;
   /** An error. */
   error(error: unknown): void;
-  /** Every event emitted so far, in order. */
+  /** Every event emitted so far, in order, as it was given (text deltas in their pieces, not redacted). */
   readonly events: readonly StreamEvent[];
 }
 
@@ -85,7 +91,8 @@ const SPINNER_FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', 
 /**
  * A `Stream` for terminals: colours and animated spinners on a TTY, plain lines otherwise. Control
  * characters in what it shows (model text, labels, errors) are printed as visible escapes, never
- * obeyed; the `frontend` log keeps the text as it was.
+ * obeyed; the `frontend` log keeps the text as it was, secrets aside. Streamed text is redacted across
+ * pieces (a `StreamRedactor`): it is shown and logged as `text-delta` events as it is released.
  */
 export class ConsoleStream implements Stream {
   readonly #output: StreamOutput | undefined;
@@ -93,6 +100,7 @@ export class ConsoleStream implements Stream {
   readonly #log: LogSession | undefined;
   readonly #color: boolean;
   readonly #events: StreamEvent[] = [];
+  readonly #heldText = new StreamRedactor();
   #nextId = 1;
   #midLine = false;
 
@@ -108,8 +116,18 @@ export class ConsoleStream implements Stream {
   }
 
   #emit(event: StreamEvent): void {
+    this.textEnd();
     this.#events.push(event);
     this.#log?.store.write('frontend', this.#log.session, { ...event });
+  }
+
+  /** Show and log streamed text that redaction released (already redacted). */
+  #showText(text: string): void {
+    if (text.length === 0) return;
+    this.#log?.store.write('frontend', this.#log.session, { type: 'text-delta', text });
+    if (this.#silent || !this.#output) return;
+    this.#output.write(escapeControlCharacters(text));
+    this.#midLine = !text.endsWith('\n');
   }
 
   #print(text: string): void {
@@ -131,10 +149,12 @@ export class ConsoleStream implements Stream {
   }
 
   textDelta(text: string): void {
-    this.#emit({ type: 'text-delta', text });
-    if (this.#silent || !this.#output || text.length === 0) return;
-    this.#output.write(shown(text));
-    this.#midLine = !text.endsWith('\n');
+    this.#events.push({ type: 'text-delta', text });
+    this.#showText(this.#heldText.push(text));
+  }
+
+  textEnd(): void {
+    if (this.#heldText.held > 0) this.#showText(this.#heldText.flush());
   }
 
   markdown(text: string): void {
