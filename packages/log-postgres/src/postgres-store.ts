@@ -1,0 +1,357 @@
+import { hostname } from 'node:os';
+import {
+  filterSessions,
+  type JsonObject,
+  type LogCollection,
+  type LogEntry,
+  type LogSessionInfo,
+  type LogStore,
+  nextLogSequence,
+  type ReadQuery,
+  redactSecrets,
+  type SessionQuery,
+} from '@lllm/core';
+import postgres, { type Sql } from 'postgres';
+import { causeOf, codeOf, PostgresLogStoreError, problemOf } from './errors.js';
+import { type MigrationReport, migrate } from './migrations.js';
+import { describeServer, type PostgresLogOptions, type ResolvedPostgresLogOptions, resolvePostgresLogOptions } from './options.js';
+import { messageSearchText, SEARCH_CONFIG, searchQuery, TSQUERY_SQL } from './search-text.js';
+
+/** Options of {@link PostgresLogStore.open}: the `log_options` settings, and where `DATABASE_URL` is read. */
+export interface PostgresLogStoreOptions extends PostgresLogOptions {
+  /** The environment `DATABASE_URL` is read from (default `process.env`). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** A written entry waiting for its insert: redacted and serialized when written. */
+interface Pending {
+  readonly collection: LogCollection;
+  readonly session: string;
+  readonly time: number;
+  readonly sequence: number;
+  readonly json: string;
+  /** The text the full-text index gets (`messages` entries only). */
+  readonly search: string | null;
+}
+
+/** What a full-text search asks of the store (`searchLog` of `@lllm/log` calls it). */
+export interface FullTextSearchRequest {
+  /** The query as typed (PostgreSQL's web-search syntax). */
+  readonly query: string;
+  /** Its words, lower case (unused here: the query is parsed by PostgreSQL). */
+  readonly terms?: readonly string[];
+  /** Only this session. */
+  readonly session?: string;
+  /** At most this many entries. */
+  readonly limit: number;
+}
+
+/** Open stores with entries to insert when the event loop runs dry: one 'beforeExit' listener for all. */
+const openStores = new Set<PostgresLogStore>();
+function onBeforeExit(): void {
+  for (const store of openStores) store.flushInBackground();
+}
+
+/** Rows in one INSERT at most: bounds a statement's size when a long queue drains at once. */
+const MAX_ROWS_PER_INSERT = 5000;
+
+/**
+ * The PostgreSQL log store (`log_type: postgres`): every machine of a distributed run writes the same
+ * tables. `write()` redacts and serializes the entry and queues it; the queue is inserted in batches
+ * (one multi-row INSERT … SELECT FROM unnest(…), one at a time so entries keep their write order)
+ * when `batchSize` entries are waiting, after `flushIntervalMs`, on `flush()` and on `close()`.
+ * Open it with {@link PostgresLogStore.open}, which connects and migrates the schema.
+ */
+export class PostgresLogStore implements LogStore {
+  readonly type = 'postgres';
+  /** The server and database, without the password (`postgres://user@host:port/database`). */
+  readonly server: string;
+  /** The PostgreSQL schema holding the tables. */
+  readonly schema: string;
+  /** What opening did to the schema. */
+  readonly migration: MigrationReport;
+  readonly #sql: Sql;
+  readonly #table: string;
+  readonly #batchSize: number;
+  readonly #flushIntervalMs: number;
+  readonly #writer = `${hostname()}:${process.pid}`;
+  #queue: Pending[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #draining: Promise<void> | undefined;
+  #error: unknown;
+  #closed = false;
+
+  private constructor(sql: Sql, options: ResolvedPostgresLogOptions, migration: MigrationReport) {
+    this.#sql = sql;
+    this.server = describeServer(options.url);
+    this.schema = options.schema;
+    this.#table = `"${options.schema}".entries`;
+    this.#batchSize = options.batchSize;
+    this.#flushIntervalMs = options.flushIntervalMs;
+    this.migration = migration;
+    if (openStores.size === 0) process.on('beforeExit', onBeforeExit);
+    openStores.add(this);
+  }
+
+  /**
+   * Connect (`url`, else `DATABASE_URL`), create or migrate the schema, and return the store. A server
+   * that cannot be reached, refuses the login or holds a schema it cannot migrate is a
+   * {@link PostgresLogStoreError} naming the server (never the password) and what to change.
+   */
+  static async open(options: PostgresLogStoreOptions = {}): Promise<PostgresLogStore> {
+    const { env, ...settings } = options;
+    const resolved = resolvePostgresLogOptions(settings, env);
+    const server = describeServer(resolved.url);
+    const sql = postgres(resolved.url, {
+      max: resolved.poolSize,
+      connect_timeout: Math.ceil(resolved.connectTimeoutMs / 1000),
+      idle_timeout: 60,
+      onnotice: () => {},
+      connection: { application_name: 'lllm-log' },
+    });
+    let migration: MigrationReport;
+    try {
+      migration = await migrate(sql, resolved.schema);
+    } catch (error) {
+      await sql.end({ timeout: 1 }).catch(() => {});
+      const code = codeOf(error);
+      const reached = code === undefined || /^[0-9A-Z]{5}$/.test(code);
+      throw new PostgresLogStoreError(
+        reached && !/^28/.test(code ?? '')
+          ? `The PostgreSQL log schema "${resolved.schema}" at ${server} cannot be set up: ${problemOf(error)}. Point log_options.schema at a schema LLLM may own, or fix the tables it names.`
+          : `Cannot connect to the PostgreSQL log at ${server}: ${problemOf(error)}. Check log_options.url (or DATABASE_URL) and that the server accepts connections.`,
+        { server, code, cause: causeOf(error) },
+      );
+    }
+    return new PostgresLogStore(sql, resolved, migration);
+  }
+
+  /**
+   * Start inserting what is queued without waiting for it. Called when the event loop runs dry with
+   * entries still queued (no `close()`): the insert keeps the process alive until it is done.
+   */
+  flushInBackground(): void {
+    if (!this.#closed && this.#queue.length > 0) this.#kick();
+  }
+
+  write(collection: LogCollection, session: string, data: JsonObject): void {
+    if (this.#closed) return;
+    // Redacted now: nothing holding a secret is ever queued, and later changes to `data` are not logged.
+    const redacted = redactSecrets(data);
+    const json = JSON.stringify(redacted);
+    if (json === undefined) return;
+    const search = collection === 'messages' ? (messageSearchText(redacted) ?? null) : null;
+    this.#queue.push({ collection, session, time: Date.now(), sequence: nextLogSequence(), json, search });
+    if (this.#queue.length >= this.#batchSize) this.#kick();
+    else if (!this.#timer) {
+      this.#timer = setTimeout(() => this.#kick(), this.#flushIntervalMs);
+      this.#timer.unref();
+    }
+  }
+
+  /** Start inserting the queue unless an insert is running (it takes the rest when done). */
+  #kick(): void {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (this.#draining || this.#queue.length === 0) return;
+    this.#draining = this.#drain().finally(() => {
+      this.#draining = undefined;
+    });
+  }
+
+  /** Insert queued entries in order until the queue is empty or an insert fails (the rows stay queued). */
+  async #drain(): Promise<void> {
+    for (let round = 0; this.#queue.length > 0 && round < 1_000_000; round++) {
+      const rows = this.#queue.slice(0, MAX_ROWS_PER_INSERT);
+      try {
+        await this.#insert(rows);
+      } catch (error) {
+        this.#error = error;
+        return;
+      }
+      this.#queue.splice(0, rows.length);
+      this.#error = undefined;
+    }
+  }
+
+  async #insert(rows: readonly Pending[]): Promise<void> {
+    await this.#sql.unsafe(
+      `INSERT INTO ${this.#table} (session, collection, time, sequence, writer, data, search)
+       SELECT r.session, r.collection, r.time, r.sequence, $7, r.data::json,
+              CASE WHEN r.search IS NULL THEN NULL ELSE to_tsvector('${SEARCH_CONFIG}', r.search) END
+       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[]) WITH ORDINALITY
+            AS r(session, collection, time, sequence, data, search, position)
+       ORDER BY r.position`,
+      [
+        rows.map((row) => row.session),
+        rows.map((row) => row.collection),
+        rows.map((row) => row.time),
+        rows.map((row) => row.sequence),
+        rows.map((row) => row.json),
+        rows.map((row) => row.search),
+        this.#writer,
+      ] as never[],
+    );
+  }
+
+  /** Everything written so far has been attempted. */
+  async #settle(): Promise<void> {
+    this.#kick();
+    for (let round = 0; this.#draining && round < 1_000_000; round++) {
+      await this.#draining;
+      if (this.#error !== undefined) return;
+      this.#kick();
+    }
+  }
+
+  async flush(): Promise<void> {
+    await this.#settle();
+    const error = this.#error;
+    if (error !== undefined) {
+      this.#error = undefined;
+      throw new PostgresLogStoreError(
+        `Writing ${this.#queue.length} entr${this.#queue.length === 1 ? 'y' : 'ies'} to the PostgreSQL log at ${this.server} (schema "${this.schema}") failed: ${problemOf(error)}. They stay queued and are tried again on the next flush; check the server and the role's rights.`,
+        { server: this.server, code: codeOf(error), cause: causeOf(error) },
+      );
+    }
+  }
+
+  /** Run a query; the driver's failures become a {@link PostgresLogStoreError} naming the server. */
+  async #query<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw new PostgresLogStoreError(
+        `Cannot ${what} in the PostgreSQL log at ${this.server} (schema "${this.schema}"): ${problemOf(error)}.`,
+        {
+          server: this.server,
+          code: codeOf(error),
+          cause: causeOf(error),
+        },
+      );
+    }
+  }
+
+  async read(collection: LogCollection, session: string, query: ReadQuery = {}): Promise<LogEntry[]> {
+    await this.#settle();
+    const rows = await this.#query('read', () =>
+      this.#sql.unsafe<{ id: string; time: string; sequence: string; data: string }[]>(
+        `SELECT id, time, sequence, data::text AS data FROM ${this.#table}
+         WHERE session = $1 AND collection = $2 AND time >= $3 AND time < $4
+         ORDER BY id ${query.limit === undefined ? '' : 'LIMIT $5'}`,
+        [
+          session,
+          collection,
+          query.since ?? 0,
+          query.until ?? Number.MAX_SAFE_INTEGER,
+          ...(query.limit === undefined ? [] : [query.limit]),
+        ],
+      ),
+    );
+    return rows.map((row) => ({
+      collection,
+      session,
+      time: Number(row.time),
+      sequence: Number(row.sequence),
+      data: this.#entryData(row.id, row.data),
+    }));
+  }
+
+  /** A row's data: a JSON object, or an error naming the row (a table changed by something else). */
+  #entryData(id: string, text: string): JsonObject {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = undefined;
+    }
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+      throw new PostgresLogStoreError(
+        `Row ${id} of ${this.#table} at ${this.server} is not a log entry (its data is not a JSON object): the table was changed by something other than LLLM. Delete that row.`,
+        { server: this.server },
+      );
+    }
+    return data as JsonObject;
+  }
+
+  async sessions(query: SessionQuery = {}): Promise<LogSessionInfo[]> {
+    await this.#settle();
+    const conditions: string[] = [];
+    const having: string[] = [];
+    const values: (string | number)[] = [];
+    if (query.prefix !== undefined) {
+      values.push(query.prefix);
+      conditions.push(`starts_with(session, $${values.length})`);
+    }
+    if (query.since !== undefined) {
+      values.push(query.since);
+      having.push(`max(time) >= $${values.length}`);
+    }
+    if (query.until !== undefined) {
+      values.push(query.until);
+      having.push(`min(time) < $${values.length}`);
+    }
+    if (query.limit !== undefined) values.push(query.limit);
+    const rows = await this.#query('list sessions', () =>
+      this.#sql.unsafe<{ session: string; first: string; last: string; entries: string }[]>(
+        `SELECT session, min(time) AS first, max(time) AS last, count(*) AS entries FROM ${this.#table}
+         ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}
+         GROUP BY session ${having.length ? `HAVING ${having.join(' AND ')}` : ''}
+         ORDER BY last DESC, session DESC ${query.limit === undefined ? '' : `LIMIT $${values.length}`}`,
+        values,
+      ),
+    );
+    return filterSessions(
+      rows.map((row) => ({ session: row.session, firstTime: Number(row.first), lastTime: Number(row.last), entries: Number(row.entries) })),
+      query,
+    );
+  }
+
+  async deleteSession(session: string): Promise<void> {
+    await this.#settle();
+    await this.#query('delete a session', () => this.#sql.unsafe(`DELETE FROM ${this.#table} WHERE session = $1`, [session]));
+  }
+
+  /**
+   * The `messages` entries whose content, tool calls or failed attempts match `query` (PostgreSQL's
+   * web-search syntax, every word as a prefix), newest first, through the GIN-indexed tsvector column.
+   * `searchLog` of `@lllm/log` calls this and applies its filters.
+   */
+  async fullTextSearch(request: FullTextSearchRequest): Promise<{ method: 'tsvector'; entries: LogEntry[] }> {
+    await this.#settle();
+    const limit = Math.min(Math.max(1, Math.trunc(request.limit)), 100_000);
+    const rows = await this.#query('search', () =>
+      this.#sql.unsafe<{ id: string; session: string; time: string; sequence: string; data: string }[]>(
+        `SELECT id, session, time, sequence, data::text AS data FROM ${this.#table}
+         WHERE collection = 'messages' AND search @@ ${TSQUERY_SQL} ${request.session === undefined ? '' : 'AND session = $3'}
+         ORDER BY id DESC LIMIT $2`,
+        [searchQuery(request.query), limit, ...(request.session === undefined ? [] : [request.session])],
+      ),
+    );
+    return {
+      method: 'tsvector',
+      entries: rows.map((row) => ({
+        collection: 'messages',
+        session: row.session,
+        time: Number(row.time),
+        sequence: Number(row.sequence),
+        data: this.#entryData(row.id, row.data),
+      })),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.flush();
+    } finally {
+      this.#closed = true;
+      openStores.delete(this);
+      if (openStores.size === 0) process.off('beforeExit', onBeforeExit);
+      if (this.#timer) clearTimeout(this.#timer);
+      await this.#sql.end({ timeout: 5 });
+    }
+  }
+}
