@@ -13,7 +13,7 @@ export const prices = defineProxy({
       description: 'Closing price per day.',
       parameters: { type: 'object', properties: { ticker: { type: 'string' } }, required: ['ticker'], additionalProperties: false },
       examples: { ticker: 'ACME' },
-      // Entries dated after the cutoff are withheld.
+      // Entries dated on or after the cutoff are withheld.
       dtCutoff: { key: 'days/date' },
       handler: (params: Record<string, unknown>) => ({
         ticker: params.ticker,

@@ -56,7 +56,7 @@ const PARAMETER_DOCS: Readonly<Record<string, string>> = {
   name: 'Name to search for',
 };
 
-/** Entries after a backtest's cutoff are withheld by this date field, per endpoint family. */
+/** Entries dated on or after a backtest's cutoff are withheld by this date field, per endpoint family. */
 function cutoffFor(path: string): EndpointDefinition['dtCutoff'] {
   if (path.startsWith('/historical-price-eod/')) return { key: 'date', format: '%Y-%m-%d' };
   if (path.startsWith('/historical-chart/') || path.startsWith('/technical-indicators/'))

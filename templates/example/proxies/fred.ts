@@ -202,7 +202,7 @@ export function fredProxy(options: FredProxyOptions = {}): ProxyDefinition {
         },
         // The real-time period is the same for every series of a call; notes can run to pages.
         removeKeys: ['realtime_start', 'realtime_end', 'seriess/realtime_start', 'seriess/realtime_end', 'seriess/notes'],
-        // A series whose first observation is after the cutoff did not exist yet.
+        // A series whose first observation is on or after the cutoff did not exist yet.
         dtCutoff: { key: 'seriess/observation_start', format: '%Y-%m-%d' },
       },
       {

@@ -46,7 +46,7 @@ afterAll(async () => {
 });
 
 const runtime = (cutoffDate?: string, key = FMP_KEY) =>
-  new ProxyRuntime({ activate: [fmpProxy({ baseUrl })], env: { FMP_API_KEY: key }, ...(cutoffDate ? { cutoffDate } : {}) });
+  new ProxyRuntime({ activate: [fmpProxy({ baseUrl })], env: { FMP_API_KEY: key }, ...(cutoffDate ? { cutoffDate } : {}), cache: false });
 
 describe('FMP catalog', () => {
   it('holds every endpoint upstream declares (135), in upstream’s 23 categories', () => {

@@ -129,7 +129,12 @@ afterAll(async () => {
 });
 
 const runtime = (cutoffDate?: string) =>
-  new ProxyRuntime({ activate: [fredProxy({ baseUrl: url })], env: { FRED_API_KEY: FRED_KEY }, ...(cutoffDate ? { cutoffDate } : {}) });
+  new ProxyRuntime({
+    activate: [fredProxy({ baseUrl: url })],
+    env: { FRED_API_KEY: FRED_KEY },
+    ...(cutoffDate ? { cutoffDate } : {}),
+    cache: false,
+  });
 
 describe('FRED catalog endpoints', () => {
   it('every endpoint upstream declares is here (16), under categories, series and tags', () => {

@@ -293,6 +293,8 @@ function runtime(options: { cutoffDate?: string; env?: Record<string, string> } 
     activate: [fredProxy({ baseUrl: `${fredApi.url}/fred` }), fmpProxy({ baseUrl: `${fmpApi.url}/stable` })],
     env: options.env ?? { FRED_API_KEY: FRED_KEY, FMP_API_KEY: FMP_KEY },
     ...(options.cutoffDate ? { cutoffDate: options.cutoffDate } : {}),
+    // These tests read the wire (a wrong key must reach the API); the cache (on by default) is @lllm/proxy's to test.
+    cache: false,
   });
 }
 
@@ -427,7 +429,8 @@ describe('Financial Modeling Prep', () => {
     const backtest = (await runtime({ cutoffDate: '2025-01-29' }).call('fmp/market/historical-prices', { symbol: 'AAPL' })) as {
       date: string;
     }[];
-    expect(backtest.map((row) => row.date)).toEqual(['2025-01-29', '2025-01-28', '2025-01-27']);
+    // Strictly before the cutoff, as upstream's filter_by_dt_cutoff: the cutoff day itself is withheld.
+    expect(backtest.map((row) => row.date)).toEqual(['2025-01-28', '2025-01-27']);
   });
 
   it('returns income statements, withholding those filed after the cutoff date', async () => {
@@ -483,7 +486,7 @@ describe('both proxies', () => {
     expect(docs).toContain('`series_id` (string, required, in query)');
     expect(docs).toContain('`observation_start` (string, optional, in query): First observation date, YYYY-MM-DD');
     expect(docs).toContain('`units` ("lin" | "chg"');
-    expect(docs).toContain('Entries dated after 2024-06-30 (by `observations/date`) are withheld.');
+    expect(docs).toContain('Entries dated on or after 2024-06-30 (by `observations/date`) are withheld.');
     expect(docs).toContain('## fmp/market/quote');
     expect(docs).toContain('## fmp/market/historical-prices');
     expect(docs).toContain(

@@ -293,6 +293,8 @@ function runtime(options: { cutoffDate?: string; env?: Record<string, string> } 
     ],
     env: options.env ?? { WA_API_DEV: WA_APPID, MSD_API_KEY: MSD_KEY, SEARCH_API_KEY: SEARCH_KEY, EXA_API_KEY: EXA_KEY },
     ...(options.cutoffDate ? { cutoffDate: options.cutoffDate } : {}),
+    // These tests read the wire (a wrong key must reach the API); the cache (on by default) is @lllm/proxy's to test.
+    cache: false,
   });
 }
 

@@ -72,7 +72,7 @@ export function apodProxy(options: ApodProxyOptions = {}): ProxyDefinition {
         exampleResponse: ENTRY,
         // Keys an agent does not need are dropped from every response.
         removeKeys: ['service_version'],
-        // With a cutoff date (backtests), an entry dated after it is withheld (a single object is
+        // With a cutoff date (backtests), an entry dated on or after it is withheld (a single object is
         // replaced by an explanation; lists keep only earlier entries).
         dtCutoff: { key: 'date', format: '%Y-%m-%d' },
       },

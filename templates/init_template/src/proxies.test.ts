@@ -85,6 +85,8 @@ function runtime(options: { cutoffDate?: string; key?: string } = {}): ProxyRunt
     activate: [apodProxy({ baseUrl })],
     env: { NASA_API_KEY: options.key ?? KEY },
     ...(options.cutoffDate ? { cutoffDate: options.cutoffDate } : {}),
+    // These tests read the wire (a wrong key must reach the API); the cache (on by default) is @lllm/proxy's to test.
+    cache: false,
   });
 }
 
@@ -136,7 +138,8 @@ describe('the sample proxy (apod)', () => {
     expect(range.map((entry) => entry.date)).toEqual(['2024-06-27', '2024-06-28', '2024-06-29']);
     const backtest = runtime({ cutoffDate: '2024-06-28' });
     const earlier = (await backtest.call('apod/pictures/range', { start_date: '2024-06-26' })) as { date: string }[];
-    expect(earlier.map((entry) => entry.date)).toEqual(['2024-06-26', '2024-06-27', '2024-06-28']);
+    // Strictly before the cutoff, as upstream's filter_by_dt_cutoff: the cutoff day itself is withheld.
+    expect(earlier.map((entry) => entry.date)).toEqual(['2024-06-26', '2024-06-27']);
     expect(await backtest.call('apod/pictures/day', { date: '2024-06-30' })).toMatchObject({
       error: 'cutoff',
       cutoffDate: '2024-06-28',

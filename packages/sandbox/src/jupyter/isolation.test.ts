@@ -244,8 +244,9 @@ print(json.dumps({"digest": hashlib.sha256(token.encode()).hexdigest(),
       expect(result.status).toBe('ok');
       const text = result.outputs.map((output) => ('text' in output ? output.text : '')).join('');
       const seen = JSON.parse(text) as { digest: string; bare: unknown; later: unknown; widened: unknown; forged: number };
-      expect(seen.bare).toEqual([200, ['2024-06-29', '2024-06-30']]);
-      expect(seen.later).toEqual([200, ['2024-06-29', '2024-06-30']]);
+      // The session's cutoff withholds its own day, as upstream's filter_by_dt_cutoff.
+      expect(seen.bare).toEqual([200, ['2024-06-29']]);
+      expect(seen.later).toEqual([200, ['2024-06-29']]);
       expect(seen.widened).toEqual([403, 'not_activated']);
       expect(seen.forged).toBe(401);
       // The kernel holds a token of its own, not the master token.
