@@ -5,7 +5,7 @@
 import { Agent, ParseError } from '@lllm/core';
 import { createScriptedInvoker } from '@lllm/core/testing';
 import { describe, expect, it } from 'vitest';
-import { defaultParse, findMdTags, findXmlTags, hasSignalTag } from './parser.js';
+import { defaultParse, findMdTags, findXmlTags, hasSignalTag, tagSpecProblems } from './parser.js';
 import { Prompt } from './prompt.js';
 
 function problems(run: () => unknown): readonly string[] {
@@ -157,5 +157,21 @@ describe('signal tags', () => {
   it('fixed: signal tag names are literal text too (a.b does not match <aXb>)', () => {
     expect(hasSignalTag('<aXb>', 'a.b')).toBe(false);
     expect(hasSignalTag('<a.b>', 'a.b')).toBe(true);
+  });
+});
+
+describe('tag names', () => {
+  it('a prompt refuses tag names that can never match, naming each', () => {
+    expect(tagSpecProblems({ xmlTags: ['answer'], mdTags: ['python'], signalTags: ['DONE'] })).toEqual([]);
+    expect(
+      () => new Prompt({ path: 'parser/bad', prompt: 'x', xmlTags: ['final answer', '<b>'], mdTags: [''], signalTags: ['OK'] }),
+    ).toThrow(
+      [
+        'Prompt "parser/bad" lists tags that can never match:',
+        '- xmlTags: "final answer" can never match; a tag is one word without whitespace, "<" or ">".',
+        '- xmlTags: "<b>" can never match; a tag is one word without whitespace, "<" or ">".',
+        '- mdTags: "" can never match; a tag is one word without whitespace.',
+      ].join('\n'),
+    );
   });
 });

@@ -123,6 +123,36 @@ export function hasSignalTag(text: string, tag: string): boolean {
   return text.includes(`<${tag}>`);
 }
 
+const SPACE = new RegExp(`[${WHITESPACE}]`);
+
+/**
+ * Why tags of a spec can never match, one line each (empty when all can): a name that is empty or
+ * holds whitespace (a fence's tag ends at the first whitespace), or an XML or signal name holding
+ * `<` or `>`.
+ */
+export function tagSpecProblems(spec: TagSpec): string[] {
+  const problems: string[] = [];
+  const lists: [keyof TagSpec, boolean][] = [
+    ['xmlTags', true],
+    ['requiredXmlTags', true],
+    ['optionalXmlTags', true],
+    ['signalTags', true],
+    ['mdTags', false],
+    ['requiredMdTags', false],
+    ['optionalMdTags', false],
+  ];
+  for (const [key, angled] of lists) {
+    for (const tag of spec[key] ?? []) {
+      if (typeof tag !== 'string' || tag === '' || SPACE.test(tag) || (angled && /[<>]/.test(tag))) {
+        problems.push(
+          `${key}: ${JSON.stringify(tag)} can never match; a tag is one word without whitespace${angled ? ', "<" or ">"' : ''}.`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
 interface TagLists {
   readonly xml: readonly string[];
   readonly md: readonly string[];

@@ -8,7 +8,7 @@ import {
   TemplateError,
 } from '@lllm/core';
 import type { ZodType, z } from 'zod/v4';
-import { decodeJsonReply, defaultParse, type ParsedReply, type TagSpec } from './parser.js';
+import { decodeJsonReply, defaultParse, type ParsedReply, type TagSpec, tagSpecProblems } from './parser.js';
 import { assertNotZod3, isStrictCompatible, validateWithZod, zodToJsonSchema } from './schema.js';
 import { type CompiledTemplate, compileTemplate, renderTemplate } from './template.js';
 
@@ -119,6 +119,12 @@ class PromptClass<TParsed = ParsedReply> implements PromptLike<TParsed> {
       optionalXmlTags: Object.freeze([...(definition.optionalXmlTags ?? [])]),
       optionalMdTags: Object.freeze([...(definition.optionalMdTags ?? [])]),
     });
+    const tagProblems = tagSpecProblems(this.tags);
+    if (tagProblems.length > 0) {
+      throw new InvalidArgumentError(`Prompt "${this.path}" lists tags that can never match:\n- ${tagProblems.join('\n- ')}`, {
+        argument: 'tags',
+      });
+    }
     assertNotZod3(definition.format, `The format of prompt "${definition.path}"`, 'format');
     this.formatSchema = definition.format;
     this.format = definition.format ? buildFormat(definition.format, definition.formatName ?? definition.path) : undefined;
