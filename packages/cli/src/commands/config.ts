@@ -19,7 +19,7 @@ const isMap = (value: unknown): value is Record<string, unknown> => typeof value
 /** Every leaf of the resolved config with its origin, in key order. */
 export function configValues(config: SystemConfig): ConfigValueJson[] {
   const values: ConfigValueJson[] = [];
-  const { file: _file, root, origins = {}, chain: _chain, ...data } = config;
+  const { file: _file, root, origins = {}, chain: _chain, notes: _notes, ...data } = config;
   const walk = (value: unknown, path: string) => {
     if (isMap(value) && Object.keys(value).length > 0) {
       for (const [key, child] of Object.entries(value)) walk(child, path ? `${path}.${key}` : key);

@@ -100,6 +100,7 @@ export async function commandDoctor(options: { json?: boolean; config?: string }
   try {
     const config = loadConfig(project, options.config);
     add('config', 'ok', `system config: ${config.file} (agent_type ${config.agent_type}, log_type ${config.log_type})`);
+    for (const note of config.notes) add('config', note.severity === 'warning' ? 'warning' : 'info', shown(note.message));
     if (config.chain && config.chain.length > 1)
       add('config', 'ok', `inherits from ${config.chain.slice(1).join(' → ')} (lllm config show explains each value)`);
     const backends = listLogBackends();

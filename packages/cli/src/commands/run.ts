@@ -189,6 +189,8 @@ async function prepare(task: string, options: RunOptions, timeoutMs: number | un
   const project = await loadProject({ cwd: io.cwd, strict: options.strict ?? false, env: io.env });
   for (const warning of project.report.warnings) note(io, `warning: ${shown(warning)}`);
   const loaded = loadConfig(project, options.config);
+  // Python LLLM keys accepted, an agent_type filled in, a reasoning model's temperature left out: one line each.
+  for (const configNote of loaded.notes) note(io, `${configNote.severity}: ${shown(configNote.message)}`);
   const definition = getAgentType(loaded.agent_type);
   const { config, notices, warnings, missing } = chooseProviders(loaded, definition.agentGroup, io.env, {
     model: options.model,
