@@ -37,13 +37,18 @@ function folderName(session: string): string {
   return encodeURIComponent(session).replace(/\./g, '%2E');
 }
 
-function sessionOf(folder: string): string | undefined {
+// A folder the Python LLLM named (`Capital+of+Italy?_20251127_093000`: the task with spaces as `+`) is
+// read under its own name when it does not decode: it is a session all the same.
+function sessionOf(folder: string): string {
   try {
     return decodeURIComponent(folder);
   } catch {
-    return undefined;
+    return folder;
   }
 }
+
+/** A name usable as one folder as it is: not empty, `.` or `..`, no separator or NUL. */
+const isPlainFolderName = (name: string) => name !== '' && name !== '.' && name !== '..' && !/[\\/\0]/.test(name);
 
 const isDirectory = (path: string) => {
   try {
@@ -113,7 +118,11 @@ export class LocalFileLogStore implements LogStore {
   }
 
   #sessionFolder(collection: LogCollection, session: string): string {
-    return join(this.root, collection, folderName(session));
+    const encoded = join(this.root, collection, folderName(session));
+    // Upstream writes the session name unencoded (`+`, `?`, … in it): use its folder when that is the one there.
+    if (!existsSync(encoded) && isPlainFolderName(session) && isDirectory(join(this.root, collection, session)))
+      return join(this.root, collection, session);
+    return encoded;
   }
 
   write(collection: LogCollection, session: string, data: JsonObject): void {
