@@ -1,6 +1,6 @@
 // The API interpreter for `proxy:` agent configs: @lllm/sandbox's interpreter on a proxy runtime from
 // @lllm/proxy and its HTTP bridge. The sandbox package loads only when an agent asks for it.
-import { type AgentToolingContext, registerAgentTooling } from '@lllm/core';
+import { type AgentToolingContext, loadPackageReferences, registerAgentTooling } from '@lllm/core';
 import { ProxyRuntime, serveProxy } from '@lllm/proxy';
 import type { AgentProxyConfig, ApiInterpreterHost } from '@lllm/sandbox';
 
@@ -33,6 +33,8 @@ export function registerCliApiInterpreter(env: NodeJS.ProcessEnv = process.env):
     console.debug = (...args: unknown[]) => {
       if (env.LLLM_DEBUG) console.error(...args);
     };
+    // `activate_proxies: [kit:fred]`: the dependency's modules load now (buildAgent has usually done it).
+    await loadPackageReferences(context.agent.proxy?.activate_proxies ?? []);
     const { apiInterpreterTooling } = await import('@lllm/sandbox');
     return apiInterpreterTooling(context, {
       host: (_context, proxy: AgentProxyConfig) =>

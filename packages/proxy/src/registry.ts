@@ -1,4 +1,12 @@
-import { ConfigError, type DiscoveredModuleInfo, NotFoundError, processRegistry, registerDiscoverySection } from '@lllm/core';
+import {
+  ConfigError,
+  type DiscoveredModuleInfo,
+  NotFoundError,
+  packageResourceName,
+  processRegistry,
+  registerDiscoverySection,
+  registerPackageResourceKind,
+} from '@lllm/core';
 import { closestMatches } from '@lllm/core/utils';
 import { ProxyDefinition } from './define.js';
 
@@ -22,9 +30,12 @@ export function registerProxy(definition: ProxyDefinition, options: { source?: s
   return definition;
 }
 
-/** The proxy registered at `path`; a `NotFoundError` with the closest names otherwise. */
+/**
+ * The proxy registered at `path`; a `NotFoundError` with the closest names otherwise. `package:path`
+ * (`kit:fred`) is the proxy a loaded dependency package defines; an error names the package and the fix.
+ */
 export function getProxy(path: string): ProxyDefinition {
-  const found = proxies().get(path);
+  const found = proxies().get(path) ?? proxies().get(packageResourceName(path, 'proxy', 'proxy'));
   if (found) return found.definition;
   const suggestions = closestMatches(path, proxies().keys());
   throw new NotFoundError(
@@ -33,9 +44,15 @@ export function getProxy(path: string): ProxyDefinition {
   );
 }
 
-/** The proxy registered at `path`, or undefined. */
+/** The proxy registered at `path` (or `package:path`), or undefined. */
 export function findProxy(path: string): ProxyDefinition | undefined {
-  return proxies().get(path)?.definition;
+  const found = proxies().get(path);
+  if (found) return found.definition;
+  try {
+    return proxies().get(packageResourceName(path, 'proxy', 'proxy'))?.definition;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The file (or other source) a proxy was registered from, when known. */
@@ -64,9 +81,13 @@ export function registerProxiesFromModule(exports: Readonly<Record<string, unkno
   return registered;
 }
 
-/** Register the `[proxies]` section of `lllm.toml` with core's discovery. Call it before `discover()`. */
+/**
+ * Register the `[proxies]` section of `lllm.toml` with core's discovery, and make `package:path`
+ * references to a dependency's proxies (`activate_proxies: [kit:fred]`) resolve. Call it before `discover()`.
+ */
 export function registerProxyDiscovery(): void {
   registerDiscoverySection('proxies', (exports, info) => {
     registerProxiesFromModule(exports, info);
   });
+  registerPackageResourceKind('proxy', listProxies);
 }

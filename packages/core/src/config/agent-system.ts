@@ -15,7 +15,7 @@ import { closestMatches, safeName } from '../strings.js';
 import { agentSystemPrompt } from './agent-prompt.js';
 import { type AgentTooling, agentTooling, withPromptAddendum } from './agent-tooling.js';
 import { agentTypeRegistry } from './agent-type-registry.js';
-import { loadReferencedPackages } from './packages.js';
+import { loadSystemPackages, packageResourceName } from './package-resources.js';
 import { type AgentConfig, modelArguments, type SystemConfig } from './system-config.js';
 
 /** What an agent system's `run` receives. */
@@ -85,7 +85,8 @@ export function registerAgentDiscovery(): void {
 
 /** The definition of an `agent_type`; unknown types list the registered ones. */
 export function getAgentType(agentType: string): AgentTypeDefinition {
-  const definition = agentTypes().get(agentType);
+  // `kit:review_desk`: the agent type package "kit" defines (loaded first by buildAgent / lllm run).
+  const definition = agentTypes().get(agentType) ?? agentTypes().get(packageResourceName(agentType, 'agent_type', 'agent_type'));
   if (definition) return definition;
   const known = [...agentTypes().keys()];
   const suggestions = closestMatches(agentType, known);
@@ -175,6 +176,8 @@ class TrackedAgent extends Agent {
  * its system prompt, invoker (by `api_type`) and budgets from the config, and the log store.
  */
 export async function buildAgent<R = unknown>(config: SystemConfig, options: BuildAgentOptions): Promise<AgentSystem<R>> {
+  // Dependency packages load when first referenced (`agent_type: kit:desk`, `kit:sys/writer`, `activate_proxies: [kit:fred]`).
+  await loadSystemPackages(config);
   const definition = getAgentType(config.agent_type) as AgentTypeDefinition<R>;
   const missing = definition.agentGroup.filter((name) => !config.agent_configs[name]);
   if (missing.length > 0) {
@@ -188,8 +191,6 @@ export async function buildAgent<R = unknown>(config: SystemConfig, options: Bui
     );
   }
   const log = options.log ?? (await createLogStore({ type: config.log_type, directory: config.log_dir, options: config.log_options }));
-  // Dependency packages load when first referenced (`kit:sys/writer`).
-  await loadReferencedPackages(definition.agentGroup.map((name) => config.agent_configs[name]?.system_prompt_path));
   const agentOptions: Record<string, AgentOptions> = {};
   const toolings: AgentTooling[] = [];
   for (const name of definition.agentGroup) {

@@ -35,6 +35,7 @@ export {
 } from './lllm-toml.js';
 export type { ConfigMap, ConfigOrigins } from './merge.js';
 export { deepMerge } from './merge.js';
+export { loadPackageReferences, loadSystemPackages, packageResourceName } from './package-resources.js';
 export type { DependencyEntry, DependencySource, LllmPackage, PackageGraph } from './packages.js';
 export {
   dependencyFolder,
@@ -45,10 +46,12 @@ export {
   packageConfigFile,
   packageGraph,
   packageIdentity,
+  packageResources,
   packagesCache,
   parseDependency,
   readDependencies,
   referencedPackage,
+  registerPackageResourceKind,
   resolvePackageGraph,
 } from './packages.js';
 export type { AgentConfig, ApiType, LoadSystemConfigOptions, SystemConfig } from './system-config.js';

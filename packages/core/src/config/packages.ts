@@ -10,6 +10,8 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import { ConfigError, NotFoundError } from '../errors.js';
 import { processRegistry } from '../process-registry.js';
 import { closestMatches } from '../strings.js';
+import { tactics } from '../tactic/definition.js';
+import { agentTypeRegistry } from './agent-type-registry.js';
 import { LLLM_TOML, type LllmToml, readLllmToml } from './lllm-toml.js';
 import { isTarball, mtimeOf, unpackTarball } from './tarball.js';
 import { satisfiesRange } from './versions.js';
@@ -246,9 +248,58 @@ interface PackageState {
   loaded: Set<string>;
   /** Imports a package's modules (set by discovery, which knows the importer and the sections). */
   loader: ((pkg: LllmPackage, namespaces: readonly string[]) => Promise<void>) | undefined;
+  /** What each loaded package's modules registered, by resource kind (`agent_type`, `proxy`, …). */
+  resources: Map<string, Map<string, readonly string[]>>;
 }
 
-const state = () => processRegistry('packages', (): PackageState => ({ graph: undefined, loaded: new Set(), loader: undefined }));
+const state = () =>
+  processRegistry('packages', (): PackageState => ({ graph: undefined, loaded: new Set(), loader: undefined, resources: new Map() }));
+
+/**
+ * The kinds of named resources a package may define, each with how to list what is registered.
+ * Core's own: agent types and tactics. `@lllm/proxy` adds `proxy` (`registerPackageResourceKind`).
+ */
+const resourceKinds = () =>
+  processRegistry(
+    'package-resource-kinds',
+    (): Map<string, () => Iterable<string>> =>
+      new Map<string, () => Iterable<string>>([
+        ['agent_type', () => agentTypeRegistry().keys()],
+        ['tactic', () => tactics().keys()],
+      ]),
+  );
+
+/**
+ * Say how to list the registered resources of a kind, so `package:name` references of that kind
+ * resolve to what the package's modules registered (`@lllm/proxy` registers `proxy` with `listProxies`).
+ */
+export function registerPackageResourceKind(kind: string, list: () => Iterable<string>): void {
+  resourceKinds().set(kind, list);
+}
+
+/** The kinds `package:name` references can name. */
+export function packageResourceKinds(): string[] {
+  return [...resourceKinds().keys()];
+}
+
+/** Whether `name` is registered as a resource of `kind` (names may hold a colon: a tactic `x:y`). */
+export function isRegisteredResource(kind: string, name: string): boolean {
+  const list = resourceKinds().get(kind);
+  if (!list) return false;
+  for (const registered of list()) if (registered === name) return true;
+  return false;
+}
+
+function snapshotResources(): Map<string, Set<string>> {
+  return new Map([...resourceKinds()].map(([kind, list]) => [kind, new Set(list())]));
+}
+
+/** What package `name` registered of `kind` when it loaded (undefined when it is not loaded). */
+export function packageResources(name: string, kind: string): readonly string[] | undefined {
+  const current = state();
+  if (!current.loaded.has(name)) return undefined;
+  return current.resources.get(name)?.get(kind) ?? [];
+}
 
 /** Make `graph` the process's packages (discovery does). */
 export function setPackageGraph(graph: PackageGraph | undefined, loader?: PackageState['loader']): void {
@@ -256,6 +307,7 @@ export function setPackageGraph(graph: PackageGraph | undefined, loader?: Packag
   current.graph = graph;
   current.loaded = new Set();
   current.loader = loader;
+  current.resources = new Map();
 }
 
 /** The packages of the discovered project, if any. */
@@ -283,12 +335,23 @@ export async function loadPackage(nameOrAlias: string): Promise<LllmPackage> {
   const current = state();
   if (pkg.source.kind === 'project' || current.loaded.has(pkg.name)) return pkg;
   current.loaded.add(pkg.name);
+  // What its modules register while they load is its own: `pkg:name` references resolve against it.
+  const before = snapshotResources();
   try {
     await current.loader?.(pkg, [pkg.name, ...pkg.aliases]);
   } catch (error) {
     current.loaded.delete(pkg.name);
     throw error;
   }
+  const added = new Map<string, readonly string[]>();
+  for (const [kind, list] of resourceKinds()) {
+    const earlier = before.get(kind) ?? new Set<string>();
+    added.set(
+      kind,
+      [...list()].filter((name) => !earlier.has(name)),
+    );
+  }
+  current.resources.set(pkg.name, added);
   return pkg;
 }
 

@@ -14,7 +14,7 @@ import { agentSystemPrompt } from '../config/agent-prompt.js';
 import type { AgentTypeDefinition, BuildAgentOptions, InvokerFactory } from '../config/agent-system.js';
 import { defineAgent, listAgentTypes, newSessionName } from '../config/agent-system.js';
 import type { AgentTooling } from '../config/agent-tooling.js';
-import { loadReferencedPackages } from '../config/packages.js';
+import { loadPackageReferences, loadSystemPackages, packageResourceName } from '../config/package-resources.js';
 import { type AgentConfig, modelArguments, type SystemConfig } from '../config/system-config.js';
 import { getDiscoverySection, registerDiscoverySection } from '../discovery-sections.js';
 import { AbortError, AgentCallError, ConfigError, LllmError, throwIfAborted } from '../errors.js';
@@ -159,8 +159,15 @@ export async function buildTactic<I = unknown, O = unknown>(
   config: SystemConfig,
   options: BuildTacticOptions<I, O>,
 ): Promise<Tactic<I, O>> {
+  // Dependency packages load when first referenced (`agent_type: kit:summarize`, `kit:sys/writer`, `kit:fred`).
+  await loadSystemPackages(config);
+  if (typeof options.tactic === 'string') await loadPackageReferences([options.tactic]);
   const definition = (
-    typeof options.tactic === 'object' ? options.tactic : getTactic(options.tactic ?? config.agent_type)
+    typeof options.tactic === 'object'
+      ? options.tactic
+      : getTactic(
+          packageResourceName(options.tactic ?? config.agent_type, 'tactic', options.tactic ? 'tactic' : `${config.file}: agent_type`),
+        )
   ) as TacticDefinition<I, O>;
   const needed = new Set<string>();
   collectAgents(definition, needed, new Set());
@@ -176,8 +183,6 @@ export async function buildTactic<I = unknown, O = unknown>(
     );
   }
   const log = options.log ?? (await createLogStore({ type: config.log_type, directory: config.log_dir, options: config.log_options }));
-  // Dependency packages load when first referenced (`kit:sys/writer`), as for an agent system.
-  await loadReferencedPackages([...needed].map((name) => config.agent_configs[name]?.system_prompt_path));
   const templates: Record<string, AgentOptions> = {};
   const toolings: AgentTooling[] = [];
   try {

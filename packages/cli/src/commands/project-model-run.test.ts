@@ -1,8 +1,8 @@
-// `lllm run` of a tactic (examples/project-model, config desk-round): its agents get skills, a
+// `lllm run` on examples/project-model: a tactic (config desk-round) whose agents get skills, a
 // context budget and the API interpreter from their configs as an agent system's agents do — the
 // editor loads the haiku skill, its revision request is trimmed to the window (a context-trim in
 // the log), the analyst's run_python reaches the prices proxy from a real Jupyter kernel.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -50,4 +50,38 @@ describe('lllm run <tactic>: agent tooling from the config', () => {
     expect(trims.length).toBeGreaterThan(0);
     expect(trims[0]).toMatchObject({ agent: 'editor', strategy: 'drop_oldest' });
   }, 180_000);
+});
+
+describe('lllm run with an agent type and a proxy of a dependency (style:polish, style:rhymes)', () => {
+  it('loads the package when the config names it and runs its agent type with its proxy through run_python', async () => {
+    const project = exampleCopy();
+    const run = await lllm(['run', '--json', '--config', 'polish', 'by the sea'], project);
+    expect(run.code, run.stderr).toBe(0);
+    const document = JSON.parse(run.stdout) as { status: string; system: string; result: { line: string; toolResults: string[] } };
+    expect(document.status).toBe('completed');
+    expect(document.result.line).toBe('(scripted) by the sea, as calm as tea');
+    expect(document.result.toolResults).toEqual(['run_python: tea, key, free\n']);
+  }, 180_000);
+
+  it('a name the package does not define fails naming the package, what it defines and the fix', async () => {
+    const project = exampleCopy();
+    writeFileSync(
+      join(project, 'config', 'polish', 'default.yaml'),
+      'base: default\nname: polish\nagent_type: style:polsh\nagent_configs:\n  editor:\n    proxy:\n      activate_proxies: [style:rhymes]\n',
+    );
+    const typo = await lllm(['run', '--config', 'polish', 'by the sea'], project);
+    expect(typo.code).not.toBe(0);
+    expect(typo.stderr).toMatch(
+      /agent_type: package "style-kit" 1\.0\.0 \(.*vendor\/style-kit\) defines no agent type "polsh"\. It defines: "style:polish"\. Did you mean "style:polish"\? Fix the reference/,
+    );
+    writeFileSync(
+      join(project, 'config', 'polish', 'default.yaml'),
+      'base: default\nname: polish\nagent_type: style:polish\nagent_configs:\n  editor:\n    proxy:\n      activate_proxies: [style:rhyme]\n',
+    );
+    const proxy = await lllm(['run', '--config', 'polish', 'by the sea'], project);
+    expect(proxy.code).not.toBe(0);
+    expect(proxy.stderr).toMatch(
+      /agent_configs\.editor\.proxy\.activate_proxies: package "style-kit" .* defines no proxy "rhyme"\. It defines: "style:rhymes"/,
+    );
+  }, 60_000);
 });
