@@ -10,7 +10,7 @@ import {
   listAgentTypes,
   listDiscoverySections,
   listLogBackends,
-  loadReferencedPackages,
+  loadSystemPackages,
   packageGraph,
 } from '@lllm/core';
 import { findPrompt, listPrompts } from '@lllm/prompts';
@@ -117,9 +117,9 @@ export async function commandDoctor(options: { json?: boolean; config?: string }
         'problem',
         `log_type ${JSON.stringify(config.log_type)} is not a registered backend: use one of ${backends.map((name) => `"${name}"`).join(', ')}`,
       );
+    // Dependency packages the config names (`kit:sys/writer`, `agent_type: kit:desk`, `activate_proxies: [kit:fred]`) load when first referenced.
+    await loadSystemPackages(config);
     const definition = getAgentType(config.agent_type);
-    // Prompts of dependency packages (`kit:sys/writer`) are registered when first referenced.
-    await loadReferencedPackages(definition.agentGroup.map((name) => config.agent_configs[name]?.system_prompt_path));
     for (const name of definition.agentGroup) {
       const agent = config.agent_configs[name];
       if (!agent) continue;

@@ -6,6 +6,7 @@ import {
   createLogStore,
   getAgentType,
   LllmError,
+  loadSystemPackages,
   newSessionName,
   redactSecrets,
   redactString,
@@ -189,6 +190,8 @@ async function prepare(task: string, options: RunOptions, timeoutMs: number | un
   const project = await loadProject({ cwd: io.cwd, strict: options.strict ?? false, env: io.env });
   for (const warning of project.report.warnings) note(io, `warning: ${shown(warning)}`);
   const loaded = loadConfig(project, options.config);
+  // Dependency packages the config names (`agent_type: kit:desk`, `activate_proxies: [kit:fred]`) load now, lazily.
+  await loadSystemPackages(loaded);
   // Python LLLM keys accepted, an agent_type filled in, a reasoning model's temperature left out: one line each.
   for (const configNote of loaded.notes) note(io, `${configNote.severity}: ${shown(configNote.message)}`);
   const definition = getAgentType(loaded.agent_type);
