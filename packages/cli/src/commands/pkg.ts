@@ -1,5 +1,4 @@
 // `lllm pkg install | remove | list | export`: the [dependencies] of lllm.toml, and tarballs of a project.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -17,6 +16,7 @@ import {
 } from '@lllm/core';
 import { isTarball, listFiles, packTarball, unpackTarball } from '@lllm/core/utils';
 import { type Io, line, printJson, UsageError } from '../io.js';
+import { assertNoNpmConflict, installFromNpm, npmNameOf, uninstallFromNpm } from './pkg-npm.js';
 import { shown } from './shared.js';
 
 function projectToml(io: Io): LllmToml {
@@ -70,6 +70,7 @@ function rewriteChecked(toml: LllmToml, entries: readonly string[]): void {
 
 export async function commandPkgInstall(spec: string, options: { as?: string }, io: Io): Promise<number> {
   const toml = projectToml(io);
+  const entries = assertStringEntries(toml, listedEntries(toml));
   let entry: string;
   const local = spec.startsWith('.') || isAbsolute(spec) || existsSync(resolve(io.cwd, spec));
   if (local) {
@@ -85,19 +86,19 @@ export async function commandPkgInstall(spec: string, options: { as?: string }, 
     const parsed = parseDependency(spec);
     if (typeof parsed === 'string' || parsed.source.kind !== 'npm')
       throw new UsageError(`Cannot install ${JSON.stringify(spec)}: ${typeof parsed === 'string' ? parsed : 'not an npm name'}.`);
-    // The project's own package manager fetches it (npm here: it is always beside Node).
-    const result = spawnSync('npm', ['install', '--save', spec], { cwd: toml.root, stdio: ['ignore', 'inherit', 'inherit'], env: io.env });
-    if (result.status !== 0)
-      throw new UsageError(`npm install ${spec} failed (exit ${result.status ?? result.signal}); nothing was added to ${LLLM_TOML}.`);
     entry = spec;
   }
   if (options.as) entry = `${entry} as ${options.as}`;
-  const entries = assertStringEntries(toml, listedEntries(toml));
   if (entries.includes(entry)) {
     line(io, `${shown(entry)} is already a dependency.`);
     return 0;
   }
-  rewriteChecked(toml, [...entries, entry]);
+  if (local) rewriteChecked(toml, [...entries, entry]);
+  else {
+    assertNoNpmConflict(toml, entries, spec);
+    // npm fetches it into the project's node_modules; a graph that then fails to resolve puts npm's files back.
+    await installFromNpm(toml, spec, io, () => rewriteChecked(toml, [...entries, entry]));
+  }
   line(io, `Added ${shown(entry)} to [dependencies] in ${toml.file}.`);
   return 0;
 }
@@ -121,6 +122,12 @@ export async function commandPkgRemove(name: string, io: Io): Promise<number> {
   }
   rewriteChecked(toml, keep);
   line(io, `Removed "${shown(name)}" from [dependencies] in ${toml.file}.`);
+  // An npm package leaves node_modules and package.json too (unless another entry still lists it).
+  const stillListed = new Set(keep.map(npmNameOf));
+  for (const removed of entries.filter((entry) => !keep.includes(entry))) {
+    const npmName = npmNameOf(removed);
+    if (npmName && !stillListed.has(npmName)) uninstallFromNpm(toml, npmName, io);
+  }
   return 0;
 }
 
