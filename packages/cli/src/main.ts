@@ -96,8 +96,13 @@ export function buildProgram(io: Io, run: Run): Command {
     .command('test')
     .description('call endpoints with their examples and report per category')
     .argument('[paths...]', 'only these endpoint paths')
-    .option('--json', 'print { passed, failed, skipped, byCategory, results }')
-    .action((paths: string[], options) => run(async () => (await import('./commands/proxies.js')).commandProxiesTest(paths, options, io)));
+    .option('-c, --cutoff-date <date>', 'test as a backtest sees the APIs: withhold entries dated on or after this day')
+    .option('-s, --skip <k>', 'do not call the first k endpoints (resume a long run)')
+    .option('--json', 'print { cutoffDate, passed, failed, skipped, byCategory, results }')
+    // `--json` after `test` is also the listing's option name, which commander gives the parent: read both.
+    .action((paths: string[], _options, command: Command) =>
+      run(async () => (await import('./commands/proxies.js')).commandProxiesTest(paths, command.optsWithGlobals(), io)),
+    );
 
   program
     .command('replay')

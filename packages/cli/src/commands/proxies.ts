@@ -1,8 +1,9 @@
 // `lllm proxies` lists discovered proxies and their endpoints; `lllm proxies test [path…]` calls each
-// endpoint with its examples and reports per category.
+// endpoint with its examples and reports per category — under a cutoff date and past the first k
+// endpoints when asked, as upstream's `python -m lllm.proxies --test_proxy … --cutoff_date … --skip_k …`.
 import { ConsoleStream } from '@lllm/core';
-import { getProxy, listProxies, ProxyRuntime, proxySource } from '@lllm/proxy';
-import { type Io, line, note, printJson } from '../io.js';
+import { getProxy, listProxies, ProxyRuntime, parseCutoff, proxySource } from '@lllm/proxy';
+import { type Io, line, note, printJson, UsageError } from '../io.js';
 import { loadProject } from '../runtime.js';
 import { shown } from './shared.js';
 
@@ -16,14 +17,30 @@ export interface ProxyJson {
   readonly endpoints: readonly { readonly path: string; readonly method: string; readonly name: string }[];
 }
 
-async function discovered(io: Io) {
+/** Options of `lllm proxies test`. */
+export interface ProxiesTestOptions {
+  readonly json?: boolean;
+  /** `--cutoff-date` / `-c`: test as a backtest on that day sees the APIs (YYYY-MM-DD or an ISO time). */
+  readonly cutoffDate?: string;
+  /** `--skip` / `-s`: do not call the first k selected endpoints (upstream's `--skip_k`). */
+  readonly skip?: string;
+}
+
+async function discovered(io: Io, cutoffDate?: string) {
   const project = await loadProject({ cwd: io.cwd, env: io.env });
   for (const warning of project.report.warnings) note(io, `warning: ${shown(warning)}`);
   const section = project.report.sections.find((candidate) => candidate.name === 'proxies');
   const names = listProxies();
   const warnings: string[] = [];
   const runtime =
-    names.length === 0 ? undefined : new ProxyRuntime({ activate: names, env: io.env, onWarning: (message) => warnings.push(message) });
+    names.length === 0
+      ? undefined
+      : new ProxyRuntime({
+          activate: names,
+          env: io.env,
+          onWarning: (message) => warnings.push(message),
+          ...(cutoffDate === undefined ? {} : { cutoffDate }),
+        });
   const empty = section?.modules.length
     ? `Proxy modules were imported (${section.modules.map((module) => module.modulePath).join(', ')}) but none exports a defineProxy(...) result.`
     : 'No proxy modules discovered. Add a [proxies] section with folders to lllm.toml.';
@@ -66,19 +83,37 @@ export async function commandProxies(options: { json?: boolean }, io: Io): Promi
   return 0;
 }
 
-export async function commandProxiesTest(paths: readonly string[], options: { json?: boolean }, io: Io): Promise<number> {
-  const { runtime, warnings, empty } = await discovered(io);
+function testSettings(options: ProxiesTestOptions): { cutoffDate: string | undefined; skip: number } {
+  let cutoffDate: string | undefined;
+  if (options.cutoffDate !== undefined) {
+    try {
+      cutoffDate = parseCutoff(options.cutoffDate).iso;
+    } catch {
+      throw new UsageError(`--cutoff-date must be a date such as 2024-06-30 (or an ISO time), got ${JSON.stringify(options.cutoffDate)}`);
+    }
+  }
+  const skip = options.skip === undefined ? 0 : Number(options.skip);
+  if (!/^\s*\d+\s*$/.test(options.skip ?? '0') || !Number.isSafeInteger(skip)) {
+    throw new UsageError(`--skip must be a whole number of endpoints (0 or more), got ${JSON.stringify(options.skip)}`);
+  }
+  return { cutoffDate, skip };
+}
+
+export async function commandProxiesTest(paths: readonly string[], options: ProxiesTestOptions, io: Io): Promise<number> {
+  const { cutoffDate, skip } = testSettings(options);
+  const { runtime, warnings, empty } = await discovered(io, cutoffDate);
   for (const warning of warnings) note(io, `warning: ${shown(warning)}`);
   if (!runtime) {
-    if (options.json) printJson(io, { passed: 0, failed: 0, skipped: 0, byCategory: {}, results: [] });
+    if (options.json) printJson(io, { cutoffDate: cutoffDate ?? null, passed: 0, failed: 0, skipped: 0, byCategory: {}, results: [] });
     else line(io, empty);
     return 0;
   }
   // The endpoints' own progress goes to stderr: stdout is the report.
   const stream = new ConsoleStream({ output: io.stderr });
-  const report = await runtime.autoTest({ stream, ...(paths.length ? { paths: [...paths] } : {}) });
+  const report = await runtime.autoTest({ stream, skip, ...(paths.length ? { paths: [...paths] } : {}) });
   if (options.json) {
     printJson(io, {
+      cutoffDate: runtime.cutoff?.iso ?? null,
       passed: report.passed,
       failed: report.failed,
       skipped: report.skipped,
@@ -87,6 +122,7 @@ export async function commandProxiesTest(paths: readonly string[], options: { js
     });
     return report.failed > 0 ? 1 : 0;
   }
+  if (runtime.cutoff) line(io, `cutoff date ${runtime.cutoff.iso}: entries dated on or after it are withheld`);
   for (const [category, tally] of Object.entries(report.byCategory)) {
     line(
       io,
