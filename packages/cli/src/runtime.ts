@@ -28,6 +28,7 @@ import { createOpenAI } from '@lllm/openai';
 import { registerPromptDiscovery } from '@lllm/prompts';
 import { ProxyRuntime, registerProxyDiscovery } from '@lllm/proxy';
 import { registerCliApiInterpreter } from './api-interpreter.js';
+import { registerPackagedLogBackend } from './log-backend-loader.js';
 import { cardEndpointReady, openaiKey, routeModel } from './model-routing.js';
 
 /** Which provider each `api_type` can use right now, from the environment. */
@@ -126,7 +127,11 @@ export async function loadProject(options: { cwd: string; strict?: boolean; env?
 
 /** The system config for `--config` (a name or a YAML path) under the project root. */
 export function loadConfig(project: Project, config: string | undefined): SystemConfig {
-  return loadSystemConfig(resolveSystemConfigPath(project.root, config), { root: project.root });
+  const loaded = loadSystemConfig(resolveSystemConfigPath(project.root, config), { root: project.root });
+  // `log_type: postgres` with nothing registering it: @lllm/log-postgres is imported from the project
+  // when the log is opened.
+  registerPackagedLogBackend(loaded.log_type, project.root);
+  return loaded;
 }
 
 /**

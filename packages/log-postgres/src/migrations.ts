@@ -42,6 +42,9 @@ CREATE INDEX entries_search ON {schema}.entries USING gin (search);
 /** The schema version this copy of the store writes. */
 export const SCHEMA_VERSION = MIGRATIONS.reduce((latest, migration) => Math.max(latest, migration.version), 0);
 
+/** The `code` of the error {@link migrate} throws for a schema newer than the migrations it knows. */
+export const SCHEMA_TOO_NEW = 'LLLM_SCHEMA_TOO_NEW';
+
 /** Advisory lock namespace of LLLM's migrations (the second key is the schema's hash). */
 const LOCK_NAMESPACE = 0x11_11_4c_4d;
 
@@ -72,7 +75,9 @@ export async function migrate(sql: Sql, schema: string, migrations: readonly Mig
     const from = row?.version ?? 0;
     const latest = migrations.reduce((max, migration) => Math.max(max, migration.version), 0);
     if (from > latest) {
-      throw new Error(`its schema is at version ${from}, newer than this @lllm/log-postgres knows (${latest})`);
+      throw Object.assign(new Error(`its schema is at version ${from}, newer than this @lllm/log-postgres knows (${latest})`), {
+        code: SCHEMA_TOO_NEW,
+      });
     }
     const applied: number[] = [];
     for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {

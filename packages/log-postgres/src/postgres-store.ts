@@ -13,7 +13,7 @@ import {
 } from '@lllm/core';
 import postgres, { type Sql } from 'postgres';
 import { causeOf, codeOf, PostgresLogStoreError, problemOf } from './errors.js';
-import { type MigrationReport, migrate } from './migrations.js';
+import { type MigrationReport, migrate, SCHEMA_TOO_NEW } from './migrations.js';
 import { describeServer, type PostgresLogOptions, type ResolvedPostgresLogOptions, resolvePostgresLogOptions } from './options.js';
 import { messageSearchText, SEARCH_CONFIG, searchQuery, TSQUERY_SQL } from './search-text.js';
 
@@ -115,6 +115,12 @@ export class PostgresLogStore implements LogStore {
     } catch (error) {
       await sql.end({ timeout: 1 }).catch(() => {});
       const code = codeOf(error);
+      if (code === SCHEMA_TOO_NEW) {
+        throw new PostgresLogStoreError(
+          `The PostgreSQL log at ${server} (schema "${resolved.schema}") was set up by a newer @lllm/log-postgres: ${problemOf(error).replace(/ \[.*\]$/, '')}. Upgrade this project's @lllm/log-postgres (npm install @lllm/log-postgres@latest).`,
+          { server, code },
+        );
+      }
       const reached = code === undefined || /^[0-9A-Z]{5}$/.test(code);
       throw new PostgresLogStoreError(
         reached && !/^28/.test(code ?? '')

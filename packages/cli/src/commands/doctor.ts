@@ -15,6 +15,7 @@ import {
 } from '@lllm/core';
 import { findPrompt, listPrompts } from '@lllm/prompts';
 import { type Io, line, painter, printJson } from '../io.js';
+import { loadLogBackendPackage } from '../log-backend-loader.js';
 import { routeModel } from '../model-routing.js';
 import { nodeVersionProblem, SUPPORTED_NODE } from '../node-version.js';
 import { loadConfig, loadProject, providerAvailability, providerHint, SCRIPTED_LABEL } from '../runtime.js';
@@ -103,8 +104,11 @@ export async function commandDoctor(options: { json?: boolean; config?: string }
     for (const note of config.notes) add('config', note.severity === 'warning' ? 'warning' : 'info', shown(note.message));
     if (config.chain && config.chain.length > 1)
       add('config', 'ok', `inherits from ${config.chain.slice(1).join(' → ')} (lllm config show explains each value)`);
+    // A log_type a package serves (postgres): imported from the project now, so a missing package shows here.
+    const unavailable = await loadLogBackendPackage(config.log_type, project.root).then(() => undefined, messageOf);
     const backends = listLogBackends();
-    if (backends.includes(config.log_type)) {
+    if (unavailable) add('log_type', 'problem', unavailable);
+    else if (backends.includes(config.log_type)) {
       add('log_type', 'ok', `log_type ${config.log_type} is a registered backend`);
       try {
         checkLogOptions(config.log_type, config.log_options);
