@@ -187,7 +187,11 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     );
     rmSync(join(folder, 'password'), { force: true });
     if (init.status !== 0) {
-      throw new PostgresServerError(`initdb failed (exit ${init.status ?? init.signal}):\n${tail(`${init.stdout}\n${init.stderr}`)}`);
+      const output = tail(`${init.stdout}\n${init.stderr}`);
+      const hint = /permission denied/i.test(output)
+        ? ` The postgres user must be able to enter every folder above ${folder}: give it (or pass a \`dir\` it can reach) o+x.`
+        : '';
+      throw new PostgresServerError(`initdb failed (exit ${init.status ?? init.signal}):${hint}\n${output}`);
     }
     const settings = [
       '-c listen_addresses=127.0.0.1',
