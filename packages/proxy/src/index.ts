@@ -18,6 +18,7 @@ export { defineProxy, endpointKey, ProxyDefinition, slugify } from './define.js'
 export { describeParameters } from './docs.js';
 export type { ProxyErrorKind } from './errors.js';
 export { ProxyError } from './errors.js';
+export { connectMcp } from './mcp/connect.js';
 export type {
   McpAsProxyOptions,
   McpAsToolsOptions,
@@ -29,8 +30,8 @@ export type {
   McpStdioTransportOptions,
   McpToolSelection,
   McpTransportOptions,
-} from './mcp/connection.js';
-export { connectMcp, McpConnection } from './mcp/connection.js';
+} from './mcp/connect-options.js';
+export { McpConnection } from './mcp/connection.js';
 export { formatMcpResult } from './mcp/format.js';
 export type { ProxyMcpServerOptions, ProxyMcpStdioServer, ServeProxyMcpStdioOptions } from './mcp/serve.js';
 export { createProxyMcpServer, PROXY_MCP_DOCS_TOOL, serveProxyMcpStdio } from './mcp/serve.js';

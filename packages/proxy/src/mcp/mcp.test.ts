@@ -17,7 +17,9 @@ import { startWireServer, type WireServer } from '@lllm/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProxyError } from '../errors.js';
 import { freePort } from '../test-api.js';
-import { connectMcp, type McpConnection, type McpConnectOptions } from './connection.js';
+import { connectMcp } from './connect.js';
+import type { McpConnectOptions } from './connect-options.js';
+import type { McpConnection } from './connection.js';
 import { formatMcpResult } from './format.js';
 import { connectMcpServers } from './servers.js';
 

@@ -15,7 +15,8 @@ import { z } from 'zod';
 import { defineProxy, type ProxyDefinition } from '../define.js';
 import { ProxyRuntime } from '../runtime.js';
 import { startTestApi, type TestApi } from '../test-api.js';
-import { connectMcp, type McpConnection } from './connection.js';
+import { connectMcp } from './connect.js';
+import type { McpConnection } from './connection.js';
 import { createProxyMcpServer, serveProxyMcpStdio } from './serve.js';
 import { type ProxyMcpHttpServer, serveProxyMcpHttp } from './serve-http.js';
 

@@ -1,7 +1,9 @@
 import { ConfigError, NotFoundError, type ToolLike, toAbortError } from '@lllm/core';
 import { closestMatches } from '@lllm/core/utils';
 import type { ProxyDefinition } from '../define.js';
-import { connectMcp, type McpAsToolsOptions, type McpConnection, type McpConnectOptions } from './connection.js';
+import { connectMcp } from './connect.js';
+import type { McpAsToolsOptions, McpConnectOptions } from './connect-options.js';
+import type { McpConnection } from './connection.js';
 
 /** Options of `connectMcpServers()`. */
 export interface McpServersOptions {
