@@ -131,12 +131,16 @@ async function submitCommand(args: string[], io: BatchIo): Promise<number> {
     lastShown = now;
     io.stderr.write(tty ? `\r${progressLine(progress)}\u001b[K` : `${progressLine(progress)}\n`);
   };
-  let id = '';
+  let id = values.resume ?? queueModule.defaultBatchId(name, inputs);
   let failed = 0;
   let total = 0;
   try {
+    // What the log kept is not paid for again, even if Redis lost it (a restart without persistence).
+    const outcomes = new LogBatchOutcomeStore(log);
+    const logged = await outcomes.load(id);
     const batch = await queue.enqueue(name, inputs, {
-      ...(values.resume ? { id: values.resume } : {}),
+      id,
+      known: logged,
       ...(maxCostUsd === undefined ? {} : { maxCostUsd }),
       ...(rpm !== undefined || tpm !== undefined ? { rateLimits: { requestsPerMinute: rpm, tokensPerMinute: tpm } } : {}),
     });
@@ -146,8 +150,6 @@ async function submitCommand(args: string[], io: BatchIo): Promise<number> {
         batch.resumed.length > 0 ? `, ${batch.resumed.length} kept from earlier runs` : ''
       } (resume with --resume ${id}). Run them with: lllm worker ${name} --queue <url>\n`,
     );
-    const outcomes = new LogBatchOutcomeStore(log);
-    const logged = await outcomes.load(id);
     const started = Date.now();
     let fresh = 0;
     const counts = { done: 0, failed: 0, skipped: 0, resumed: 0, tokens: 0, spentPico: 0 };

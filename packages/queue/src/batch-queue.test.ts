@@ -1,7 +1,7 @@
 // BatchQueue and workers in one process against a real redis-server: idempotent enqueue, one
 // outcome per input however often it is recorded, the spend cap and the rate limit shared by two
 // workers, status counts, and typed errors for bad input.
-import { type Cost, inputHash, type TacticSessionSummary, ZERO_COST } from '@lllm/core';
+import { type Cost, inputHash, type StoredOutcome, type TacticSessionSummary, ZERO_COST } from '@lllm/core';
 import { sleep } from '@lllm/core/utils';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -9,6 +9,7 @@ import { BatchQueue } from './batch-queue.js';
 import { runScript } from './connection.js';
 import { QueueError } from './errors.js';
 import { batchKeys } from './keys.js';
+import { toStoredOutcome } from './outcome.js';
 import { RedisProviderBudget } from './redis-budget.js';
 import { RECORD } from './scripts.js';
 import type { QueueTactic } from './worker.js';
@@ -85,6 +86,29 @@ describe.skipIf(!url)('BatchQueue', () => {
     await c.close();
     expect(rerun).toEqual([60]);
     expect((await queue.status(batch.id)).failed).toBe(1);
+  });
+
+  it('puts back the outcomes the log kept when Redis lost the batch, instead of paying for them again', async () => {
+    const calls: number[] = [];
+    const tactic = doubling(calls);
+    const inputs = Array.from({ length: 10 }, (_, index) => index);
+    const batch = await queue.enqueue(tactic.name, inputs, { id: `lost-${Date.now()}` });
+    const worker = queue.work({ tactic, concurrency: 4, name: 'a' });
+    const kept = new Map<number, StoredOutcome>();
+    for await (const { outcome } of queue.results(batch)) if (outcome.index < 7) kept.set(outcome.index, toStoredOutcome(outcome));
+    // Redis restarted without persistence: every key of the batch is gone.
+    const keys = batchKeys(batch.id);
+    await queue.redis.del(keys.meta, keys.outcomes, keys.results, keys.inflight, keys.workers);
+    const again = await queue.enqueue(tactic.name, inputs, { id: batch.id, known: kept });
+    expect(again.resumed.map((outcome) => outcome.index).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(again.enqueued).toBe(3);
+    const rerun: number[] = [];
+    for await (const { outcome, resumed } of queue.results(again)) if (!resumed) rerun.push(outcome.index);
+    await worker.close();
+    expect(rerun.sort((a, b) => a - b)).toEqual([7, 8, 9]);
+    expect(calls.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 7, 8, 8, 9, 9]);
+    // The spend Redis knows: the 7 restored outcomes and the 3 calls made again (the first calls of 7-9 were lost with it).
+    expect(await queue.status(batch.id)).toMatchObject({ done: 10, failed: 0, spentUsd: 0.01 });
   });
 
   it('records an input once however many workers try', async () => {

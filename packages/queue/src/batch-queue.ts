@@ -1,11 +1,11 @@
-import { inputHash, type RateLimits, throwIfAborted } from '@lllm/core';
+import { inputHash, type RateLimits, type StoredOutcome, throwIfAborted } from '@lllm/core';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { connectRedis, displayUrl, pingRedis, runScript } from './connection.js';
 import { messageOf, QueueError } from './errors.js';
 import { BATCHES_KEY, batchKeys, checkBatchId, jobId, queueName } from './keys.js';
 import { parseOutcome, type QueuedOutcome } from './outcome.js';
-import { FORGET, SNAPSHOT } from './scripts.js';
+import { FORGET, RESTORE, SNAPSHOT } from './scripts.js';
 import { type BatchStatus, readBatchStatus } from './status.js';
 import { type BatchWorker, type BatchWorkerOptions, startBatchWorker } from './worker.js';
 
@@ -29,6 +29,11 @@ export interface EnqueueOptions {
   readonly rerunFailed?: boolean;
   /** Tries of one job when its worker fails to record it (a lost Redis): default 3. A failed model call is an outcome, not a retry. */
   readonly attempts?: number;
+  /**
+   * Outcomes kept elsewhere (the submitter's log: `LogBatchOutcomeStore.load(id)`): one that Redis
+   * lacks (it restarted without persistence) is put back instead of being paid for again.
+   */
+  readonly known?: ReadonlyMap<number, StoredOutcome>;
 }
 
 /** A queued batch: what `results` reads back. */
@@ -52,6 +57,11 @@ export interface ResultsOptions {
 }
 
 const ADD_CHUNK = 500;
+
+/** The id `enqueue` gives a batch without `id`: a hash of the tactic name and the inputs, as core's `batch()`. */
+export function defaultBatchId(tactic: string, inputs: readonly unknown[]): string {
+  return `${tactic}-${inputHash([tactic, inputs.map((input) => inputHash(input))])}`;
+}
 
 /**
  * A connection to the Redis that holds distributed batches: `enqueue` one job per input (BullMQ,
@@ -111,7 +121,7 @@ export class BatchQueue {
       throw new QueueError(`attempts must be a whole number >= 1, got ${String(attempts)}.`, { argument: 'attempts' });
     }
     const hashes = inputs.map((input) => inputHash(input));
-    const id = checkBatchId(options.id ?? `${tactic}-${inputHash([tactic, hashes])}`);
+    const id = checkBatchId(options.id ?? defaultBatchId(tactic, inputs));
     const keys = batchKeys(id);
     const existing = await this.redis.hget(keys.meta, 'tactic');
     if (existing !== null && existing !== tactic) {
@@ -139,6 +149,14 @@ export class BatchQueue {
     for (let position = 1; position + 1 < snapshot.length; position += 2) {
       const outcome = parseOutcome(snapshot[position + 1] as string);
       if (outcome) kept.set(Number(snapshot[position]), outcome);
+    }
+    for (const [index, stored] of options.known ?? []) {
+      if (kept.has(index) || index >= inputs.length || stored.inputHash !== hashes[index]) continue;
+      const status = stored.ok ? 'done' : stored.error?.name === 'SpendCapError' ? 'skipped' : 'failed';
+      const outcome: QueuedOutcome = { ...stored, status, worker: 'restored' };
+      const ran = status === 'skipped' ? 0 : 1;
+      await runScript(this.redis, RESTORE, [keys.meta, keys.outcomes], [index, JSON.stringify(outcome), stored.costPicoUsd, status, ran]);
+      kept.set(index, outcome);
     }
     const resumed: QueuedOutcome[] = [];
     const jobs: { name: string; data: BatchJobData; opts: Record<string, unknown> }[] = [];

@@ -1,5 +1,5 @@
 export type { BatchJobData, EnqueuedBatch, EnqueueOptions, ResultsOptions } from './batch-queue.js';
-export { BatchQueue } from './batch-queue.js';
+export { BatchQueue, defaultBatchId } from './batch-queue.js';
 export { checkRedisUrl, displayUrl } from './connection.js';
 export { QueueError } from './errors.js';
 export { checkBatchId, queueName } from './keys.js';

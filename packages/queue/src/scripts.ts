@@ -160,3 +160,16 @@ export const BUCKET_READ = `${BUCKET_PRELUDE}
 save()
 return { tostring(requests or -1), tostring(tokens or -1), tostring(paused), tostring(redis.call('HGET', KEYS[1], 'rateLimited') or '0') }
 `;
+
+/**
+ * Put back an outcome kept elsewhere (the log) that Redis no longer has (it restarted without
+ * persistence, or the batch was removed). KEYS: meta, outcomes. ARGV: index, outcome JSON, cost
+ * (pico-dollars), status, ran (1 when a call was made). Returns 1 when restored, 0 when Redis had one.
+ */
+export const RESTORE = `
+if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('HINCRBY', KEYS[1], ARGV[4], 1)
+redis.call('HINCRBY', KEYS[1], 'spentPico', tonumber(ARGV[3]))
+if ARGV[5] == '1' then redis.call('HINCRBY', KEYS[1], 'finished', 1) end
+return 1
+`;
