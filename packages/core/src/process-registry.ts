@@ -41,6 +41,8 @@ export class IncompatibleCoreError extends LllmError {
 }
 
 let self: RegistryOwner | undefined;
+/** The registries this copy has already looked up, by name (hot paths ask on every request). */
+const joined = new Map<string, unknown>();
 
 function thisCopy(): RegistryOwner {
   if (!self) {
@@ -92,9 +94,15 @@ function root(): RegistryRoot {
  * never in module-level variables, so every installed copy sees the same entries.
  */
 export function processRegistry<T>(name: string, create: () => T): T {
+  // The shared root can never be replaced (a non-writable, non-configurable global) and registries are
+  // never removed from it: once this copy has joined, a name resolves to the same object for good.
+  const known = joined.get(name);
+  if (known !== undefined) return known as T;
   const registries = root().registries;
   if (!registries.has(name)) registries.set(name, create());
-  return registries.get(name) as T;
+  const registry = registries.get(name);
+  joined.set(name, registry);
+  return registry as T;
 }
 
 /** The copies of `@lllm/core` sharing the registries in this process: location → version. */

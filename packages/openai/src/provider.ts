@@ -1,4 +1,4 @@
-import { ConfigError, findModelCard, InvalidArgumentError, type Invoker, registerSecret } from '@lllm/core';
+import { ConfigError, findModelCard, InvalidArgumentError, type Invoker, type ModelCard, registerSecret } from '@lllm/core';
 import OpenAI from 'openai';
 import { type ChatInvokerOptions, createChatInvoker } from './chat-invoker.js';
 import { registerOpenAIModelCards } from './model-cards.js';
@@ -69,9 +69,23 @@ export function createOpenAI(options: OpenAIProviderOptions = {}): OpenAIProvide
     });
   };
 
+  // The client every request resolves to, found once: the environment is read at the first request
+  // (reading process.env on every request was a measurable part of an exchange's CPU).
+  let providerClient: OpenAI | undefined;
+  const cardClients = new WeakMap<ModelCard, OpenAI>();
+
   const clientFor = (model?: string): OpenAI => {
     const card = options.ignoreCardBaseURL ? undefined : findModelCard(model);
     const cardEndpoint = card?.baseURL !== undefined && options.baseURL === undefined ? card : undefined;
+    const known = cardEndpoint ? cardClients.get(cardEndpoint) : providerClient;
+    if (known) return known;
+    const client = newClientFor(model, cardEndpoint);
+    if (cardEndpoint) cardClients.set(cardEndpoint, client);
+    else providerClient = client;
+    return client;
+  };
+
+  const newClientFor = (model: string | undefined, cardEndpoint: ModelCard | undefined): OpenAI => {
     const baseURL = cardEndpoint?.baseURL ?? options.baseURL ?? process.env.OPENAI_BASE_URL ?? undefined;
     const keyEnv = cardEndpoint?.apiKeyEnv ?? 'OPENAI_API_KEY';
     const apiKey = cardEndpoint ? process.env[keyEnv] : (options.apiKey ?? process.env.OPENAI_API_KEY);
