@@ -1,7 +1,8 @@
 // `lllm run` on examples/project-model: a tactic (config desk-round) whose agents get skills, a
 // context budget and the API interpreter from their configs as an agent system's agents do — the
 // editor loads the haiku skill, its revision request is trimmed to the window (a context-trim in
-// the log), the analyst's run_python reaches the prices proxy from a real Jupyter kernel.
+// the log), the analyst's run_python reaches the prices proxy from a real Jupyter kernel. And an
+// agent type and a proxy of the style-kit dependency by reference (style:polish, style:rhymes).
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -7,6 +7,7 @@ import { runLllm as lllm } from '../test-cli.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..', '..', '..');
 const example = join(repo, 'examples', 'project-model');
+// Each test spawns lllm one or more times (a few seconds each on a loaded machine): bounds of a minute.
 const temps: string[] = [];
 afterAll(() => {
   for (const folder of temps) rmSync(folder, { recursive: true, force: true });
@@ -45,7 +46,7 @@ describe('the project model through lllm', () => {
       value: 0,
       origin: 'config/default/default.yaml',
     });
-  });
+  }, 60_000);
 
   it('doctor reports the inheritance, the inline prompt and the dependency prompt', async () => {
     const doctor = await lllm(['doctor', '--json'], project);
@@ -56,7 +57,7 @@ describe('the project model through lllm', () => {
     expect(messages).toContain('ok agent editor: gpt-4o-mini via completion, system prompt style-kit:system/editor');
     expect(messages).toContain('ok dependencies: style-kit 1.0.0');
     expect(messages).toContain('ok skills: haiku');
-  });
+  }, 60_000);
 
   it('pkg list, export, install and remove', async () => {
     const list = await lllm(['pkg', 'list'], project);
@@ -93,7 +94,7 @@ describe('the project model through lllm', () => {
     expect(missing.stderr).toContain('does not exist');
     expect((await lllm(['pkg', 'remove', 'pm'], other)).code).toBe(0);
     expect(readFileSync(join(other, 'lllm.toml'), 'utf8')).toContain('packages = []');
-  });
+  }, 60_000);
 
   it('run, offline, lets the editor load the haiku skill', async () => {
     const run = await lllm(['run', '--json', 'a lighthouse'], project);
@@ -101,7 +102,7 @@ describe('the project model through lllm', () => {
     expect(document.status).toBe('completed');
     expect(document.scripted).toBe(true);
     expect(document.result.skillsLoaded).toEqual(['haiku']);
-  });
+  }, 60_000);
 
   it('run with the API interpreter: run_python calls the proxy from a Jupyter kernel, with the cutoff applied', async () => {
     const run = await lllm(['run', '--json', '--config', 'analyst', 'What was the highest close?'], project);
