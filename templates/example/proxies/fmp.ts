@@ -114,6 +114,8 @@ export function fmpProxy(options: FmpProxyOptions = {}): ProxyDefinition {
       'crypto, forex, news, technical indicators, economic data and earnings call transcripts.',
     baseUrl: options.baseUrl ?? 'https://financialmodelingprep.com/stable',
     apiKey: { env: 'FMP_API_KEY', in: 'query', name: 'apikey' },
+    // Upstream's `enums`: the values these parameters take on every endpoint that has them (the docs list them).
+    enums: { period: ['quarter', 'annual'], timeframe: ['1min', '5min', '15min', '30min', '1hour', '4hour', '1day'] },
     // FMP's errors are `{ "Error Message": "…" }`, which the default error detection reads.
     endpoints: [
       {

@@ -25,6 +25,16 @@ Result:
 Wolfram|Alpha website result for "10 densest elemental metals":
 https://www.wolframalpha.com/input?i=10+densest+elemental+metals`;
 
+/**
+ * Upstream's `wa` proxy carries a guide to assumptions as `additional_docs`; this is ours, from the
+ * LLM API documentation: how an agent resolves an ambiguous input.
+ */
+const USE_ASSUMPTIONS = `An input can be read more than one way ("pi" the number or the film, "1/2/2024" day-first or
+month-first). The answer then names the reading it chose and lists the others under "Assumptions",
+each with a value such as *C.pi-_*Movie or DateOrder_**Day.Month.Year--.
+To get another reading, send the same input again with that value as \`assumption\`. Use one
+assumption per call, and only a value the previous answer listed.`;
+
 /** The Wolfram|Alpha proxy, optionally at another base URL. */
 export function wolframProxy(options: WolframProxyOptions = {}): ProxyDefinition {
   return defineProxy({
@@ -35,6 +45,7 @@ export function wolframProxy(options: WolframProxyOptions = {}): ProxyDefinition
       'geography, history, astronomy, unit and date conversions, equations) from curated data.',
     baseUrl: options.baseUrl ?? 'https://www.wolframalpha.com/api/v1',
     apiKey: { env: 'WA_API_DEV', in: 'query', name: 'appid' },
+    additionalDocs: { 'Use Assumptions': USE_ASSUMPTIONS },
     endpoints: [
       {
         category: 'query',
@@ -44,8 +55,7 @@ export function wolframProxy(options: WolframProxyOptions = {}): ProxyDefinition
         description:
           'One query in, a plain-text answer out: the input interpretation, results, and the website link. Send short ' +
           'keyword queries in English ("France population", not "how many people live in France"), one property per ' +
-          'call, exponents as 6*10^14. When the answer lists "Assumptions", re-send the same input with the chosen ' +
-          'assumption value.',
+          'call, exponents as 6*10^14. See the "Use Assumptions" doc for ambiguous inputs.',
         parameters: z.object({
           input: z.string().min(1).describe('The query, one line, e.g. "10 densest elemental metals"'),
           assumption: z
