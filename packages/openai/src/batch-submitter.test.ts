@@ -131,6 +131,25 @@ describe('providerBatch: the OpenAI Batch API', () => {
     expect(batchLogged.summaryUsd * 2).toBeCloseTo(liveLogged.summaryUsd, 15);
   });
 
+  it('a spend cap counts the batch price: the cap that stops a live batch after two calls lets four batched calls run', async () => {
+    const run = async (batched: boolean) => {
+      setup();
+      const provider = createOpenAI({ baseURL: server.openaiBaseURL, apiKey: 'test-key' });
+      const tactic = Tactic.quick(system, { model: 'gpt-4o-mini', invoker: provider.chat(), agentOptions: { maxLlmRecall: 0 } });
+      // Two live calls cost $0.000042 (21,000,000 pico-dollars each).
+      return tactic.batch(['a', 'b', 'c', 'd'], {
+        concurrency: 1,
+        maxCostUsd: 0.000042,
+        ...(batched ? { providerBatch: { submitter: openaiBatchSubmitter(provider.client, { pollIntervalMs: 20 }), windowMs: 5 } } : {}),
+      });
+    };
+    const live = await run(false);
+    expect([live.done, live.skipped, live.capReached]).toEqual([2, 2, true]);
+    const batch = await run(true);
+    expect([batch.done, batch.skipped, batch.capReached]).toEqual([4, 0, false]);
+    expect(batch.spentUsd).toBe(live.spentUsd);
+  });
+
   it('an abort cancels the job and stops the batch at once', async () => {
     const { apis, tactic } = setup(10_000);
     const provider = createOpenAI({ baseURL: server.openaiBaseURL, apiKey: 'test-key' });
