@@ -194,7 +194,7 @@ export class Dialog<TParsed = unknown> {
       dialogId: this.id,
       index,
       pruned: this.branch === 'exception',
-      // A copy of a message logged elsewhere (contextCopy, restore): replays must not count it twice.
+      // A copy of a message logged elsewhere (the last part of fork(lastN), restore): replays must not count it twice.
       ...(copied ? { copied: true } : {}),
       message: message.toJSON() as unknown as Record<string, unknown>,
     });

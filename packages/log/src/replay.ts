@@ -25,7 +25,7 @@ export interface ReplayMessage {
   readonly index: number;
   /** Part of a pruned exception branch. */
   readonly pruned: boolean;
-  /** A copy of a message logged elsewhere (contextCopy): not counted twice. */
+  /** A copy of a message logged elsewhere (the last part of `fork(lastN)`, a restored dialog): not counted twice. */
   readonly copied: boolean;
   readonly time: number;
   readonly message: Message;
