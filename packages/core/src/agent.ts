@@ -415,7 +415,7 @@ export class Agent {
       const started = Date.now();
       let error: ProviderError;
       try {
-        return await deadline.race(Promise.resolve(this.invoker.invoke(request, deadline.signal)));
+        return await deadline.race(Promise.resolve(deadline.start((signal) => this.invoker.invoke(request, signal))));
       } catch (thrown) {
         if (state.signal?.aborted) throw toAbortError(state.signal.reason);
         error = this.#asProviderError(thrown, deadline);

@@ -11,12 +11,18 @@ export interface RequestLimits {
   readonly streamIdleTimeoutMs: number;
 }
 
-/** Marks a signal that is a request deadline and nothing else (no caller signal behind it). */
-const DEADLINE_ONLY = Symbol.for('lllm.requestDeadlineOnly');
+/**
+ * The deadline whose invoker call is being started (set only while `RequestDeadline.start` runs the
+ * invoker's synchronous part). Marking the signal itself (a property on the host object) cost about a
+ * microsecond per request.
+ */
+let starting: RequestDeadline | undefined;
 
 /**
  * For invokers: when `signal` is the agent's deadline for one request and nothing more (the caller
- * passed no signal of its own), the time limit it enforces; else `undefined`.
+ * passed no signal of its own), the time limit it enforces; else `undefined`. Call it before the
+ * invoker's first `await` (in the synchronous part of `invoke`); later it answers `undefined`, which
+ * is always safe: the invoker then hands its client the signal.
  *
  * A client that has its own per-request timeout can be handed `timeoutMs` instead of the signal when
  * the reply is not streamed (the agent still times the request and ends it with the same error): the
@@ -24,8 +30,8 @@ const DEADLINE_ONLY = Symbol.for('lllm.requestDeadlineOnly');
  * 12% of the CPU an exchange costs. `timeoutMs` 0 means no limit of the agent's.
  */
 export function requestDeadlineOf(signal: AbortSignal | undefined): { readonly timeoutMs: number } | undefined {
-  const timeoutMs = (signal as { [DEADLINE_ONLY]?: number } | undefined)?.[DEADLINE_ONLY];
-  return timeoutMs === undefined || signal?.aborted ? undefined : { timeoutMs };
+  if (starting === undefined || signal === undefined || signal.aborted) return undefined;
+  return starting.deadlineOnlyFor(signal);
 }
 
 /**
@@ -61,10 +67,29 @@ export class RequestDeadline {
       this.#parent = parent;
       this.#onParentAbort = () => this.#abort(parent.reason);
       parent.addEventListener('abort', this.#onParentAbort, { once: true });
-    } else {
-      Object.defineProperty(this.#controller.signal, DEADLINE_ONLY, { value: limits.timeoutMs });
     }
     this.#arm('request', limits.timeoutMs);
+  }
+
+  /**
+   * Call `invoke` (the invoker's `invoke` with this deadline's signal): while its synchronous part runs,
+   * `requestDeadlineOf(this.signal)` answers for this deadline.
+   */
+  start<T>(invoke: (signal: AbortSignal) => T): T {
+    const previous = starting;
+    starting = this;
+    try {
+      return invoke(this.#controller.signal);
+    } finally {
+      starting = previous;
+    }
+  }
+
+  /** The request limit, when `signal` is this deadline's and no caller signal stands behind it. */
+  deadlineOnlyFor(signal: AbortSignal): { readonly timeoutMs: number } | undefined {
+    return signal === this.#controller.signal && this.#parent === undefined && this.#onParentAbort === undefined
+      ? { timeoutMs: this.#limits.timeoutMs }
+      : undefined;
   }
 
   /**
