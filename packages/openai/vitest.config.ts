@@ -3,5 +3,5 @@ import { sourceResolution } from '../../vitest.shared.ts';
 
 export default defineProject({
   ...sourceResolution,
-  test: { name: 'openai', include: ['src/**/*.test.ts'] },
+  test: { name: 'openai', include: ['src/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 60_000 },
 });
