@@ -1,6 +1,6 @@
 // The runtime's modes as upstream's lllm/proxies.py `Proxy` has them: `deploy()`, `develop()` and the
 // `cutoff_date` setter at run time, and `BaseProxy(use_cache=True)` with its `use_cache` switch.
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '@lllm/core';
@@ -188,6 +188,19 @@ describe('the response cache', () => {
     const proxy = new ProxyRuntime({ activate: [counter], cache: { dir: temporaryDir() } });
     expect(await proxy.call('counter/count/next')).toEqual({ n: 1 });
     expect(await proxy.call('counter/count/next')).toEqual({ n: 2 });
+  });
+
+  test('a cache folder that cannot be written does not fail the call: the answer comes back and the runtime warns once', async () => {
+    const blocker = join(temporaryDir(), 'not-a-folder');
+    writeFileSync(blocker, 'a file where the cache folder would go');
+    const warnings: string[] = [];
+    const proxy = new ProxyRuntime({ activate: [weather], cache: { dir: blocker }, onWarning: (message) => warnings.push(message) });
+    expect(dates(await proxy.call('weather/forecast/daily', { city: 'Oslo', days: 2 }))).toEqual(['2024-06-28', '2024-06-29']);
+    await proxy.call('weather/forecast/daily', { city: 'Oslo', days: 1 });
+    expect(warnings).toEqual([
+      `The proxy response cache at ${blocker} cannot be written (ENOTDIR); calls go on without it. Set LLLM_CACHE_DIR to a writable folder, or pass cache: false.`,
+    ]);
+    expect(proxy.warnings).toEqual(warnings);
   });
 
   test('deploy() stops reading and writing the cache; develop() uses it again', async () => {

@@ -48,7 +48,7 @@ export interface ProxyOptions {
   readonly fetch?: typeof fetch;
   /** Where API keys are read from (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Called with every warning (an unknown or failing proxy skipped at activation). */
+  /** Called with every warning (an unknown or failing proxy skipped at activation, a cache that cannot be written). */
   readonly onWarning?: (message: string) => void;
 }
 
@@ -132,7 +132,7 @@ export class ProxyRuntime {
   readonly cache: ProxyCache | undefined;
   /** Upstream's `use_cache`: whether cached responses are read (they are written either way). */
   readonly useCache: boolean;
-  /** Warnings from activation (skipped proxies), in order. */
+  /** Warnings (proxies skipped at activation, a cache that cannot be written), in order. */
   readonly warnings: readonly string[];
   #cutoff: Cutoff | undefined;
   #deployMode: boolean;
@@ -140,6 +140,8 @@ export class ProxyRuntime {
   readonly #senders = new Map<string, EndpointSender>();
   readonly #skipped = new Map<string, string>();
   readonly #env: Readonly<Record<string, string | undefined>>;
+  readonly #warn: (message: string) => void;
+  #cacheWarned = false;
 
   constructor(options: ProxyOptions = {}) {
     this.#deployMode = options.deployMode ?? false;
@@ -180,6 +182,7 @@ export class ProxyRuntime {
       this.#senders.set(definition.path, new EndpointSender(definition, fetcher, this.#env));
     }
     this.warnings = warnings;
+    this.#warn = warn;
   }
 
   /** Rebuild a runtime from `toJSON()`; `options` supplies what is not serialisable (fetch, env, warnings). */
@@ -328,9 +331,30 @@ export class ProxyRuntime {
     if (cached) raw = cached.value;
     else {
       raw = await sender.send(endpoint, valid, options.signal);
-      if (cache) await cache.set(endpoint.fullPath, valid, raw, lookup);
+      if (cache) await this.#store(cache, endpoint, valid, raw, lookup);
     }
     return this.#postProcess(endpoint, raw, valid, cutoff);
+  }
+
+  // The cache is on by default, so a folder that cannot be written (a read-only home) must not fail
+  // the call it was only meant to speed up: the answer is returned, and the runtime warns once.
+  async #store(
+    cache: ProxyCache,
+    endpoint: ProxyEndpoint,
+    params: Record<string, unknown>,
+    raw: unknown,
+    lookup: { scope: string },
+  ): Promise<void> {
+    try {
+      await cache.set(endpoint.fullPath, params, raw, lookup);
+    } catch (error) {
+      if (this.#cacheWarned) return;
+      this.#cacheWarned = true;
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      this.#warn(
+        `The proxy response cache at ${cache.dir} cannot be written (${reason}); calls go on without it. Set LLLM_CACHE_DIR to a writable folder, or pass cache: false.`,
+      );
+    }
   }
 
   #postProcess(endpoint: ProxyEndpoint, raw: unknown, params: Record<string, unknown>, cutoff: Cutoff | undefined): unknown {
