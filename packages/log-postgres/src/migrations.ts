@@ -26,7 +26,6 @@ CREATE TABLE {schema}.entries (
   data json NOT NULL
 );
 CREATE INDEX entries_session ON {schema}.entries (session, collection, id);
-CREATE INDEX entries_time ON {schema}.entries (time);
 `,
   },
   {

@@ -90,7 +90,7 @@ describe.skipIf(!postgresUrl)('PostgreSQL log store', () => {
     await Promise.all([first.close(), second.close()]);
   });
 
-  it('keeps text PostgreSQL text cannot hold (NUL) and odd JSON exactly', async () => {
+  it('keeps text PostgreSQL text cannot hold (NUL), odd JSON and COPY escapes exactly', async () => {
     const schema = freshSchema('odd');
     const store = await open(schema);
     const data = {
@@ -100,6 +100,11 @@ describe.skipIf(!postgresUrl)('PostgreSQL log store', () => {
     };
     store.write('messages', 'odd', data);
     expect((await store.read('messages', 'odd'))[0]?.data).toEqual(data);
+    // COPY's own escapes (backslash, tab, newline, \N) in a session name and in text arrive as written.
+    const session = 'tab\there\nnew line \\N back\\slash\r';
+    store.write('frontend', session, { text: 'a\tb\\N\n' });
+    expect(await store.read('frontend', session)).toEqual([expect.objectContaining({ session, data: { text: 'a\tb\\N\n' } })]);
+    expect((await store.sessions({ prefix: 'tab\t' })).map((info) => info.session)).toEqual([session]);
     expect((await searchLog(store, 'emoji')).hits).toHaveLength(1);
     await store.close();
   });

@@ -15,7 +15,7 @@ import postgres, { type Sql } from 'postgres';
 import { causeOf, codeOf, PostgresLogStoreError, problemOf } from './errors.js';
 import { type MigrationReport, migrate, SCHEMA_TOO_NEW } from './migrations.js';
 import { describeServer, type PostgresLogOptions, type ResolvedPostgresLogOptions, resolvePostgresLogOptions } from './options.js';
-import { messageSearchText, SEARCH_CONFIG, searchQuery, TSQUERY_SQL } from './search-text.js';
+import { messageSearchVector, searchQuery, TSQUERY_SQL } from './search-text.js';
 
 /** Options of {@link PostgresLogStore.open}: the `log_options` settings, and where `DATABASE_URL` is read. */
 export interface PostgresLogStoreOptions extends PostgresLogOptions {
@@ -30,7 +30,7 @@ interface Pending {
   readonly time: number;
   readonly sequence: number;
   readonly json: string;
-  /** The text the full-text index gets (`messages` entries only). */
+  /** The entry's tsvector, in PostgreSQL's input syntax (`messages` entries only). */
   readonly search: string | null;
 }
 
@@ -52,13 +52,24 @@ function onBeforeExit(): void {
   for (const store of openStores) store.flushInBackground();
 }
 
+/** The per-connection staging table of {@link PostgresLogStore}'s inserts; emptied at every commit. */
+const STAGING_TABLE = `CREATE TEMPORARY TABLE IF NOT EXISTS lllm_staging (
+  position integer, session text, collection text, time bigint, sequence bigint, data text, search text
+) ON COMMIT DELETE ROWS`;
+
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** A value in COPY's text format: backslash, tab, newline and carriage return escaped. */
+function copyText(value: string): string {
+  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (character) => COPY_ESCAPES[character] ?? character) : value;
+}
 /** Rows in one INSERT at most: bounds a statement's size when a long queue drains at once. */
 const MAX_ROWS_PER_INSERT = 5000;
 
 /**
  * The PostgreSQL log store (`log_type: postgres`): every machine of a distributed run writes the same
  * tables. `write()` redacts and serializes the entry and queues it; the queue is inserted in batches
- * (one multi-row INSERT … SELECT FROM unnest(…), one at a time so entries keep their write order)
+ * (COPY into a staging table, then one INSERT … SELECT; one batch at a time, so entries keep their write order)
  * when `batchSize` entries are waiting, after `flushIntervalMs`, on `flush()` and on `close()`.
  * Open it with {@link PostgresLogStore.open}, which connects and migrates the schema.
  */
@@ -146,7 +157,7 @@ export class PostgresLogStore implements LogStore {
     const redacted = redactSecrets(data);
     const json = JSON.stringify(redacted);
     if (json === undefined) return;
-    const search = collection === 'messages' ? (messageSearchText(redacted) ?? null) : null;
+    const search = collection === 'messages' ? messageSearchVector(redacted) : null;
     this.#queue.push({ collection, session, time: Date.now(), sequence: nextLogSequence(), json, search });
     if (this.#queue.length >= this.#batchSize) this.#kick();
     else if (!this.#timer) {
@@ -182,24 +193,33 @@ export class PostgresLogStore implements LogStore {
     }
   }
 
+  /**
+   * One batch, in one transaction: COPY into a temporary staging table (no per-row parameters to parse),
+   * then INSERT … SELECT in write order. A failure inserts nothing.
+   */
   async #insert(rows: readonly Pending[]): Promise<void> {
-    await this.#sql.unsafe(
-      `INSERT INTO ${this.#table} (session, collection, time, sequence, writer, data, search)
-       SELECT r.session, r.collection, r.time, r.sequence, $7, r.data::json,
-              CASE WHEN r.search IS NULL THEN NULL ELSE to_tsvector('${SEARCH_CONFIG}', r.search) END
-       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[]) WITH ORDINALITY
-            AS r(session, collection, time, sequence, data, search, position)
-       ORDER BY r.position`,
-      [
-        rows.map((row) => row.session),
-        rows.map((row) => row.collection),
-        rows.map((row) => row.time),
-        rows.map((row) => row.sequence),
-        rows.map((row) => row.json),
-        rows.map((row) => row.search),
-        this.#writer,
-      ] as never[],
-    );
+    let lines = '';
+    for (let index = 0; index < rows.length; index++) {
+      const row = rows[index] as Pending;
+      lines += `${index}\t${copyText(row.session)}\t${row.collection}\t${row.time}\t${row.sequence}\t${copyText(row.json)}\t${row.search === null ? '\\N' : copyText(row.search)}\n`;
+    }
+    await this.#sql.begin(async (tx) => {
+      await tx.unsafe(STAGING_TABLE);
+      const stream = await tx
+        .unsafe('COPY lllm_staging (position, session, collection, time, sequence, data, search) FROM STDIN')
+        .writable();
+      await new Promise<void>((resolve, reject) => {
+        stream.once('error', reject);
+        stream.once('finish', resolve);
+        stream.end(lines);
+      });
+      await tx.unsafe(
+        `INSERT INTO ${this.#table} (session, collection, time, sequence, writer, data, search)
+         SELECT session, collection, time, sequence, $1, data::json, search::tsvector
+         FROM lllm_staging ORDER BY position`,
+        [this.#writer],
+      );
+    });
   }
 
   /** Everything written so far has been attempted. */

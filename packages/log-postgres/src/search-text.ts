@@ -1,4 +1,7 @@
-// What the full-text index holds for a logged message, and how a query becomes a tsquery.
+// What the full-text index holds for a logged message, and how a query becomes a tsquery. The words are
+// found here (not by PostgreSQL's parser, which reads `<answer>` as an XML tag and `a@b.c` as one
+// e-mail): the store sends the finished tsvector, which also spares the one server process that
+// inserts a batch the parsing.
 
 interface LoggedMessage {
   readonly content?: unknown;
@@ -10,7 +13,7 @@ interface LoggedMessage {
 /**
  * The searchable text of a `messages` entry: content, caption, tool names, arguments and results,
  * failed attempts' errors — the same parts `@lllm/log`'s search reads (a test keeps the two in step).
- * Undefined when the entry holds no message. Returned as {@link searchWords} (no NUL, which PostgreSQL text cannot hold).
+ * Undefined when the entry holds no message. Returned as {@link searchWords}.
  */
 export function messageSearchText(data: Readonly<Record<string, unknown>>): string | undefined {
   const message = data.message as LoggedMessage | undefined;
@@ -29,12 +32,16 @@ export function messageSearchText(data: Readonly<Record<string, unknown>>): stri
   return searchWords(parts.join('\n'));
 }
 
+const ASCII = /^[\x20-\x7e\t\n\r]*$/;
+
 /**
  * Text as the words the index keeps: accents dropped, everything but letters and digits a space. As
  * SQLite's `unicode61 remove_diacritics 2` tokenizer sees it, and what keeps PostgreSQL's parser from
  * swallowing `<answer>` as an XML tag or `a@b.c` as one e-mail token.
  */
 export function searchWords(text: string): string {
+  // Most logged text is ASCII: no accents to drop, and an ASCII class is much faster than \p{…}.
+  if (ASCII.test(text)) return text.replace(/[^A-Za-z0-9]+/g, ' ').trim();
   return text
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
@@ -44,16 +51,55 @@ export function searchWords(text: string): string {
 
 /**
  * A query for `websearch_to_tsquery`, its words split the way {@link searchWords} splits the text:
- * quotes (phrases), `or` and a leading `-` (not) are kept, any other punctuation becomes a space.
+ * lower case (as the index keeps them); quotes (phrases), `or` and a leading `-` (not) are kept, any
+ * other punctuation becomes a space.
  */
 export function searchQuery(query: string): string {
   return query
+    .toLowerCase()
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
     .replace(/(^|\s)-(?=[\p{L}\p{N}])|[^\p{L}\p{N}\s"]+/gu, (_match: string, lead: string | undefined) =>
       lead === undefined ? ' ' : `${lead}-`,
     )
     .trim();
+}
+
+/** Words indexed per entry at most (PostgreSQL keeps positions up to 16,383). */
+const MAX_WORDS = 16_383;
+/** Positions kept per word (PostgreSQL's limit). */
+const MAX_POSITIONS = 256;
+/** Longer words are not indexed (PostgreSQL refuses lexemes over 2 KB). */
+const MAX_WORD_LENGTH = 256;
+/** Characters of a tsvector literal at most (PostgreSQL's limit for a tsvector is 1 MB). */
+const MAX_VECTOR_LENGTH = 512 * 1024;
+
+/**
+ * The tsvector of a `messages` entry, in PostgreSQL's input syntax (`'bring':1 'jacket':3,9`): the
+ * words of {@link messageSearchText}, lower case, with their positions (so phrases match). Null when
+ * the entry holds no message or no word.
+ */
+export function messageSearchVector(data: Readonly<Record<string, unknown>>): string | null {
+  const text = messageSearchText(data);
+  if (!text) return null;
+  const positions = new Map<string, number[]>();
+  let position = 0;
+  for (const word of text.toLowerCase().split(' ')) {
+    if (word === '') continue;
+    position += 1;
+    if (position > MAX_WORDS) break;
+    if (word.length > MAX_WORD_LENGTH) continue;
+    const list = positions.get(word);
+    if (!list) positions.set(word, [position]);
+    else if (list.length < MAX_POSITIONS) list.push(position);
+  }
+  let vector = '';
+  for (const [word, list] of positions) {
+    const lexeme = `'${word}':${list.join(',')}`;
+    if (vector.length + lexeme.length + 1 > MAX_VECTOR_LENGTH) break;
+    vector += vector === '' ? lexeme : ` ${lexeme}`;
+  }
+  return vector === '' ? null : vector;
 }
 
 /** The text search configuration: `simple` (no stemming, no stop words: works for every language and for code). */
