@@ -124,6 +124,10 @@ describe('deploy(), develop() and the cutoff at run time', () => {
     const proxy = new ProxyRuntime({ activate: [weather], cutoffDate: '2024-06-30', deployMode: true, cache: false });
     expect(proxy.cutoff).toBeUndefined();
     expect(proxy.toJSON()).toMatchObject({ cutoffDate: null, deployMode: true });
+    // A date that is not one is still refused.
+    expect(() => new ProxyRuntime({ activate: [weather], cutoffDate: 'soon', deployMode: true })).toThrow(
+      /Cutoff date "soon" is not a date/,
+    );
   });
 });
 

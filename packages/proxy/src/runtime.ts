@@ -145,8 +145,9 @@ export class ProxyRuntime {
 
   constructor(options: ProxyOptions = {}) {
     this.#deployMode = options.deployMode ?? false;
-    // As upstream's Proxy: a runtime built in deploy mode holds no cutoff.
-    this.#cutoff = options.cutoffDate && !this.#deployMode ? parseCutoff(options.cutoffDate) : undefined;
+    // Checked either way; as upstream's Proxy, a runtime built in deploy mode holds no cutoff.
+    const cutoff = options.cutoffDate ? parseCutoff(options.cutoffDate) : undefined;
+    this.#cutoff = this.#deployMode ? undefined : cutoff;
     const cache = options.cache ?? true;
     this.cache = cache === false ? undefined : new ProxyCache(cache === true ? {} : cache);
     this.useCache = options.useCache ?? true;
