@@ -1,14 +1,18 @@
 // lllm batch --queue and lllm worker as real processes: a real redis-server, the local wire server
 // through the real openai SDK (with injected 5xx and 429), 2,000 inputs over 3 worker processes,
-// one of them killed with SIGKILL mid-run. Every input is done exactly once in the results and the
-// log, the spend cap holds across the workers, nothing is left in the queue, and every process and
-// server is stopped at the end.
+// one of them killed with SIGKILL mid-run, every process logging to one real PostgreSQL
+// (log_type: postgres; SQLite when PostgreSQL is not installed, outside CI). Every input is done
+// exactly once in the results and the log, the spend cap holds across the workers, nothing is left
+// in the queue, and every process and server is stopped at the end.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { batchSession, createLogStore } from '@lllm/core';
 import { registerLogBackends } from '@lllm/log';
+import { registerPostgresLogBackend } from '@lllm/log-postgres';
+import { findPostgresBinaries, POSTGRES_MISSING, type PostgresServer, startPostgres } from '@lllm/log-postgres/testing';
 import { redisServerAvailable, startRedis, type TestRedis } from '@lllm/queue/testing';
 import { type CapturedRequest, chatCompletion, startWireServer, type WireServer } from '@lllm/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +25,10 @@ const available = redisServerAvailable();
 if (!available && process.env.CI === 'true')
   throw new Error('redis-server is not installed: apt-get install redis-server (lllm batch --queue tests).');
 if (!available) console.log('lllm batch --queue tests skipped: redis-server is not installed (apt-get install redis-server).');
+const postgresInstalled = findPostgresBinaries() !== undefined;
+if (available && !postgresInstalled && process.env.CI === 'true') throw new Error(POSTGRES_MISSING);
+if (available && !postgresInstalled) console.log(`lllm batch --queue tests log to SQLite: ${POSTGRES_MISSING}`);
+const schema = `queue_${randomBytes(5).toString('hex')}`;
 
 const TACTIC = `import { defineTactic } from '@lllm/core';
 import { getPrompt } from '@lllm/prompts';
@@ -36,8 +44,7 @@ export const echo = defineTactic({
 `;
 
 const CONFIG = `name: echo
-log_type: sqlite
-log_dir: logs
+LOG
 agent_type: echo
 agent_configs:
   echoer:
@@ -49,6 +56,7 @@ max_llm_recall: 4
 `;
 
 let redis: TestRedis | undefined;
+let postgres: PostgresServer | undefined;
 let server: WireServer;
 let folder = '';
 const workers = new Map<string, { child: ChildProcess; exited: Promise<{ code: number | null; signal: string | null; stderr: string }> }>();
@@ -56,14 +64,25 @@ let served = 0;
 let answered = 0;
 
 function env(): Record<string, string | undefined> {
-  return { OPENAI_BASE_URL: server.openaiBaseURL, OPENAI_API_KEY: undefined };
+  return { OPENAI_BASE_URL: server.openaiBaseURL, OPENAI_API_KEY: undefined, DATABASE_URL: postgres?.url, NODE_PATH: undefined };
+}
+
+/** The log every process writes: the one PostgreSQL (or the project's SQLite file). */
+async function openLog() {
+  if (!postgres) {
+    registerLogBackends();
+    return await createLogStore({ type: 'sqlite', directory: join(folder, 'logs') });
+  }
+  registerPostgresLogBackend();
+  return await createLogStore({ type: 'postgres', options: { url: postgres.url, schema } });
 }
 
 function startWorker(name: string): void {
   const childEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env))
-    if (value !== undefined && !['OPENAI_API_KEY', 'LLLM_CONFIG'].includes(key)) childEnv[key] = value;
+    if (value !== undefined && !['OPENAI_API_KEY', 'LLLM_CONFIG', 'NODE_PATH'].includes(key)) childEnv[key] = value;
   childEnv.OPENAI_BASE_URL = server.openaiBaseURL;
+  if (postgres) childEnv.DATABASE_URL = postgres.url;
   const child = spawn(
     process.execPath,
     [
@@ -130,6 +149,7 @@ const alive = (pid: number) => {
 beforeAll(async () => {
   if (!available) return;
   redis = await startRedis();
+  if (postgresInstalled) postgres = await startPostgres();
   server = await startWireServer();
   const parent = join(repo, 'node_modules', '.cache', 'lllm-cli-tests');
   mkdirSync(parent, { recursive: true });
@@ -138,10 +158,18 @@ beforeAll(async () => {
     recursive: true,
     filter: (path) => !/[/\\](logs|node_modules)([/\\]|$)/.test(path),
   });
-  symlinkSync(join(repo, 'templates', 'init_template', 'node_modules'), join(folder, 'node_modules'), 'dir');
+  // The template's packages, and @lllm/log-postgres installed in the project as a user would.
+  const modules = join(repo, 'templates', 'init_template', 'node_modules');
+  mkdirSync(join(folder, 'node_modules', '@lllm'), { recursive: true });
+  for (const entry of readdirSync(modules))
+    if (entry !== '@lllm') symlinkSync(realpathSync(join(modules, entry)), join(folder, 'node_modules', entry), 'dir');
+  for (const entry of readdirSync(join(modules, '@lllm')))
+    symlinkSync(realpathSync(join(modules, '@lllm', entry)), join(folder, 'node_modules', '@lllm', entry), 'dir');
+  symlinkSync(join(repo, 'packages', 'log-postgres'), join(folder, 'node_modules', '@lllm', 'log-postgres'), 'dir');
   writeFileSync(join(folder, 'agents', 'echo.ts'), TACTIC);
   mkdirSync(join(folder, 'config', 'echo'), { recursive: true });
-  writeFileSync(join(folder, 'config', 'echo', 'default.yaml'), CONFIG);
+  const log = postgres ? `log_type: postgres\nlog_options: { schema: ${schema}, flushIntervalMs: 20 }` : 'log_type: sqlite\nlog_dir: logs';
+  writeFileSync(join(folder, 'config', 'echo', 'default.yaml'), CONFIG.replace('LOG', log));
   writeFileSync(
     join(folder, 'items.jsonl'),
     Array.from({ length: 2000 }, (_, index) => JSON.stringify({ text: `item ${index}` })).join('\n'),
@@ -174,6 +202,7 @@ afterAll(async () => {
   for (const name of workers.keys()) await stopWorker(name);
   await server?.close();
   await redis?.stop();
+  await postgres?.stop();
   if (folder) rmSync(folder, { recursive: true, force: true });
 });
 
@@ -223,8 +252,8 @@ describe.skipIf(!available)('lllm batch --queue with lllm worker processes', () 
     // The jobs w2 was running when it died were run again by BullMQ's stalled-job handling (a session of their own).
     expect(results.filter((line) => /-r\d+$/.test(line.session)).length).toBeGreaterThan(0);
 
-    registerLogBackends();
-    const log = await createLogStore({ type: 'sqlite', directory: join(folder, 'logs') });
+    const log = await openLog();
+    expect(log.type).toBe(postgres ? 'postgres' : 'sqlite');
     try {
       const stored = (await log.read('messages', batchSession(id))).filter((entry) => entry.data.event === 'batch-outcome');
       expect(stored.map((entry) => entry.data.index as number).sort((a, b) => a - b)).toEqual(
@@ -330,6 +359,8 @@ describe.skipIf(!available)('lllm batch --queue with lllm worker processes', () 
     await redis?.stop();
     redis = undefined;
     expect(alive(pid)).toBe(false);
+    await postgres?.stop();
+    postgres = undefined;
   }, 60_000);
 });
 

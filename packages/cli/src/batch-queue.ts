@@ -7,9 +7,12 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   AbortError,
+  BATCH_OUTCOME_EVENT,
   type BatchProgress,
+  batchSession,
   createLogStore,
   getTactic,
+  type JsonObject,
   LllmError,
   LogBatchOutcomeStore,
   redactString,
@@ -108,7 +111,7 @@ async function submitCommand(args: string[], io: BatchIo): Promise<number> {
   const config = loadConfig(project, configName);
 
   const queue = await queueModule.BatchQueue.connect(url);
-  const log = new RunLog(await createLogStore({ type: config.log_type, directory: config.log_dir }));
+  const log = new RunLog(await createLogStore({ type: config.log_type, directory: config.log_dir, options: config.log_options }));
   const output = values.output ? createWriteStream(resolve(io.cwd, values.output)) : undefined;
   const write = (text: string) => (output ? output.write(text) : io.stdout.write(text));
   const controller = new AbortController();
@@ -151,6 +154,9 @@ async function submitCommand(args: string[], io: BatchIo): Promise<number> {
       } (resume with --resume ${id}). Run them with: lllm worker ${name} --queue <url>\n`,
     );
     const started = Date.now();
+    const session = batchSession(id);
+    let unflushed = 0;
+    let flushedAt = Date.now();
     let fresh = 0;
     const counts = { done: 0, failed: 0, skipped: 0, resumed: 0, tokens: 0, spentPico: 0 };
     for await (const { outcome, resumed } of queue.results(batch, { signal: controller.signal })) {
@@ -165,8 +171,17 @@ async function submitCommand(args: string[], io: BatchIo): Promise<number> {
       }
       write(resultLine(queueModule.toBatchOutcome(outcome, resumed)));
       const previous = logged.get(outcome.index);
-      if (!previous || previous.at !== outcome.at || previous.session !== outcome.session)
-        await outcomes.save(id, queueModule.toStoredOutcome(outcome));
+      if (!previous || previous.at !== outcome.at || previous.session !== outcome.session) {
+        // Redis keeps the outcome durably already: the log's copy is flushed in groups, not one by one
+        // (one round trip per outcome to a shared PostgreSQL would pace the whole batch).
+        log.write('messages', session, { event: BATCH_OUTCOME_EVENT, ...queueModule.toStoredOutcome(outcome) } as unknown as JsonObject);
+        unflushed += 1;
+        if (unflushed >= 200 || Date.now() - flushedAt > 1_000) {
+          await log.flush();
+          unflushed = 0;
+          flushedAt = Date.now();
+        }
+      }
       const left = batch.total - total;
       const elapsed = Date.now() - started;
       progress = {

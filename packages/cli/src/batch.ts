@@ -155,7 +155,7 @@ export async function loadTactic(
     );
     return 1;
   }
-  const log = new RunLog(await createLogStore({ type: config.log_type, directory: config.log_dir }));
+  const log = new RunLog(await createLogStore({ type: config.log_type, directory: config.log_dir, options: config.log_options }));
   const tactic = await buildTactic(config, { tactic: definition, promptLookup: getPrompt, log });
   return { tactic, log, config };
 }
