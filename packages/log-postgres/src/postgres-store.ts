@@ -30,8 +30,10 @@ interface Pending {
   readonly time: number;
   readonly sequence: number;
   readonly json: string;
-  /** The entry's tsvector, in PostgreSQL's input syntax (`messages` entries only). */
-  readonly search: string | null;
+  /** The redacted entry, for its search vector (`messages` entries only). */
+  readonly searchable: JsonObject | null;
+  /** Its row id, taken from the table's sequence just before its batch is inserted (kept for a retry). */
+  id?: string;
 }
 
 /** What a full-text search asks of the store (`searchLog` of `@lllm/log` calls it). */
@@ -54,7 +56,7 @@ function onBeforeExit(): void {
 
 /** The per-connection staging table of {@link PostgresLogStore}'s inserts; emptied at every commit. */
 const STAGING_TABLE = `CREATE TEMPORARY TABLE IF NOT EXISTS lllm_staging (
-  position integer, session text, collection text, time bigint, sequence bigint, data text, search text
+  id bigint, session text, collection text, time bigint, sequence bigint, data text, search text
 ) ON COMMIT DELETE ROWS`;
 
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
@@ -69,7 +71,7 @@ const MAX_ROWS_PER_INSERT = 5000;
 /**
  * The PostgreSQL log store (`log_type: postgres`): every machine of a distributed run writes the same
  * tables. `write()` redacts and serializes the entry and queues it; the queue is inserted in batches
- * (COPY into a staging table, then one INSERT … SELECT; one batch at a time, so entries keep their write order)
+ * (COPY into a staging table, then one INSERT … SELECT; ids taken in write order, so reads by id keep it)
  * when `batchSize` entries are waiting, after `flushIntervalMs`, on `flush()` and on `close()`.
  * Open it with {@link PostgresLogStore.open}, which connects and migrates the schema.
  */
@@ -86,14 +88,18 @@ export class PostgresLogStore implements LogStore {
   readonly #batchSize: number;
   readonly #flushIntervalMs: number;
   readonly #writer = `${hostname()}:${process.pid}`;
+  readonly #sequence: string;
+  readonly #parallelInserts: number;
   #queue: Pending[] = [];
   #timer: NodeJS.Timeout | undefined;
   #draining: Promise<void> | undefined;
   #error: unknown;
   #closed = false;
 
-  private constructor(sql: Sql, options: ResolvedPostgresLogOptions, migration: MigrationReport) {
+  private constructor(sql: Sql, options: ResolvedPostgresLogOptions, migration: MigrationReport, sequence: string) {
     this.#sql = sql;
+    this.#sequence = sequence;
+    this.#parallelInserts = Math.max(1, Math.min(2, options.poolSize - 1));
     this.server = describeServer(options.url);
     this.schema = options.schema;
     this.#table = `"${options.schema}".entries`;
@@ -121,8 +127,11 @@ export class PostgresLogStore implements LogStore {
       connection: { application_name: 'lllm-log' },
     });
     let migration: MigrationReport;
+    let sequence: string;
     try {
       migration = await migrate(sql, resolved.schema);
+      const [row] = await sql<{ sequence: string }[]>`SELECT pg_get_serial_sequence(${`"${resolved.schema}".entries`}, 'id') AS sequence`;
+      sequence = row?.sequence ?? `"${resolved.schema}".entries_id_seq`;
     } catch (error) {
       await sql.end({ timeout: 1 }).catch(() => {});
       const code = codeOf(error);
@@ -140,7 +149,7 @@ export class PostgresLogStore implements LogStore {
         { server, code, cause: causeOf(error) },
       );
     }
-    return new PostgresLogStore(sql, resolved, migration);
+    return new PostgresLogStore(sql, resolved, migration, sequence);
   }
 
   /**
@@ -157,8 +166,9 @@ export class PostgresLogStore implements LogStore {
     const redacted = redactSecrets(data);
     const json = JSON.stringify(redacted);
     if (json === undefined) return;
-    const search = collection === 'messages' ? messageSearchVector(redacted) : null;
-    this.#queue.push({ collection, session, time: Date.now(), sequence: nextLogSequence(), json, search });
+    // The search vector is made when the batch is inserted, off the caller's path.
+    const searchable = collection === 'messages' ? redacted : null;
+    this.#queue.push({ collection, session, time: Date.now(), sequence: nextLogSequence(), json, searchable });
     if (this.#queue.length >= this.#batchSize) this.#kick();
     else if (!this.#timer) {
       this.#timer = setTimeout(() => this.#kick(), this.#flushIntervalMs);
@@ -178,45 +188,74 @@ export class PostgresLogStore implements LogStore {
     });
   }
 
-  /** Insert queued entries in order until the queue is empty or an insert fails (the rows stay queued). */
+  /**
+   * Insert the queue: batches of up to 5,000 rows, two at a time (one connection stays free for
+   * reads). Each batch first takes its ids from the table's sequence, in write order and one batch
+   * after the other, so `ORDER BY id` is write order even when a later batch commits first. A failed
+   * batch goes back to the front of the queue with its ids, and is tried again on the next flush.
+   */
   async #drain(): Promise<void> {
-    for (let round = 0; this.#queue.length > 0 && round < 1_000_000; round++) {
-      const rows = this.#queue.slice(0, MAX_ROWS_PER_INSERT);
+    const running = new Set<Promise<void>>();
+    let failure: unknown;
+    for (let round = 0; this.#queue.length > 0 && failure === undefined && round < 1_000_000; round++) {
+      const rows = this.#queue.splice(0, MAX_ROWS_PER_INSERT);
       try {
-        await this.#insert(rows);
+        await this.#assignIds(rows);
       } catch (error) {
-        this.#error = error;
-        return;
+        this.#queue.unshift(...rows);
+        failure = error;
+        break;
       }
-      this.#queue.splice(0, rows.length);
-      this.#error = undefined;
+      const batch: Promise<void> = this.#insert(rows).then(
+        () => {
+          running.delete(batch);
+        },
+        (error: unknown) => {
+          running.delete(batch);
+          this.#queue.unshift(...rows);
+          failure ??= error;
+        },
+      );
+      running.add(batch);
+      if (running.size >= this.#parallelInserts) await Promise.race(running);
     }
+    await Promise.all(running);
+    this.#error = failure;
+  }
+
+  /** Give the rows that have none an id from the table's sequence, increasing in row order. */
+  async #assignIds(rows: Pending[]): Promise<void> {
+    const missing = rows.filter((row) => row.id === undefined);
+    if (missing.length === 0) return;
+    const found = await this.#sql.unsafe<{ id: string }[]>('SELECT nextval($1::regclass)::text AS id FROM generate_series(1, $2)', [
+      this.#sequence,
+      missing.length,
+    ]);
+    const ids = found.map((row) => BigInt(row.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    for (let index = 0; index < missing.length; index++) (missing[index] as Pending).id = String(ids[index]);
   }
 
   /**
-   * One batch, in one transaction: COPY into a temporary staging table (no per-row parameters to parse),
-   * then INSERT … SELECT in write order. A failure inserts nothing.
+   * One batch, in one transaction: COPY into a temporary staging table (no per-row parameters to
+   * parse), then one INSERT … SELECT. A failure inserts nothing.
    */
   async #insert(rows: readonly Pending[]): Promise<void> {
     let lines = '';
-    for (let index = 0; index < rows.length; index++) {
-      const row = rows[index] as Pending;
-      lines += `${index}\t${copyText(row.session)}\t${row.collection}\t${row.time}\t${row.sequence}\t${copyText(row.json)}\t${row.search === null ? '\\N' : copyText(row.search)}\n`;
+    for (const row of rows) {
+      const search = row.searchable === null ? null : messageSearchVector(row.searchable);
+      lines += `${row.id}\t${copyText(row.session)}\t${row.collection}\t${row.time}\t${row.sequence}\t${copyText(row.json)}\t${search === null ? '\\N' : copyText(search)}\n`;
     }
     await this.#sql.begin(async (tx) => {
       await tx.unsafe(STAGING_TABLE);
-      const stream = await tx
-        .unsafe('COPY lllm_staging (position, session, collection, time, sequence, data, search) FROM STDIN')
-        .writable();
+      const stream = await tx.unsafe('COPY lllm_staging (id, session, collection, time, sequence, data, search) FROM STDIN').writable();
       await new Promise<void>((resolve, reject) => {
         stream.once('error', reject);
         stream.once('finish', resolve);
         stream.end(lines);
       });
       await tx.unsafe(
-        `INSERT INTO ${this.#table} (session, collection, time, sequence, writer, data, search)
-         SELECT session, collection, time, sequence, $1, data::json, search::tsvector
-         FROM lllm_staging ORDER BY position`,
+        `INSERT INTO ${this.#table} (id, session, collection, time, sequence, writer, data, search)
+         SELECT id, session, collection, time, sequence, $1, data::json, search::tsvector FROM lllm_staging`,
         [this.#writer],
       );
     });

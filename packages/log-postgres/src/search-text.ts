@@ -13,7 +13,7 @@ interface LoggedMessage {
 /**
  * The searchable text of a `messages` entry: content, caption, tool names, arguments and results,
  * failed attempts' errors — the same parts `@lllm/log`'s search reads (a test keeps the two in step).
- * Undefined when the entry holds no message. Returned as {@link searchWords}.
+ * Undefined when the entry holds no message.
  */
 export function messageSearchText(data: Readonly<Record<string, unknown>>): string | undefined {
   const message = data.message as LoggedMessage | undefined;
@@ -29,24 +29,25 @@ export function messageSearchText(data: Readonly<Record<string, unknown>>): stri
   for (const attempt of Array.isArray(message.attempts) ? (message.attempts as Record<string, unknown>[]) : []) {
     if (typeof attempt?.error === 'string') parts.push(attempt.error);
   }
-  return searchWords(parts.join('\n'));
+  return parts.join('\n');
 }
 
 const ASCII = /^[\x20-\x7e\t\n\r]*$/;
 
 /**
- * Text as the words the index keeps: accents dropped, everything but letters and digits a space. As
- * SQLite's `unicode61 remove_diacritics 2` tokenizer sees it, and what keeps PostgreSQL's parser from
- * swallowing `<answer>` as an XML tag or `a@b.c` as one e-mail token.
+ * The words the index keeps, lower case: runs of letters and digits, accents dropped — as SQLite's
+ * `unicode61 remove_diacritics 2` tokenizer sees them; `<answer>` is the word `answer`, `a@b.c` three words.
  */
-export function searchWords(text: string): string {
+export function searchWords(text: string): string[] {
   // Most logged text is ASCII: no accents to drop, and an ASCII class is much faster than \p{…}.
-  if (ASCII.test(text)) return text.replace(/[^A-Za-z0-9]+/g, ' ').trim();
-  return text
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .replace(/[^\p{L}\p{N}]+/gu, ' ')
-    .trim();
+  if (ASCII.test(text)) return text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+  return (
+    text
+      .toLowerCase()
+      .normalize('NFKD')
+      .replace(/\p{M}+/gu, '')
+      .match(/[\p{L}\p{N}]+/gu) ?? []
+  );
 }
 
 /**
@@ -84,8 +85,7 @@ export function messageSearchVector(data: Readonly<Record<string, unknown>>): st
   if (!text) return null;
   const positions = new Map<string, number[]>();
   let position = 0;
-  for (const word of text.toLowerCase().split(' ')) {
-    if (word === '') continue;
+  for (const word of searchWords(text)) {
     position += 1;
     if (position > MAX_WORDS) break;
     if (word.length > MAX_WORD_LENGTH) continue;
