@@ -19,7 +19,10 @@ node scripts/check-api.mjs --no-build
 node scripts/check-packages.mjs
 status=0
 summaries="$(mktemp)"
-trap 'rm -f "$summaries"' EXIT
+# Proxies cache responses by default (~/.lllm/cache): the tests keep theirs in a throwaway folder.
+LLLM_CACHE_DIR="$(mktemp -d)"
+export LLLM_CACHE_DIR
+trap 'rm -rf "$summaries" "$LLLM_CACHE_DIR"' EXIT
 run_suite() { LLLM_TEST_SUMMARY_FILE="$summaries" node scripts/test.mjs "$@"; }
 echo "» main suite, recorded payloads hidden"
 LLLM_FIXTURES=off run_suite || status=$?
