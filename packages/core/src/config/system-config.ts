@@ -137,7 +137,7 @@ function buildSchemas(z: typeof Zod) {
       max_interrupt_times: z.number().int().min(0).default(5),
       max_llm_recall: z.number().int().min(0).default(3),
       activate_proxies: z.array(z.string()).default([]),
-      /** Data cutoff for the activated proxies (`YYYY-MM-DD`): later data is withheld (backtests). */
+      /** Data cutoff for the activated proxies (`YYYY-MM-DD`): data of that day and later is withheld (backtests). */
       cutoff_date: z
         .string()
         .regex(/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/, 'expected a date such as "2024-06-30"')
