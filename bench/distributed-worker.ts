@@ -22,7 +22,12 @@ const systemPrompt = new Prompt({
   prompt: 'You answer with tools, inside <answer></answer>.',
   requiredXmlTags: ['answer'],
   functions: [
-    tool({ name: 'lookup', description: 'Look a key up', parameters: z.object({ key: z.string() }), execute: ({ key }) => `value of ${key}` }),
+    tool({
+      name: 'lookup',
+      description: 'Look a key up',
+      parameters: z.object({ key: z.string() }),
+      execute: ({ key }) => `value of ${key}`,
+    }),
   ],
 });
 const quick = Tactic.quick(systemPrompt, {
@@ -39,6 +44,10 @@ process.stdin.on('end', () => {
   void worker
     .close()
     .then(() => queue.close())
-    .then(() => process.exit(0));
+    .then(() => {
+      // This process's CPU time (user + system, ms) for the bench's per-call figure.
+      const cpu = process.cpuUsage();
+      process.stdout.write(`${JSON.stringify({ cpuMs: (cpu.user + cpu.system) / 1000 })}\n`, () => process.exit(0));
+    });
 });
 process.stdin.resume();

@@ -4,12 +4,18 @@
 // workers × concurrency / 0.2 s calls per second; the goal is 4 workers ≥ 3.5× one worker.
 // Timed from the enqueue to the last outcome read back (workers already started and connected).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { SqliteLogStore } from '@lllm/log';
+import { PostgresLogStore } from '@lllm/log-postgres';
+import { findPostgresBinaries, startPostgres } from '@lllm/log-postgres/testing';
 // @lllm/queue's build, by path: bench/package.json does not list it (yet).
 import { BatchQueue } from '../packages/queue/dist/index.js';
 import { redisServerAvailable, startRedis } from '../packages/queue/dist/testing.js';
 import { median } from './exchange.ts';
+import { measureStoreWriteRate } from './log-store-rate.ts';
 
 const calls = Number(process.env.LLLM_BENCH_DISTRIBUTED_CALLS ?? 640);
 const concurrency = Number(process.env.LLLM_BENCH_DISTRIBUTED_CONCURRENCY ?? 16);
@@ -29,7 +35,13 @@ const wire = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '
 const baseURL: string = await new Promise((resolve) => createInterface({ input: wire.stdout }).once('line', resolve));
 console.log(`machine load (1-minute average) at start: ${loadavg()[0]?.toFixed(2)} on ${navigator.hardwareConcurrency} CPUs`);
 
-function startWorker(name: string, tactic: string): Promise<ChildProcess> {
+/** A worker process, and its CPU time (ms) once it has stopped. */
+interface WorkerChild {
+  readonly child: ChildProcess;
+  readonly cpuMs: Promise<number>;
+}
+
+function startWorker(name: string, tactic: string): Promise<WorkerChild> {
   const child = spawn(
     process.execPath,
     ['--disable-warning=ExperimentalWarning', 'distributed-worker.ts', redis.url, baseURL, String(concurrency), name, tactic],
@@ -38,12 +50,21 @@ function startWorker(name: string, tactic: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`worker ${name} exited ${code} before it was ready`)));
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).once('line', () => {
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    const cpuMs = new Promise<number>((done) =>
+      lines.on('line', (line) => {
+        if (line.startsWith('{')) done((JSON.parse(line) as { cpuMs: number }).cpuMs);
+      }),
+    );
+    lines.once('line', () => {
       child.removeAllListeners('exit');
-      resolve(child);
+      resolve({ child, cpuMs });
     });
   });
 }
+
+/** Worker CPU ms per call, by fleet size. */
+const cpuPerCall: Record<number, number[]> = { 1: [], 2: [], 4: [] };
 
 async function run(workers: number, round: number): Promise<number> {
   const tactic = `bench-${workers}w-${round}`;
@@ -51,7 +72,7 @@ async function run(workers: number, round: number): Promise<number> {
   const children = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const failure = started.find((result) => result.status === 'rejected');
   if (failure) {
-    for (const child of children) child.kill('SIGKILL');
+    for (const worker of children) worker.child.kill('SIGKILL');
     throw failure.reason;
   }
   const queue = await BatchQueue.connect(redis.url);
@@ -71,13 +92,15 @@ async function run(workers: number, round: number): Promise<number> {
     await queue.close();
     await Promise.all(
       children.map(
-        (child) =>
+        (worker) =>
           new Promise<void>((resolve) => {
-            child.once('exit', () => resolve());
-            child.stdin?.end();
+            worker.child.once('exit', () => resolve());
+            worker.child.stdin?.end();
           }),
       ),
     );
+    const cpu = await Promise.all(children.map((worker) => Promise.race([worker.cpuMs, Promise.resolve(Number.NaN)])));
+    cpuPerCall[workers]?.push(cpu.reduce((sum, ms) => sum + ms, 0) / calls);
   }
 }
 
@@ -101,9 +124,34 @@ for (const workers of fleet) {
   const ideal = (workers * concurrency) / ((2 * latencyMs) / 1000);
   const values = throughput[workers] ?? [];
   console.log(
-    `  ${workers} worker${workers > 1 ? 's' : ' '} ${median(values).toFixed(0)} calls/s = ${((median(values) / ideal) * 100).toFixed(1)}% of ideal ${ideal.toFixed(0)} (runs: ${values.map((value) => value.toFixed(0)).join(', ')})`,
+    `  ${workers} worker${workers > 1 ? 's' : ' '} ${median(values).toFixed(0)} calls/s = ${((median(values) / ideal) * 100).toFixed(1)}% of ideal ${ideal.toFixed(0)} (runs: ${values.map((value) => value.toFixed(0)).join(', ')}); worker CPU ${median(cpuPerCall[workers] ?? []).toFixed(2)} ms per call (process start included)`,
   );
 }
 const speedup = median(throughput[4] ?? []) / median(throughput[1] ?? []);
 console.log(`  4 workers / 1 worker ${speedup.toFixed(2)}×   goal ≥ 3.5×  ${speedup >= 3.5 ? 'met' : 'NOT met'}`);
-// TODO(coordinator): the PostgreSQL and SQLite store write rates (H1's bench/log-store-rate.ts measureStoreWriteRate) belong here once it exists.
+
+// The stores a distributed run logs to: SQLite (one file per machine) and PostgreSQL (one server every
+// machine writes), each taking 20,000 logged replies as fast as it can.
+const entries = Number(process.env.LLLM_BENCH_DISTRIBUTED_LOG_ENTRIES ?? 20_000);
+const folder = mkdtempSync(join(tmpdir(), 'lllm-distributed-bench-'));
+try {
+  const sqlite = new SqliteLogStore({ directory: folder });
+  const rate = await measureStoreWriteRate(sqlite, entries);
+  await sqlite.close();
+  console.log(`  log store write rate: sqlite ${rate.perSecond.toFixed(0)} entries/s`);
+  if (findPostgresBinaries()) {
+    const server = await startPostgres({ durable: true });
+    try {
+      const postgres = await PostgresLogStore.open({ url: server.url, schema: 'bench' });
+      const pgRate = await measureStoreWriteRate(postgres, entries);
+      await postgres.close();
+      console.log(`  log store write rate: postgres ${pgRate.perSecond.toFixed(0)} entries/s (durable settings)`);
+    } finally {
+      await server.stop();
+    }
+  } else {
+    console.log('  log store write rate: postgres skipped (apt-get install postgresql)');
+  }
+} finally {
+  rmSync(folder, { recursive: true, force: true });
+}

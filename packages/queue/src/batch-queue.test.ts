@@ -199,6 +199,16 @@ describe.skipIf(!url)('RedisProviderBudget', () => {
     await two.acquire(key, 1);
     expect(Date.now() - paused).toBeGreaterThanOrEqual(600);
     expect((await two.refresh())[key]?.rateLimited).toBe(1);
+
+    // A key without limits costs no Redis round trip per request, but another worker's 429 still holds it (within pauseCheckMs).
+    const open = `test:open-${Date.now()}`;
+    await two.acquire(open, 1);
+    one.rateLimited(open, 600);
+    await one.settled();
+    await sleep(150);
+    const held = Date.now();
+    await two.acquire(open, 1);
+    expect(Date.now() - held).toBeGreaterThanOrEqual(300);
     for (const redis of connections) await redis.quit();
   });
 });

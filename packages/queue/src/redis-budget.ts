@@ -9,6 +9,12 @@ import { BUCKET_OBSERVE, BUCKET_RATE_LIMITED, BUCKET_READ, BUCKET_SETTLE, BUCKET
 export interface RedisProviderBudgetOptions {
   /** The longest one acquire may wait (default 600,000 ms), as core's local budget. */
   readonly maxWaitMs?: number;
+  /**
+   * For a key with no request or token limit, only a 429's pause is shared: Redis is asked at most
+   * this often whether one is on (default 100 ms), so a 429 seen by one worker holds the others
+   * within this long, and an unlimited key costs no Redis round trip per request.
+   */
+  readonly pauseCheckMs?: number;
   /** Called when a background update (settle, 429, headers) could not reach Redis. */
   readonly onError?: (error: unknown) => void;
 }
@@ -16,6 +22,11 @@ export interface RedisProviderBudgetOptions {
 interface KeyLimits {
   configured: RateLimits;
   learned: RateLimits;
+  /** For a key without limits: when Redis last said it is not paused, and until when it is paused (local clock). */
+  checkedAt: number;
+  pausedUntil: number;
+  /** This process reported a 429 since its last settle (the next settle resets the backoff in Redis). */
+  struck: boolean;
   /** The last state read from Redis (for `snapshot`). */
   seen: { requests: number; tokens: number; pausedUntil: number; rateLimited: number };
 }
@@ -32,11 +43,13 @@ export class RedisProviderBudget implements ProviderBudget {
   readonly #maxWaitMs: number;
   readonly #onError: (error: unknown) => void;
   readonly #pending = new Set<Promise<unknown>>();
+  readonly #pauseCheckMs: number;
 
   constructor(redis: Redis, options: RedisProviderBudgetOptions = {}) {
     this.#redis = redis;
     this.#maxWaitMs = options.maxWaitMs ?? 600_000;
     this.#onError = options.onError ?? (() => {});
+    this.#pauseCheckMs = options.pauseCheckMs ?? 100;
   }
 
   setLimits(key: string, limits: RateLimits): void {
@@ -50,9 +63,18 @@ export class RedisProviderBudget implements ProviderBudget {
 
   async acquire(key: string, estimatedTokens: number, signal?: AbortSignal): Promise<void> {
     const started = Date.now();
+    const state = this.#state(key);
+    const limits = this.#limits(key);
+    const unlimited = limits.requestsPerMinute === undefined && limits.tokensPerMinute === undefined;
     // Bounded: each pass takes the budget or sleeps as long as Redis says; maxWaitMs ends it.
     for (;;) {
+      const now = Date.now();
+      if (unlimited && now - state.checkedAt < this.#pauseCheckMs && state.pausedUntil <= now) return;
       const wait = Number(await runScript(this.#redis, BUCKET_TAKE, [budgetBucketKey(key)], [...this.#limitArgs(key), estimatedTokens]));
+      if (unlimited) {
+        state.checkedAt = wait === 0 ? Date.now() : 0;
+        state.pausedUntil = wait === 0 ? 0 : Date.now() + wait;
+      }
       if (wait === 0) return;
       if (Date.now() - started + wait > this.#maxWaitMs) {
         throw new InvalidArgumentError(
@@ -65,12 +87,19 @@ export class RedisProviderBudget implements ProviderBudget {
   }
 
   settle(key: string, estimatedTokens: number, actualTokens: number): void {
+    const state = this.#state(key);
+    // Nothing to settle without a token limit, unless this process's 429 left a backoff to reset.
+    if (this.#limits(key).tokensPerMinute === undefined && !state.struck) return;
+    state.struck = false;
     this.#background(
       runScript(this.#redis, BUCKET_SETTLE, [budgetBucketKey(key)], [...this.#limitArgs(key), estimatedTokens - actualTokens]),
     );
   }
 
   rateLimited(key: string, retryAfterMs?: number): void {
+    const state = this.#state(key);
+    state.struck = true;
+    state.checkedAt = 0;
     this.#background(
       runScript(
         this.#redis,
@@ -98,6 +127,7 @@ export class RedisProviderBudget implements ProviderBudget {
       remaining[kind] = left;
       if (left !== undefined && left <= 0 && reset !== undefined) pause = Math.max(pause ?? 0, reset);
     }
+    if (pause !== undefined) state.checkedAt = 0;
     if (remaining.requests !== undefined || remaining.tokens !== undefined || pause !== undefined) {
       this.#background(
         runScript(
@@ -173,6 +203,9 @@ export class RedisProviderBudget implements ProviderBudget {
       state = {
         configured: card ? { ...card } : {},
         learned: {},
+        checkedAt: 0,
+        pausedUntil: 0,
+        struck: false,
         seen: { requests: Number.POSITIVE_INFINITY, tokens: Number.POSITIVE_INFINITY, pausedUntil: 0, rateLimited: 0 },
       };
       this.#keys.set(key, state);
