@@ -48,10 +48,13 @@ export interface FullTextSearchRequest {
   readonly limit: number;
 }
 
-/** Open stores with entries to insert when the event loop runs dry: one 'beforeExit' listener for all. */
+/**
+ * Open stores, closed when the event loop runs dry (one 'beforeExit' listener for all): their queued
+ * entries are inserted, and their connections end, which would otherwise keep the process alive.
+ */
 const openStores = new Set<PostgresLogStore>();
 function onBeforeExit(): void {
-  for (const store of openStores) store.flushInBackground();
+  for (const store of openStores) store.closeInBackground();
 }
 
 /** The per-connection staging table of {@link PostgresLogStore}'s inserts; emptied at every commit. */
@@ -122,7 +125,9 @@ export class PostgresLogStore implements LogStore {
     const sql = postgres(resolved.url, {
       max: resolved.poolSize,
       connect_timeout: Math.ceil(resolved.connectTimeoutMs / 1000),
-      idle_timeout: 60,
+      // Idle connections keep a process alive: a program that never calls close() still ends, about
+      // 2 s after its last query, when the event loop runs dry and beforeExit closes the store.
+      idle_timeout: 2,
       onnotice: () => {},
       connection: { application_name: 'lllm-log' },
     });
@@ -153,11 +158,15 @@ export class PostgresLogStore implements LogStore {
   }
 
   /**
-   * Start inserting what is queued without waiting for it. Called when the event loop runs dry with
-   * entries still queued (no `close()`): the insert keeps the process alive until it is done.
+   * Close without waiting: the process has nothing else to do (the event loop ran dry without
+   * `close()`), so the queued entries are inserted and the connections end; the insert keeps the
+   * process alive until it is done. A failure goes to stderr: nobody is left to await it.
    */
-  flushInBackground(): void {
-    if (!this.#closed && this.#queue.length > 0) this.#kick();
+  closeInBackground(): void {
+    if (this.#closed) return;
+    this.close().catch((error: unknown) => {
+      process.stderr.write(`lllm: ${error instanceof Error ? error.message : String(error)}\n`);
+    });
   }
 
   write(collection: LogCollection, session: string, data: JsonObject): void {
