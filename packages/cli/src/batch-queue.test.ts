@@ -287,6 +287,8 @@ describe.skipIf(!available)('lllm batch --queue with lllm worker processes', () 
       results.reduce((sum, line) => sum + line.costUsd, 0),
       9,
     );
+    const list = await runLllm(['batch', 'status', '--queue', url], folder, env());
+    expect(list.stdout).toContain(`${id}  echo  2000/2000 finished  done 2000  failed 0`);
     const table = await runLllm(['batch', 'status', id, '--queue', url], folder, env());
     expect(table.stdout).toMatch(/done 2000 {2}failed 0 {2}skipped 0 {2}in flight 0/);
     expect(table.stdout).toMatch(/^w1 +\d+ +0 +0 +0 +\$/m);

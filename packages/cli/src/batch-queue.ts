@@ -30,8 +30,8 @@ export const BATCH_QUEUE_USAGE = `lllm batch <tactic> --queue redis://host:6379 
   Run the jobs with lllm worker <tactic> --queue redis://… on any number of processes or machines.
   The spend cap and rate limits hold across all workers. Stopping this command leaves the batch
   running; the same command again (or --resume ID) picks it up without running anything twice.
-lllm batch status <id> --queue redis://host:6379 [--json]
-  Done, failed, skipped, in flight, per worker, and the cost so far.`;
+lllm batch status [<id>] --queue redis://host:6379 [--json]
+  Done, failed, skipped, in flight, per worker, and the cost so far (no id: one line per batch).`;
 
 /** `@lllm/queue` is not installed next to the CLI. */
 export class QueuePackageMissingError extends LllmError {
@@ -233,9 +233,9 @@ async function statusCommand(args: string[], io: BatchIo): Promise<number> {
     options: { queue: { type: 'string' }, json: { type: 'boolean' } },
   });
   const [id, ...extra] = positionals;
-  if (!id || extra.length > 0)
+  if (extra.length > 0)
     throw new BatchUsageError(
-      'lllm batch status needs one batch id (lllm batch prints it): lllm batch status echo-1a2b --queue redis://…',
+      'lllm batch status takes one batch id (lllm batch prints it): lllm batch status echo-1a2b --queue redis://…',
       {
         argument: 'id',
       },
@@ -244,8 +244,21 @@ async function statusCommand(args: string[], io: BatchIo): Promise<number> {
   const { BatchQueue } = await loadQueueModule(io.env);
   const queue = await BatchQueue.connect(url);
   try {
-    const status = await queue.status(id);
-    io.stdout.write(values.json ? `${JSON.stringify(status, null, 2)}\n` : statusTable(status));
+    if (id) {
+      const status = await queue.status(id);
+      io.stdout.write(values.json ? `${JSON.stringify(status, null, 2)}\n` : statusTable(status));
+    } else {
+      // No id: every batch the Redis holds, newest first, one line each.
+      const all = [];
+      for (const batchId of await queue.batches()) all.push(await queue.status(batchId));
+      io.stdout.write(
+        values.json
+          ? `${JSON.stringify({ batches: all }, null, 2)}\n`
+          : all.length === 0
+            ? 'No batches in this Redis.\n'
+            : `${all.map((status) => `${status.id}  ${status.tactic}  ${status.done + status.failed + status.skipped}/${status.total} finished  done ${status.done}  failed ${status.failed}  skipped ${status.skipped}  in flight ${status.inFlight}  $${status.spentUsd.toFixed(6)}`).join('\n')}\n`,
+      );
+    }
   } finally {
     await queue.close().catch(() => {});
   }

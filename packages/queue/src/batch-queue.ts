@@ -245,6 +245,16 @@ export class BatchQueue {
     return { ...status, queue: counts, connectedWorkers: workers.length };
   }
 
+  /** The ids of the batches this Redis holds, newest first (for `lllm batch status` without an id). */
+  async batches(): Promise<string[]> {
+    const ids = await this.redis.smembers(BATCHES_KEY);
+    const created = await Promise.all(ids.map(async (id) => Number((await this.redis.hget(batchKeys(id).meta, 'createdAt')) ?? 0)));
+    return ids
+      .map((id, position) => ({ id, at: created[position] ?? 0 }))
+      .sort((a, b) => b.at - a.at || a.id.localeCompare(b.id))
+      .map((entry) => entry.id);
+  }
+
   /** Start a worker in this process on a tactic's queue (see `startBatchWorker`). */
   work(options: Omit<BatchWorkerOptions, 'redis'>): BatchWorker {
     const worker = startBatchWorker({ ...options, redis: this.redis });
