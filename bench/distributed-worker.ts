@@ -39,14 +39,15 @@ const quick = Tactic.quick(systemPrompt, {
 // The queue's jobs are named by the tactic: the bench gives each run's tactic a name of its own.
 const tactic = { name: tacticName, call: quick.call.bind(quick) as typeof quick.call };
 const worker = queue.work({ tactic: tactic as never, concurrency: Number(concurrencyText ?? 16), name });
+const startCpu = process.cpuUsage();
 process.stdout.write('ready\n');
 process.stdin.on('end', () => {
   void worker
     .close()
     .then(() => queue.close())
     .then(() => {
-      // This process's CPU time (user + system, ms) for the bench's per-call figure.
-      const cpu = process.cpuUsage();
+      // This process's CPU time (user + system, ms) since it was ready, for the bench's per-call figure.
+      const cpu = process.cpuUsage(startCpu);
       process.stdout.write(`${JSON.stringify({ cpuMs: (cpu.user + cpu.system) / 1000 })}\n`, () => process.exit(0));
     });
 });

@@ -35,7 +35,7 @@ const wire = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '
 const baseURL: string = await new Promise((resolve) => createInterface({ input: wire.stdout }).once('line', resolve));
 console.log(`machine load (1-minute average) at start: ${loadavg()[0]?.toFixed(2)} on ${navigator.hardwareConcurrency} CPUs`);
 
-/** A worker process, and its CPU time (ms) once it has stopped. */
+/** A worker process, and its CPU time (ms) from ready to stopped. */
 interface WorkerChild {
   readonly child: ChildProcess;
   readonly cpuMs: Promise<number>;
@@ -104,9 +104,32 @@ async function run(workers: number, round: number): Promise<number> {
   }
 }
 
+/** The baseline: the same calls as one in-process tactic.batch at one worker's concurrency (batch.bench.ts's child). */
+function inProcess(): Promise<{ wall: number; cpu: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', '--disable-warning=ExperimentalWarning', 'batch-child.ts', 'ours', baseURL, String(calls), String(concurrency)],
+      { cwd: new URL('.', import.meta.url), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(output) as { wall: number; cpu: number }) : reject(new Error(`in-process batch exited ${code}`)),
+    );
+  });
+}
+
 const throughput: Record<number, number[]> = { 1: [], 2: [], 4: [] };
+const local = { throughput: [] as number[], cpuPerCall: [] as number[] };
 try {
   for (let round = 0; round < rounds; round++) {
+    const baseline = await inProcess();
+    local.throughput.push(calls / (baseline.wall / 1000));
+    local.cpuPerCall.push(baseline.cpu / calls);
     for (let k = 0; k < fleet.length; k++) {
       const workers = fleet[(round + k) % fleet.length] as number;
       throughput[workers]?.push(await run(workers, round));
@@ -124,9 +147,15 @@ for (const workers of fleet) {
   const ideal = (workers * concurrency) / ((2 * latencyMs) / 1000);
   const values = throughput[workers] ?? [];
   console.log(
-    `  ${workers} worker${workers > 1 ? 's' : ' '} ${median(values).toFixed(0)} calls/s = ${((median(values) / ideal) * 100).toFixed(1)}% of ideal ${ideal.toFixed(0)} (runs: ${values.map((value) => value.toFixed(0)).join(', ')}); worker CPU ${median(cpuPerCall[workers] ?? []).toFixed(2)} ms per call (process start included)`,
+    `  ${workers} worker${workers > 1 ? 's' : ' '} ${median(values).toFixed(0)} calls/s = ${((median(values) / ideal) * 100).toFixed(1)}% of ideal ${ideal.toFixed(0)} (runs: ${values.map((value) => value.toFixed(0)).join(', ')}); worker CPU ${median(cpuPerCall[workers] ?? []).toFixed(2)} ms per call`,
   );
 }
+console.log(
+  `  in-process tactic.batch, concurrency ${concurrency} (baseline): ${median(local.throughput).toFixed(0)} calls/s; CPU ${median(local.cpuPerCall).toFixed(2)} ms per call`,
+);
+console.log(
+  `  the queue's CPU per call (1 worker − in-process): ${(median(cpuPerCall[1] ?? []) - median(local.cpuPerCall)).toFixed(2)} ms; 1 worker / in-process throughput ${(median(throughput[1] ?? []) / median(local.throughput)).toFixed(3)}×`,
+);
 const speedup = median(throughput[4] ?? []) / median(throughput[1] ?? []);
 console.log(`  4 workers / 1 worker ${speedup.toFixed(2)}×   goal ≥ 3.5×  ${speedup >= 3.5 ? 'met' : 'NOT met'}`);
 
