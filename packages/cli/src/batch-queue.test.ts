@@ -222,6 +222,44 @@ const lines = (text: string): ResultLine[] =>
     .map((line) => JSON.parse(line) as ResultLine);
 
 describe.skipIf(!available)('lllm batch --queue with lllm worker processes', () => {
+  it('with no worker yet: says how to start one; Ctrl+C leaves the batch queued (exit 130)', async () => {
+    writeFileSync(join(folder, 'early.jsonl'), '{"text": "early 0"}\n{"text": "early 1"}\n');
+    const childEnv: Record<string, string> = {};
+    for (const [key, value] of Object.entries(process.env))
+      if (value !== undefined && !['OPENAI_API_KEY', 'LLLM_CONFIG', 'NODE_PATH'].includes(key)) childEnv[key] = value;
+    if (postgres) childEnv.DATABASE_URL = postgres.url;
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=lllm-source',
+        '--import',
+        tsxLoader,
+        binSource,
+        'batch',
+        'echo',
+        '--queue',
+        redis?.url ?? '',
+        '--input',
+        'early.jsonl',
+        '--quiet',
+      ],
+      { cwd: folder, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    for (let waited = 0; !stderr.includes('no worker is running echo jobs') && waited < 60_000; waited += 50)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    child.kill('SIGINT');
+    const code = await Promise.race([exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 20_000))]);
+    if (code === 'timeout') child.kill('SIGKILL');
+    expect(stderr).toContain('lllm: no worker is running echo jobs yet: start one with lllm worker echo --queue <url>');
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/stopped reading batch echo-[0-9a-f]+ \(SIGINT\); the workers go on with it/);
+  }, 90_000);
+
   it('2,000 inputs over 3 workers, one killed with SIGKILL: each input once in the results and the log, nothing left queued', async () => {
     const url = redis?.url ?? '';
     const submit = runLllm(
@@ -376,6 +414,9 @@ describe('lllm batch --queue usage', () => {
     expect(badUrl.code).toBe(1);
     expect(badUrl.stderr).toContain('--queue takes a Redis URL such as redis://127.0.0.1:6379');
     expect(badUrl.stderr).not.toContain('hunter2');
+    const concurrency = await runLllm(['batch', 'echo', '--queue', 'redis://127.0.0.1:1', '--input', 'x.jsonl', '--concurrency', '4'], cwd);
+    expect(concurrency.code).toBe(2);
+    expect(concurrency.stderr).toContain('With --queue, each worker sets its concurrency: lllm worker echo --queue <url> --concurrency 4');
     const missing = await runLllm(['worker', 'echo', '--queue', 'redis://127.0.0.1:1'], cwd, { LLLM_QUEUE_MODULE: '@lllm/no-such-queue' });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('need @lllm/queue: npm install @lllm/queue');

@@ -81,6 +81,8 @@ async function submitCommand(args: string[], io: BatchIo): Promise<number> {
       input: { type: 'string' },
       output: { type: 'string' },
       'max-cost': { type: 'string' },
+      concurrency: { type: 'string' },
+      'provider-batch': { type: 'boolean' },
       resume: { type: 'string' },
       config: { type: 'string' },
       rpm: { type: 'string' },
@@ -96,6 +98,17 @@ async function submitCommand(args: string[], io: BatchIo): Promise<number> {
     });
   const url = needQueue(values.queue, 'lllm batch --queue');
   if (!values.input) throw new BatchUsageError('lllm batch needs --input <file.jsonl> (one JSON input per line).', { argument: '--input' });
+  if (values.concurrency !== undefined)
+    throw new BatchUsageError(
+      `With --queue, each worker sets its concurrency: lllm worker ${name} --queue <url> --concurrency ${values.concurrency}`,
+      {
+        argument: '--concurrency',
+      },
+    );
+  if (values['provider-batch'])
+    throw new BatchUsageError('--provider-batch runs a batch in one process (the provider batches its requests): use it without --queue.', {
+      argument: '--provider-batch',
+    });
   const maxCostUsd = positiveNumber('--max-cost', values['max-cost'], false);
   const rpm = positiveNumber('--rpm', values.rpm, true);
   const tpm = positiveNumber('--tpm', values.tpm, true);
@@ -137,6 +150,7 @@ async function submitCommand(args: string[], io: BatchIo): Promise<number> {
   let id = values.resume ?? queueModule.defaultBatchId(name, inputs);
   let failed = 0;
   let total = 0;
+  let idleCheck: NodeJS.Timeout | undefined;
   try {
     // What the log kept is not paid for again, even if Redis lost it (a restart without persistence).
     const outcomes = new LogBatchOutcomeStore(log);
@@ -159,6 +173,23 @@ async function submitCommand(args: string[], io: BatchIo): Promise<number> {
     let flushedAt = Date.now();
     let fresh = 0;
     const counts = { done: 0, failed: 0, skipped: 0, resumed: 0, tokens: 0, spentPico: 0 };
+    // No worker on the tactic's queue: say how to start one (once a minute while none is there).
+    let noticedAt = 0;
+    idleCheck = setInterval(() => {
+      if (Date.now() - noticedAt < 60_000) return;
+      void queue
+        .queue(name)
+        .getWorkers()
+        .then((workers) => {
+          if (workers.length > 0 || controller.signal.aborted) return;
+          noticedAt = Date.now();
+          io.stderr.write(
+            `lllm: no worker is running ${name} jobs yet: start one with lllm worker ${name} --queue <url> (here or on another machine).\n`,
+          );
+        })
+        .catch(() => {});
+    }, 5_000);
+    idleCheck.unref();
     for await (const { outcome, resumed } of queue.results(batch, { signal: controller.signal })) {
       total += 1;
       if (!outcome.ok) failed += 1;
@@ -201,6 +232,7 @@ async function submitCommand(args: string[], io: BatchIo): Promise<number> {
   } catch (error) {
     if (!AbortError.isInstance(error) || !stoppedBy) throw error;
   } finally {
+    clearInterval(idleCheck);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     show(true);
