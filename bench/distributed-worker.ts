@@ -6,7 +6,7 @@ import { createOpenAI } from '@lllm/openai';
 import { Prompt, tool } from '@lllm/prompts';
 import { z } from 'zod';
 // @lllm/queue's build, by path: bench/package.json does not list it (yet).
-import { BatchQueue, RedisProviderBudget } from '../packages/queue/dist/index.js';
+import { BatchQueue, RedisProviderBudget } from '@lllm/queue';
 import { apiKey } from './exchange.ts';
 
 const [redisUrl, baseURL, concurrencyText, name, tacticName] = process.argv.slice(2);

@@ -12,8 +12,8 @@ import { SqliteLogStore } from '@lllm/log';
 import { PostgresLogStore } from '@lllm/log-postgres';
 import { findPostgresBinaries, startPostgres } from '@lllm/log-postgres/testing';
 // @lllm/queue's build, by path: bench/package.json does not list it (yet).
-import { BatchQueue } from '../packages/queue/dist/index.js';
-import { redisServerAvailable, startRedis } from '../packages/queue/dist/testing.js';
+import { BatchQueue } from '@lllm/queue';
+import { redisServerAvailable, startRedis } from '@lllm/queue/testing';
 import { median } from './exchange.ts';
 import { measureStoreWriteRate } from './log-store-rate.ts';
 
