@@ -21,7 +21,7 @@ import {
 } from '@lllm/core';
 import { createOpenAI, openaiBatchSubmitter } from '@lllm/openai';
 import { getPrompt } from '@lllm/prompts';
-import { chooseProviders, loadConfig, loadProject, providerHint, RunLog } from './runtime.js';
+import { chooseProviders, loadConfig, loadProject, providerHint, proxyRuntimeFor, RunLog } from './runtime.js';
 
 /** Where the command writes (the CLI's `Io`). */
 export interface BatchIo {
@@ -156,7 +156,9 @@ export async function loadTactic(
     return 1;
   }
   const log = new RunLog(await createLogStore({ type: config.log_type, directory: config.log_dir, options: config.log_options }));
-  const tactic = await buildTactic(config, { tactic: definition, promptLookup: getPrompt, log });
+  // Agents with a `proxy:` config (the API interpreter) and tactics that call proxies get the system's runtime.
+  const proxy = proxyRuntimeFor(config, { env: io.env, warn: (message) => io.stderr.write(`warning: ${redactString(message)}\n`) });
+  const tactic = await buildTactic(config, { tactic: definition, promptLookup: getPrompt, log, ...(proxy ? { services: { proxy } } : {}) });
   return { tactic, log, config };
 }
 
@@ -263,6 +265,12 @@ async function runBatchCommand(args: string[], io: BatchIo): Promise<number> {
     if (last) show(last, true);
     if (tty && !values.quiet) io.stderr.write('\n');
     if (output) await new Promise<void>((resolve) => output.end(resolve));
+    // The agents' tooling (an API interpreter's sandbox session) is released whatever the batch did.
+    await tactic.close().catch((error: unknown) => {
+      io.stderr.write(
+        `lllm: warning: could not release the agents' tools: ${redactString(error instanceof Error ? error.message : String(error))}\n`,
+      );
+    });
     await log.close().catch((error: unknown) => {
       io.stderr.write(
         `lllm: the ${config.log_type} log could not be written: ${redactString(error instanceof Error ? error.message : String(error))}\n`,

@@ -73,6 +73,11 @@ export async function commandWorker(tactic: string, options: WorkerOptions, io: 
     process.once('SIGTERM', onSignal);
   });
   await worker.close();
+  await loaded.tactic.close().catch((error: unknown) => {
+    io.stderr.write(
+      `lllm: warning: could not release the agents' tools: ${redactString(error instanceof Error ? error.message : String(error))}\n`,
+    );
+  });
   await budget.settled();
   await queue.close().catch(() => {});
   await log.close().catch((error: unknown) => {
