@@ -4,9 +4,8 @@
 import { NoopLogStore, setProviderBudget, Tactic } from '@lllm/core';
 import { createOpenAI } from '@lllm/openai';
 import { Prompt, tool } from '@lllm/prompts';
-import { z } from 'zod';
-// @lllm/queue's build, by path: bench/package.json does not list it (yet).
 import { BatchQueue, RedisProviderBudget } from '@lllm/queue';
+import { z } from 'zod';
 import { apiKey } from './exchange.ts';
 
 const [redisUrl, baseURL, concurrencyText, name, tacticName] = process.argv.slice(2);

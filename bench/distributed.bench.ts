@@ -11,7 +11,6 @@ import { createInterface } from 'node:readline';
 import { SqliteLogStore } from '@lllm/log';
 import { PostgresLogStore } from '@lllm/log-postgres';
 import { findPostgresBinaries, startPostgres } from '@lllm/log-postgres/testing';
-// @lllm/queue's build, by path: bench/package.json does not list it (yet).
 import { BatchQueue } from '@lllm/queue';
 import { redisServerAvailable, startRedis } from '@lllm/queue/testing';
 import { median } from './exchange.ts';

@@ -31,8 +31,11 @@ let starting: RequestDeadline | undefined;
  */
 export function requestDeadlineOf(signal: AbortSignal | undefined): { readonly timeoutMs: number } | undefined {
   if (starting === undefined || signal === undefined || signal.aborted) return undefined;
-  return starting.deadlineOnlyFor(signal);
+  return deadlineOnlyFor(starting, signal);
 }
+
+/** Set by `RequestDeadline`'s static block: reads its private fields without a public method. */
+let deadlineOnlyFor: (deadline: RequestDeadline, signal: AbortSignal) => { readonly timeoutMs: number } | undefined;
 
 /**
  * The deadlines of one provider request. `signal` fires when the request takes longer than
@@ -85,11 +88,12 @@ export class RequestDeadline {
     }
   }
 
-  /** The request limit, when `signal` is this deadline's and no caller signal stands behind it. */
-  deadlineOnlyFor(signal: AbortSignal): { readonly timeoutMs: number } | undefined {
-    return signal === this.#controller.signal && this.#parent === undefined && this.#onParentAbort === undefined
-      ? { timeoutMs: this.#limits.timeoutMs }
-      : undefined;
+  static {
+    // The request limit, when `signal` is this deadline's and no caller signal stands behind it.
+    deadlineOnlyFor = (deadline, signal) =>
+      signal === deadline.#controller.signal && deadline.#parent === undefined && deadline.#onParentAbort === undefined
+        ? { timeoutMs: deadline.#limits.timeoutMs }
+        : undefined;
   }
 
   /**
