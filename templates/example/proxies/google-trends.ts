@@ -1,16 +1,19 @@
 // Google Trends through SearchApi (https://www.searchapi.io/docs/google-trends), the Python LLLM
 // example's `gt` proxy: every endpoint is `GET /api/v1/search` with `engine=google_trends` and a
 // `data_type` (TIMESERIES, GEO_MAP, RELATED_QUERIES, RELATED_TOPICS), or `engine=google_trends_autocomplete`.
-// Upstream also ships Google's category and location lists as data files; they are not copied here:
-// `geo` takes ISO 3166 codes and `cat` Google Trends' category ids, both documented by SearchApi.
+// Upstream also ships Google's category and location lists as data files; here the two list endpoints
+// read them live from Google Trends' own pickers (`_google-trends-pickers.ts`), in upstream's shapes.
 // `export SEARCH_API_KEY=…` (upstream's variable).
 import { defineProxy, type ProxyDefinition } from '@lllm/proxy';
 import { z } from 'zod';
+import { GOOGLE_TRENDS_PICKERS, matching, TrendsPickers } from './_google-trends-pickers.js';
 
 /** Where to reach SearchApi; tests point `baseUrl` at a local server. */
 export interface GoogleTrendsProxyOptions {
   /** Default `https://www.searchapi.io/api/v1`. */
   readonly baseUrl?: string;
+  /** Where Google Trends' category and location pickers are (default `https://trends.google.com/trends/api/explore/pickers`). */
+  readonly pickersUrl?: string;
 }
 
 const constant = (value: string, what: string) =>
@@ -19,7 +22,7 @@ const q = (example: string) => z.string().min(1).describe(`Search terms, up to 5
 const geo = z
   .string()
   .optional()
-  .describe('Location: an ISO 3166-1 country or ISO 3166-2 subdivision code, e.g. "US", "US-CA"; default worldwide');
+  .describe('Location: an ISO 3166-1 country or ISO 3166-2 subdivision code, e.g. "US", "US-CA"; default worldwide; see google_trends_geo');
 const tz = z.number().int().min(-1439).max(1439).optional().describe('Time-zone offset from UTC in minutes (default 420)');
 const gprop = z
   .enum(['', 'images', 'news', 'froogle', 'youtube'])
@@ -36,7 +39,12 @@ const cat = z
   .int()
   .min(0)
   .optional()
-  .describe('Google Trends category id, e.g. 7 (Finance), 3 (Arts & Entertainment); default 0 (all)');
+  .describe('Google Trends category id, e.g. 7 (Finance), 3 (Arts & Entertainment); default 0 (all); see google_trends_categories');
+const listQuery = z
+  .string()
+  .optional()
+  .describe('Keep only entries whose name or id contains this text (any case), e.g. "finance"; default: the whole list');
+const hl = z.string().optional().describe('Language of the names, e.g. "en-US" (default), "de"');
 
 /** SearchApi's error body: `{ "error": "Invalid API key. …" }`. */
 function searchApiError(body: unknown): string | undefined {
@@ -57,6 +65,7 @@ const TIMELINE = {
 /** The Google Trends proxy, optionally at another base URL. */
 export function googleTrendsProxy(options: GoogleTrendsProxyOptions = {}): ProxyDefinition {
   const trends = { engine: constant('google_trends', 'SearchApi engine') };
+  const pickers = new TrendsPickers(options.pickersUrl ?? GOOGLE_TRENDS_PICKERS);
   return defineProxy({
     path: 'gt',
     name: 'Google Trends Search API',
@@ -204,6 +213,37 @@ export function googleTrendsProxy(options: GoogleTrendsProxyOptions = {}): Proxy
           ],
         },
         removeKeys: ['search_metadata', 'search_parameters'],
+      },
+      {
+        category: 'google trends',
+        endpoint: '/pickers/category',
+        key: 'google_trends_categories',
+        name: 'Google Trends categories',
+        description: 'Every Google Trends category with its id (the `cat` of the other endpoints); `query` narrows the list.',
+        parameters: z.object({ query: listQuery, hl }),
+        examples: { query: 'finance' },
+        exampleResponse: [
+          { category_id: '7', category_description: 'Finance' },
+          { category_id: '278', category_description: 'Financial Planning' },
+        ],
+        handler: async (params, { signal }) =>
+          matching(await pickers.categories((params.hl as string | undefined) ?? 'en-US', signal), params.query as string | undefined),
+      },
+      {
+        category: 'google trends',
+        endpoint: '/pickers/geo',
+        key: 'google_trends_geo',
+        name: 'Google Trends locations',
+        description:
+          'Every Google Trends location with its code (the `geo` of the other endpoints; "" is worldwide); `query` narrows the list.',
+        parameters: z.object({ query: listQuery, hl }),
+        examples: { query: 'California' },
+        exampleResponse: [
+          { geo_id: 'US-CA', geo_description: 'California' },
+          { geo_id: 'US-CA-807', geo_description: 'San Francisco-Oakland-San Jose CA' },
+        ],
+        handler: async (params, { signal }) =>
+          matching(await pickers.geo((params.hl as string | undefined) ?? 'en-US', signal), params.query as string | undefined),
       },
     ],
   });

@@ -430,7 +430,7 @@ describe('Google Trends (SearchApi)', () => {
   it('every upstream endpoint, with engine and data_type sent for the agent, the key in the query, metadata dropped', async () => {
     const proxy = runtime();
     const paths = proxy.endpointDirectory();
-    for (const key of ['overtime', 'by-category', 'by-region', 'related-queries', 'related-topics', 'autocomplete'])
+    for (const key of ['overtime', 'by-category', 'by-region', 'related-queries', 'related-topics', 'autocomplete', 'categories', 'geo'])
       expect(paths).toContain(`gt/google-trends/google-trends-${key}`);
     const overtime = (await proxy.call('gt/google-trends/google-trends-overtime', { q: 'Java', geo: 'US' })) as Record<string, unknown>;
     expect(overtime).not.toHaveProperty('search_metadata');
@@ -469,6 +469,108 @@ describe('Google Trends (SearchApi)', () => {
     expect(rejected).toMatchObject({ kind: 'http', statusCode: 401 });
     expect(rejected.message).toContain('Invalid API key');
     expect(rejected.message).not.toContain('wrong-search-key-000');
+  });
+});
+
+// ---- Google Trends' own pickers: GET /trends/api/explore/pickers/{category,geo}?hl=…&tz=0, JSON after ")]}'" ----
+const CATEGORY_PICKER = {
+  name: 'All categories',
+  id: 0,
+  children: [
+    { name: 'Arts & Entertainment', id: 3, children: [{ name: 'Comics & Animation', id: 316 }] },
+    {
+      name: 'Finance',
+      id: 7,
+      children: [
+        { name: 'Financial Planning', id: 903 },
+        { name: 'Comics & Animation', id: 316 },
+      ],
+    },
+  ],
+};
+const GEO_PICKER = {
+  name: 'Worldwide',
+  id: '',
+  children: [
+    { name: 'Afghanistan', id: 'AF', children: [{ name: 'Badakhshan', id: 'BDS' }] },
+    {
+      name: 'United States',
+      id: 'US',
+      children: [{ name: 'California', id: 'CA', children: [{ name: 'San Francisco-Oakland-San Jose CA', id: '807' }] }],
+    },
+  ],
+};
+
+describe('Google Trends lists (upstream ships them as data files; read here from Google Trends’ pickers)', () => {
+  it("google_trends_categories and google_trends_geo answer in upstream's shapes: every category once, full location codes, narrowed by query", async () => {
+    const google = await serve((request) =>
+      request.path === '/trends/api/explore/pickers/category'
+        ? { status: 200, body: `)]}'\n${JSON.stringify(CATEGORY_PICKER)}`, contentType: 'application/json; charset=utf-8' }
+        : request.path === '/trends/api/explore/pickers/geo'
+          ? { status: 200, body: `)]}'\n${JSON.stringify(GEO_PICKER)}`, contentType: 'application/json; charset=utf-8' }
+          : { status: 404, body: 'not found', contentType: 'text/plain' },
+    );
+    try {
+      const proxy = new ProxyRuntime({
+        activate: [googleTrendsProxy({ baseUrl: `${searchApi.url}/api/v1`, pickersUrl: `${google.url}/trends/api/explore/pickers` })],
+        env: { SEARCH_API_KEY: SEARCH_KEY },
+        cache: false,
+      });
+      expect(await proxy.call('gt/google-trends/google-trends-categories', {})).toEqual([
+        { category_id: '0', category_description: 'All categories' },
+        { category_id: '3', category_description: 'Arts & Entertainment' },
+        { category_id: '316', category_description: 'Comics & Animation' },
+        { category_id: '7', category_description: 'Finance' },
+        { category_id: '903', category_description: 'Financial Planning' },
+      ]);
+      expect(await proxy.call('gt/google-trends/google-trends-categories', { query: 'FINANC' })).toEqual([
+        { category_id: '7', category_description: 'Finance' },
+        { category_id: '903', category_description: 'Financial Planning' },
+      ]);
+      expect(await proxy.call('gt/google-trends/google-trends-geo', {})).toEqual([
+        { geo_id: '', geo_description: 'Worldwide' },
+        { geo_id: 'AF', geo_description: 'Afghanistan' },
+        { geo_id: 'AF-BDS', geo_description: 'Badakhshan' },
+        { geo_id: 'US', geo_description: 'United States' },
+        { geo_id: 'US-CA', geo_description: 'California' },
+        { geo_id: 'US-CA-807', geo_description: 'San Francisco-Oakland-San Jose CA' },
+      ]);
+      expect(await proxy.call('gt/google-trends/google-trends-geo', { query: 'us-ca' })).toHaveLength(2);
+      // One read per list and language: no key, Google's language and time-zone parameters.
+      expect(google.requests.map((request) => `${request.path}?${request.query}`)).toEqual([
+        '/trends/api/explore/pickers/category?hl=en-US&tz=0',
+        '/trends/api/explore/pickers/geo?hl=en-US&tz=0',
+      ]);
+      await proxy.call('gt/google-trends/google-trends-geo', { hl: 'de' });
+      expect(google.requests.at(-1)?.query.get('hl')).toBe('de');
+      expect(searchApi.requests.every((request) => !request.path.includes('pickers'))).toBe(true);
+    } finally {
+      await google.close();
+    }
+  });
+
+  it('a list Google does not answer is a ProxyError naming the list and the status, and the next call tries again', async () => {
+    let down = true;
+    const google = await serve(() =>
+      down
+        ? { status: 429, body: 'Too Many Requests', contentType: 'text/html' }
+        : { status: 200, body: `)]}'\n${JSON.stringify(CATEGORY_PICKER)}` },
+    );
+    try {
+      const proxy = new ProxyRuntime({
+        activate: [googleTrendsProxy({ baseUrl: `${searchApi.url}/api/v1`, pickersUrl: `${google.url}/pickers` })],
+        env: { SEARCH_API_KEY: SEARCH_KEY },
+        cache: false,
+      });
+      const refused = await failure(proxy.call('gt/google-trends/google-trends-categories', {}));
+      expect(refused.message).toMatch(/category list answered HTTP 429/);
+      down = false;
+      expect(await proxy.call('gt/google-trends/google-trends-categories', { query: 'arts' })).toEqual([
+        { category_id: '3', category_description: 'Arts & Entertainment' },
+      ]);
+    } finally {
+      await google.close();
+    }
   });
 });
 
