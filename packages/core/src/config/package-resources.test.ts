@@ -52,11 +52,21 @@ const AGENT_MODULE = `export const desk = {
 export const shout = { name: 'pr_shout', agents: ['writer'], async run(input) { return String(input).toUpperCase(); } };
 `;
 
+// The project's own tactic, calling the package's as a sub-tactic named by string.
+const TACTIC_MODULE = `export const loud = {
+  name: 'pr_loud',
+  agents: [],
+  tactics: { shout: 'k:pr_shout' },
+  async run(input, { tactics }) { return (await tactics.shout.call(input)) + '!'; },
+};
+`;
+
 // One project for the file: a second copy's modules would define the same agent types again.
 let made: string | undefined;
 function project() {
   made ??= tree({
-    'lllm.toml': '[package]\nname = "app"\n\n[dependencies]\npackages = ["./vendor/kit as k"]\n',
+    'lllm.toml': '[package]\nname = "app"\n\n[tactics]\npaths = ["./tactics"]\n\n[dependencies]\npackages = ["./vendor/kit as k"]\n',
+    'tactics/loud.mjs': TACTIC_MODULE,
     'vendor/kit/lllm.toml':
       '[package]\nname = "kit"\nversion = "1.4.0"\n\n[agents]\npaths = ["./agents"]\n\n[widgets]\npaths = ["./widgets"]\n',
     'vendor/kit/agents/desk.mjs': AGENT_MODULE,
@@ -67,6 +77,8 @@ function project() {
       'name: typo\nagent_type: kit:pr_dsek\nagent_configs:\n  writer:\n    model_name: gpt-4o-mini\n    system_prompt: "You write."\n',
     'config/nopkg/default.yaml':
       'name: nopkg\nagent_type: kitt:pr_desk\nagent_configs:\n  writer:\n    model_name: gpt-4o-mini\n    system_prompt: "You write."\n',
+    'config/loud/default.yaml':
+      'name: loud\nagent_type: pr_loud\nagent_configs:\n  writer:\n    model_name: gpt-4o-mini\n    system_prompt: "You write."\n',
     'config/shout/default.yaml':
       'name: shout\nagent_type: kit:pr_shout\nagent_configs:\n  writer:\n    model_name: gpt-4o-mini\n    system_prompt: "You write."\n',
   });
@@ -110,6 +122,18 @@ describe('package:name references to agent types, tactics and other resources', 
       log: new MemoryLogStore(),
     });
     expect((await tactic.call('quiet')).result).toBe('QUIET');
+  });
+
+  it("load the package of a sub-tactic named by string ('k:pr_shout') when the tactic is built", async () => {
+    // Discovered (and the package loaded) by the first test: a second discover() of the same tree in
+    // one process would not import the package's modules again.
+    const root = project();
+    const tactic = await buildTactic(loadSystemConfig(join(root, 'config/loud/default.yaml'), { root }), {
+      ...sources,
+      invokerFor: () => createScriptedInvoker([]),
+      log: new MemoryLogStore(),
+    });
+    expect((await tactic.call('hey')).result).toBe('HEY!');
   });
 
   it('name the package, what it defines and the fix when the name is wrong; an unknown package lists the known', async () => {

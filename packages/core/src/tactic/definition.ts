@@ -1,5 +1,6 @@
 // A tactic's definition (what `defineTactic` takes) and the process-wide registry that keeps them.
 
+import { packageResourceName } from '../config/package-resources.js';
 import type { SystemConfig } from '../config/system-config.js';
 import { NotFoundError } from '../errors.js';
 import type { LogStore } from '../log-store.js';
@@ -53,7 +54,8 @@ export const tactics = () => processRegistry('tactics', () => new Map<string, Ta
 
 /** The registered tactic `name`; an unknown name lists the registered ones. */
 export function getTactic(name: string): TacticDefinition {
-  const found = tactics().get(name);
+  // `kit:summarize`: the tactic package "kit" defines (its modules loaded first, as buildTactic does).
+  const found = tactics().get(name) ?? tactics().get(packageResourceName(name, 'tactic', 'tactic'));
   if (found) return found;
   const known = [...tactics().keys()];
   const suggestions = closestMatches(name, known);

@@ -169,6 +169,7 @@ export async function buildTactic<I = unknown, O = unknown>(
           packageResourceName(options.tactic ?? config.agent_type, 'tactic', options.tactic ? 'tactic' : `${config.file}: agent_type`),
         )
   ) as TacticDefinition<I, O>;
+  await loadSubTacticPackages(definition as TacticDefinition, new Set());
   const needed = new Set<string>();
   collectAgents(definition, needed, new Set());
   const missing = [...needed].filter((name) => !config.agent_configs[name]);
@@ -227,6 +228,16 @@ export async function buildTactic<I = unknown, O = unknown>(
     services: options.services ?? {},
     close: () => closeToolings(toolings),
   });
+}
+
+/** Load the dependency packages that sub-tactics named by string come from (`tactics: { tidy: 'kit:tidy' }`), at any depth. */
+async function loadSubTacticPackages(definition: TacticDefinition, seen: Set<TacticDefinition>): Promise<void> {
+  if (seen.has(definition)) return;
+  seen.add(definition);
+  for (const sub of Object.values(definition.tactics ?? {})) {
+    if (typeof sub === 'string') await loadPackageReferences([sub]);
+    await loadSubTacticPackages(typeof sub === 'string' ? getTactic(sub) : (sub as TacticDefinition), seen);
+  }
 }
 
 function invokerFromFactory(name: string, agent: AgentConfig, config: SystemConfig): Invoker {
