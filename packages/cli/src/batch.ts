@@ -14,6 +14,7 @@ import {
   createLogStore,
   getTactic,
   InvalidArgumentError,
+  loadPackageReferences,
   providerBudget,
   redactSecrets,
   redactString,
@@ -140,7 +141,10 @@ export async function loadTactic(
   registerTacticDiscovery();
   const project = await loadProject({ cwd: io.cwd, strict: values.strict ?? false, env: io.env });
   for (const warning of project.report.warnings) io.stderr.write(`warning: ${redactString(warning)}\n`);
+  // `lllm batch kit:summarize`, and sub-tactics from packages: their packages load before the names are looked up.
+  await loadPackageReferences([name]);
   const definition = getTactic(name);
+  await loadPackageReferences(Object.values(definition.tactics ?? {}).filter((sub): sub is string => typeof sub === 'string'));
   const configName = values.config ?? (existsSync(join(project.root, 'config', name, 'default.yaml')) ? name : undefined);
   const loaded = loadConfig(project, configName);
   const group = new Set<string>(definition.agents);
