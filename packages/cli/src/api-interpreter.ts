@@ -36,13 +36,20 @@ export function registerCliApiInterpreter(env: NodeJS.ProcessEnv = process.env):
     // `activate_proxies: [kit:fred]`: the dependency's modules load now (buildAgent has usually done it).
     await loadPackageReferences(context.agent.proxy?.activate_proxies ?? []);
     const { apiInterpreterTooling } = await import('@lllm/sandbox');
+    // An agent that sets no cutoff or deploy mode of its own follows the system's runtime, so
+    // `services.proxy.deploy()` / `develop()` / `setCutoffDate()` during a run reach its interpreter too.
+    const system = context.services.proxy instanceof ProxyRuntime ? context.services.proxy : undefined;
     return apiInterpreterTooling(context, {
       host: (_context, proxy: AgentProxyConfig) =>
         proxyInterpreterHost(
           new ProxyRuntime({
             activate: proxy.activate_proxies.length > 0 ? proxy.activate_proxies : undefined,
-            cutoffDate: proxy.deploy_mode ? null : (proxy.cutoff_date ?? context.config.cutoff_date ?? null),
-            deployMode: proxy.deploy_mode,
+            ...(system && proxy.cutoff_date === undefined && !proxy.deploy_mode
+              ? { modeFrom: system }
+              : {
+                  cutoffDate: proxy.deploy_mode ? null : (proxy.cutoff_date ?? context.config.cutoff_date ?? null),
+                  deployMode: proxy.deploy_mode,
+                }),
             env,
           }),
         ),

@@ -131,6 +131,31 @@ describe('deploy(), develop() and the cutoff at run time', () => {
   });
 });
 
+describe('a runtime that follows another (modeFrom: an agent interpreter follows its system)', () => {
+  test("the system's deploy() / develop() / setCutoffDate() reach it from the next call; its own switch detaches it", async () => {
+    const system = new ProxyRuntime({ activate: [weather], cutoffDate: '2024-06-30', cache: false });
+    const agent = new ProxyRuntime({ activate: [weather], modeFrom: system, cutoffDate: '2020-01-01', cache: false });
+    expect(agent.modeFrom).toBe(system);
+    expect(dates(await agent.call('weather/forecast/daily', { city: 'Oslo' }))).toEqual(['2024-06-28', '2024-06-29']);
+    system.deploy();
+    expect(agent.deployMode).toBe(true);
+    expect(dates(await agent.call('weather/forecast/daily', { city: 'Oslo' }))).toHaveLength(5);
+    expect(agent.toJSON()).toMatchObject({ cutoffDate: null, deployMode: true });
+    system.develop('2024-06-29');
+    expect(dates(await agent.call('weather/forecast/daily', { city: 'Oslo' }))).toEqual(['2024-06-28']);
+    expect(agent.retrieveApiDocs(['weather/forecast/daily'])).toContain('Entries dated on or after 2024-06-29');
+    // A per-call cutoff still only narrows what the followed runtime allows.
+    expect(dates(await agent.call('weather/forecast/daily', { city: 'Oslo' }, { cutoffDate: '2024-07-01' }))).toEqual(['2024-06-28']);
+
+    // Its own switch: its own mode from now on, whatever the system does next.
+    agent.setCutoffDate('2024-06-30');
+    expect(agent.modeFrom).toBeUndefined();
+    system.deploy();
+    expect(agent.deployMode).toBe(false);
+    expect(dates(await agent.call('weather/forecast/daily', { city: 'Oslo' }))).toEqual(['2024-06-28', '2024-06-29']);
+  });
+});
+
 describe('the response cache', () => {
   // Upstream BaseProxy.__init__(use_cache=True) and utils.cache_call: responses kept under $TMP_DIR/.cache.
   test('as upstream’s BaseProxy(use_cache=True): on by default, in $LLLM_CACHE_DIR/proxies, so a repeated call sends nothing', async () => {

@@ -34,6 +34,13 @@ export interface ProxyOptions {
    */
   readonly deployMode?: boolean;
   /**
+   * Take the cutoff date and deploy mode from another runtime at every call instead of holding its own
+   * (`cutoffDate` and `deployMode` are then ignored): an agent's API interpreter follows its system's
+   * `services.proxy`, so `deploy()` / `develop()` / `setCutoffDate()` there reach the agent too. Calling
+   * one of those on this runtime gives it a mode of its own again.
+   */
+  readonly modeFrom?: ProxyRuntime;
+  /**
    * The response cache on disk: on by default (as upstream), in `defaultProxyCacheDir()`
    * (`$LLLM_CACHE_DIR/proxies`, else `~/.lllm/cache/proxies`); give `{ dir, ttlMs }` to place it, or
    * `false` for none. Only HTTP endpoints are cached: a `handler` (an MCP tool) may act, not only read.
@@ -136,6 +143,7 @@ export class ProxyRuntime {
   readonly warnings: readonly string[];
   #cutoff: Cutoff | undefined;
   #deployMode: boolean;
+  #modeFrom: ProxyRuntime | undefined;
   readonly #active = new Map<string, ProxyDefinition>();
   readonly #senders = new Map<string, EndpointSender>();
   readonly #skipped = new Map<string, string>();
@@ -148,6 +156,7 @@ export class ProxyRuntime {
     // Checked either way; as upstream's Proxy, a runtime built in deploy mode holds no cutoff.
     const cutoff = options.cutoffDate ? parseCutoff(options.cutoffDate) : undefined;
     this.#cutoff = this.#deployMode ? undefined : cutoff;
+    this.#modeFrom = options.modeFrom;
     const cache = options.cache ?? true;
     this.cache = cache === false ? undefined : new ProxyCache(cache === true ? {} : cache);
     this.useCache = options.useCache ?? true;
@@ -214,12 +223,17 @@ export class ProxyRuntime {
 
   /** The cutoff applied to calls now (none in deploy mode). */
   get cutoff(): Cutoff | undefined {
-    return this.#cutoff;
+    return this.#modeFrom ? this.#modeFrom.cutoff : this.#cutoff;
   }
 
   /** Whether the runtime runs live: no cutoff, no cache. */
   get deployMode(): boolean {
-    return this.#deployMode;
+    return this.#modeFrom ? this.#modeFrom.deployMode : this.#deployMode;
+  }
+
+  /** The runtime whose cutoff and deploy mode this one follows (`modeFrom`), until it is given its own. */
+  get modeFrom(): ProxyRuntime | undefined {
+    return this.#modeFrom;
   }
 
   /**
@@ -229,6 +243,7 @@ export class ProxyRuntime {
    * started in. Returns the runtime.
    */
   deploy(): this {
+    this.#modeFrom = undefined;
     this.#deployMode = true;
     this.#cutoff = undefined;
     return this;
@@ -240,6 +255,7 @@ export class ProxyRuntime {
    */
   develop(cutoffDate: string | Date | null = null): this {
     const cutoff = cutoffDate ? parseCutoff(cutoffDate) : undefined;
+    this.#modeFrom = undefined;
     this.#deployMode = false;
     this.#cutoff = cutoff;
     return this;
@@ -251,6 +267,11 @@ export class ProxyRuntime {
    * `develop(date)`), so a backtest never runs on live data by mistake. Returns the runtime.
    */
   setCutoffDate(cutoffDate: string | Date | null): this {
+    if (this.#modeFrom) {
+      // Its own mode from now on: the followed runtime's, with this cutoff.
+      this.#deployMode = this.#modeFrom.deployMode;
+      this.#modeFrom = undefined;
+    }
     if (this.#deployMode && cutoffDate) {
       throw new InvalidArgumentError(
         `Cannot set the cutoff date ${JSON.stringify(cutoffDate instanceof Date ? cutoffDate.toISOString() : cutoffDate)} in deploy mode: a live runtime applies no cutoff. Call develop(${JSON.stringify(cutoffDate instanceof Date ? cutoffDate.toISOString() : cutoffDate)}) to backtest again.`,
@@ -325,7 +346,7 @@ export class ProxyRuntime {
     const cutoff = this.#cutoffFor(options.cutoffDate);
     const sender = this.#senders.get(endpoint.proxyPath) as EndpointSender;
     // Stored and read as upstream's `call_api` cache: by request (endpoint, API, parameters); only HTTP calls.
-    const cache = this.cache && !this.#deployMode && !endpoint.handler ? this.cache : undefined;
+    const cache = this.cache && !this.deployMode && !endpoint.handler ? this.cache : undefined;
     const lookup = { scope: (this.#active.get(endpoint.proxyPath) as ProxyDefinition).baseUrl ?? '' };
     const cached = cache && this.useCache && !options.fresh ? await cache.get(endpoint.fullPath, valid, lookup) : undefined;
     let raw: unknown;
@@ -377,10 +398,11 @@ export class ProxyRuntime {
   }
 
   #cutoffFor(override: string | Date | undefined): Cutoff | undefined {
-    if (this.#deployMode) return undefined;
-    if (override === undefined || override === null) return this.#cutoff;
+    if (this.deployMode) return undefined;
+    const own = this.cutoff;
+    if (override === undefined || override === null) return own;
     const requested = parseCutoff(override);
-    return this.#cutoff && this.#cutoff.beforeMs < requested.beforeMs ? this.#cutoff : requested;
+    return own && own.beforeMs < requested.beforeMs ? own : requested;
   }
 
   #apiKeyProblem(definition: ProxyDefinition): string | undefined {
