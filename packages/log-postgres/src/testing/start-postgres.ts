@@ -73,6 +73,20 @@ interface Runner {
   own(path: string): void;
 }
 
+/**
+ * How root runs a program as `postgres`: util-linux's runuser (in /usr/sbin, often not on a CI PATH),
+ * else its setpriv.
+ */
+function switchUser(): string[] {
+  const runuser = ['/usr/sbin/runuser', '/sbin/runuser', '/usr/bin/runuser', '/bin/runuser'].find((path) => existsSync(path));
+  if (runuser) return [runuser, '-u', 'postgres', '--'];
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/setpriv'].find((path) => existsSync(path));
+  if (setpriv) return [setpriv, '--reuid=postgres', '--regid=postgres', '--init-groups', '--'];
+  throw new PostgresServerError(
+    "PostgreSQL refuses to run as root, and neither runuser nor setpriv (util-linux) was found to run it as the postgres user: install Debian's `util-linux`, or run the tests as an ordinary user.",
+  );
+}
+
 /** Postgres refuses to run as root: as root, run its binaries as the `postgres` system user. */
 function runnerFor(folder: string): Runner {
   const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -89,7 +103,7 @@ function runnerFor(folder: string): Runner {
     }
     owner = [Number(uid.stdout.trim()), Number(gid.stdout.trim())];
     chownSync(folder, owner[0], owner[1]);
-    prefix = ['runuser', '-u', 'postgres', '--'];
+    prefix = switchUser();
   }
   return {
     run(command, args, timeoutMs) {
@@ -191,7 +205,8 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       const hint = /permission denied/i.test(output)
         ? ` The postgres user must be able to enter every folder above ${folder}: give it (or pass a \`dir\` it can reach) o+x.`
         : '';
-      throw new PostgresServerError(`initdb failed (exit ${init.status ?? init.signal}):${hint}\n${output}`);
+      const spawnError = init.error ? ` ${init.error.message}.` : '';
+      throw new PostgresServerError(`initdb failed (exit ${init.status ?? init.signal}):${spawnError}${hint}\n${output}`);
     }
     const settings = [
       '-c listen_addresses=127.0.0.1',
