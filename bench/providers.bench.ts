@@ -8,15 +8,19 @@ import { type ContenderName, contenders, interleave, median, min, ratioLine, spr
 
 const rounds = Number(process.env.LLLM_BENCH_ROUNDS ?? 15);
 const concurrentRounds = Number(process.env.LLLM_BENCH_CONCURRENT_ROUNDS ?? 5);
+// Blocks of 200 exchanges (~0.5 s): blocks of 20 were short enough for one GC pause or scheduler hiccup
+// to swing a block's figure by tens of percent, and the medians with them.
+const calls = Number(process.env.LLLM_BENCH_CALLS ?? 200);
+const warmup = Number(process.env.LLLM_BENCH_WARMUP ?? 400);
 const wire = await startWireChild();
 console.log(`machine load (1-minute average) at start: ${loadavg()[0]?.toFixed(2)} on ${navigator.hardwareConcurrency} CPUs`);
 
 // 1. One exchange at a time.
 const single = await interleave(
   { raw: contenders.raw(wire.baseURL), ours: contenders.ours(wire.baseURL), vercel: contenders.vercel(wire.baseURL) },
-  { warmup: 60, rounds, calls: 20 },
+  { warmup, rounds, calls },
 );
-console.log(`one 3-request exchange, ${rounds} interleaved rounds × 20 after 60 warm-up calls each (per exchange):`);
+console.log(`one 3-request exchange, ${rounds} interleaved rounds × ${calls} after ${warmup} warm-up calls each (per exchange):`);
 for (const [name, samples] of Object.entries(single)) {
   console.log(`  ${name.padEnd(6)} wall ${spread(samples.wall)}; CPU ${spread(samples.cpu)}`);
 }
