@@ -2,15 +2,16 @@ import { logCallError, logProviderAttempt } from './attempt-log.js';
 import type { ContextManager } from './context/context-manager.js';
 import { Dialog, type SendMessageOptions } from './dialog.js';
 import { AbortError, AgentCallError, InvalidArgumentError, LllmError, ProviderError, throwIfAborted, toAbortError } from './errors.js';
-import type { InvokeRequest, InvokeResult, Invoker, RawToolCall } from './invoker.js';
+import type { InvokeRequest, InvokeResult, Invoker } from './invoker.js';
 import type { LogStore } from './log-store.js';
-import { deepFreeze, type FailedAttempt, FunctionCall, Message } from './message.js';
+import { type FailedAttempt, type FunctionCall, Message } from './message.js';
 import { type Cost, sumCosts } from './model-card.js';
 import type { PromptLike, ToolLike } from './prompt-like.js';
 import { RequestDeadline, type RequestLimits } from './request-deadline.js';
 import { type BackoffOptions, backoffDelay, sleep as defaultSleep, raceAbort } from './retry.js';
 import type { Stream } from './stream.js';
-import { closestMatches, safeName } from './strings.js';
+import { safeName } from './strings.js';
+import { checkToolCalls, formatToolResult } from './tool-calls.js';
 
 /** Limits on waiting for rate limits (HTTP 429) during one agent call. */
 export interface RateLimitBudget {
@@ -548,63 +549,6 @@ export class Agent {
       );
     }
   }
-}
-
-function formatToolResult(tool: ToolLike, value: unknown): string {
-  if (tool.formatResult) return tool.formatResult(value);
-  if (typeof value === 'string') return value;
-  if (value === undefined) return 'Done (no result).';
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return String(value);
-  }
-}
-
-/** Parse and check the raw tool calls of a reply; returns the calls and an error per bad call id. */
-function checkToolCalls(
-  raw: readonly RawToolCall[],
-  tools: readonly ToolLike[],
-  finalPromptSent: boolean,
-): { calls: FunctionCall[]; errors: Map<string, string> } {
-  const errors = new Map<string, string>();
-  const calls = raw.map((call, index) => {
-    const id = call.id || `call_${index}`;
-    let args: Record<string, unknown> = {};
-    const tool = tools.find((candidate) => candidate.name === call.name);
-    if (!tool) {
-      const names = tools.map((candidate) => candidate.name);
-      const suggestion = closestMatches(call.name, names)[0];
-      errors.set(
-        id,
-        finalPromptSent
-          ? `No functions are available now; do not call "${call.name}". Give your final answer.`
-          : `Unknown function "${call.name}".${suggestion ? ` Did you mean "${suggestion}"?` : ''} Available: ${names.length ? names.join(', ') : 'none'}.`,
-      );
-    }
-    const text = call.arguments.trim() === '' ? '{}' : call.arguments;
-    try {
-      const value: unknown = JSON.parse(text);
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('the arguments must be a JSON object');
-      args = value as Record<string, unknown>;
-    } catch (error) {
-      if (!errors.has(id)) {
-        const detail = error instanceof Error ? error.message : String(error);
-        errors.set(
-          id,
-          `The arguments of "${call.name}" are not valid JSON (${detail}): ${JSON.stringify(call.arguments.slice(0, 200))}. Send a JSON object.`,
-        );
-      }
-    }
-    if (tool && !errors.has(id) && tool.validate) {
-      const validation = tool.validate(args);
-      if (validation.success) args = validation.data as Record<string, unknown>;
-      else errors.set(id, `Invalid arguments for "${call.name}": ${validation.error}`);
-    }
-    // The arguments were parsed for this call: frozen here, FunctionCall shares them instead of cloning.
-    return new FunctionCall({ id, name: call.name, arguments: deepFreeze(args), rawArguments: call.arguments });
-  });
-  return { calls, errors };
 }
 
 function nonNegative(name: string, value: number): number {

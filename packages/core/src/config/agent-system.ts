@@ -1,22 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, type AgentCallOptions, type AgentCallResult, type AgentOptions } from '../agent.js';
-import { contextManagerFor } from '../context/context-config.js';
 import type { Dialog } from '../dialog.js';
 import { registerDiscoverySection } from '../discovery-sections.js';
 import { ConfigError, NotFoundError } from '../errors.js';
 import type { Invoker } from '../invoker.js';
 import { createLogStore, type LogStore } from '../log-store.js';
 import { type Cost, sumCosts } from '../model-card.js';
-import { processRegistry } from '../process-registry.js';
-import type { PromptLike, ToolLike } from '../prompt-like.js';
+import type { PromptLike } from '../prompt-like.js';
 import type { ScriptStep } from '../scripted-invoker.js';
 import type { Stream } from '../stream.js';
 import { closestMatches, safeName } from '../strings.js';
 import { agentSystemPrompt } from './agent-prompt.js';
-import { type AgentTooling, agentTooling, withPromptAddendum } from './agent-tooling.js';
+import type { AgentTooling } from './agent-tooling.js';
 import { agentTypeRegistry } from './agent-type-registry.js';
+import {
+  closeToolings,
+  configAgentOptions,
+  type InvokerFactory,
+  invokerFactories,
+  invokerFromFactory,
+  requireAgentConfigs,
+} from './config-agents.js';
 import { loadSystemPackages, packageResourceName } from './package-resources.js';
-import { type AgentConfig, modelArguments, type SystemConfig } from './system-config.js';
+import type { AgentConfig, SystemConfig } from './system-config.js';
 
 /** What an agent system's `run` receives. */
 export interface AgentSystemContext {
@@ -101,10 +107,7 @@ export function listAgentTypes(): string[] {
   return [...agentTypes().keys()].sort();
 }
 
-/** Makes the invoker for one agent of a system (`api_type` → provider). */
-export type InvokerFactory = (agent: AgentConfig, system: SystemConfig) => Invoker;
-
-const invokerFactories = () => processRegistry('invoker-factories', () => new Map<string, InvokerFactory>());
+export type { InvokerFactory } from './config-agents.js';
 
 /** Say which invoker serves an `api_type` (`completion`, `response`, `anthropic`). Provider packages or the CLI call it. */
 export function registerInvokerFactory(apiType: string, factory: InvokerFactory): void {
@@ -179,56 +182,29 @@ export async function buildAgent<R = unknown>(config: SystemConfig, options: Bui
   // Dependency packages load when first referenced (`agent_type: kit:desk`, `kit:sys/writer`, `activate_proxies: [kit:fred]`).
   await loadSystemPackages(config);
   const definition = getAgentType(config.agent_type) as AgentTypeDefinition<R>;
-  const missing = definition.agentGroup.filter((name) => !config.agent_configs[name]);
-  if (missing.length > 0) {
-    throw new ConfigError(
-      `${config.file}: agent_type "${config.agent_type}" needs agent_configs for ${missing.map((m) => `"${m}"`).join(', ')}; it has ${
-        Object.keys(config.agent_configs)
-          .map((k) => `"${k}"`)
-          .join(', ') || 'none'
-      }.`,
-      { file: config.file, problems: missing.map((name) => `agent_configs.${name}: missing`) },
-    );
-  }
+  requireAgentConfigs(config, definition.agentGroup, `agent_type "${config.agent_type}"`);
   const log = options.log ?? (await createLogStore({ type: config.log_type, directory: config.log_dir, options: config.log_options }));
   const agentOptions: Record<string, AgentOptions> = {};
   const toolings: AgentTooling[] = [];
-  for (const name of definition.agentGroup) {
-    const agentConfig = config.agent_configs[name] as AgentConfig;
-    let invoker: Invoker;
-    if (options.invokerFor) invoker = options.invokerFor(name, agentConfig);
-    else {
-      const factory = invokerFactories().get(agentConfig.api_type);
-      if (!factory) {
-        throw new ConfigError(
-          `agent_configs.${name}.api_type is "${agentConfig.api_type}", but no invoker is registered for it. Register one with registerInvokerFactory("${agentConfig.api_type}", …) (the lllm CLI registers completion, response and anthropic).`,
-          { file: config.file },
-        );
-      }
-      invoker = factory(agentConfig, config);
+  try {
+    for (const name of definition.agentGroup) {
+      const agentConfig = config.agent_configs[name] as AgentConfig;
+      const invoker = options.invokerFor ? options.invokerFor(name, agentConfig) : invokerFromFactory(name, agentConfig, config);
+      const made = await configAgentOptions(name, agentConfig, config, {
+        systemPrompt: agentSystemPrompt(name, agentConfig, options, config.file),
+        invoker,
+        services: options.services ?? {},
+        log,
+        ...(options.stream ? { stream: options.stream } : {}),
+        ...(options.agentOptions ? { agentOptions: options.agentOptions } : {}),
+      });
+      toolings.push(...made.toolings);
+      agentOptions[name] = made.options;
     }
-    const tooling = await agentTooling({ agentName: name, agent: agentConfig, config, services: options.services ?? {} });
-    toolings.push(...tooling);
-    const addendum = tooling.map((part) => part.promptAddendum ?? '').join('');
-    const tools: ToolLike[] = tooling.flatMap((part) => part.tools ?? []);
-    const contextManager = contextManagerFor(name, agentConfig.model_name, agentConfig.context_manager, invoker, config.file);
-    agentOptions[name] = {
-      name,
-      systemPrompt: withPromptAddendum(agentSystemPrompt(name, agentConfig, options, config.file), addendum),
-      ...(tools.length > 0 ? { tools } : {}),
-      ...(contextManager ? { contextManager } : {}),
-      model: agentConfig.model_name,
-      invoker,
-      modelArgs: modelArguments(agentConfig),
-      maxExceptionRetry: config.max_exception_retry,
-      maxInterruptTimes: config.max_interrupt_times,
-      maxLlmRecall: config.max_llm_recall,
-      ...(agentConfig.timeout_ms === undefined ? {} : { timeoutMs: agentConfig.timeout_ms }),
-      ...(agentConfig.stream_idle_timeout_ms === undefined ? {} : { streamIdleTimeoutMs: agentConfig.stream_idle_timeout_ms }),
-      log,
-      ...(options.stream ? { stream: options.stream } : {}),
-      ...(options.agentOptions ?? {}),
-    };
+  } catch (error) {
+    // A later agent's config failed: what the earlier ones started is released, not leaked.
+    await closeToolings(toolings).catch(() => undefined);
+    throw error;
   }
   // Agents are cheap: each run gets its own, logging to the run's session and counting its cost.
   const makeAgents = (session?: string) =>
@@ -243,11 +219,7 @@ export async function buildAgent<R = unknown>(config: SystemConfig, options: Bui
     definition,
     agents: makeAgents(),
     log,
-    async close() {
-      const closing = toolings.splice(0).map((part) => part.close?.());
-      const failures = (await Promise.allSettled(closing)).filter((outcome) => outcome.status === 'rejected');
-      if (failures.length > 0) throw (failures[0] as PromiseRejectedResult).reason;
-    },
+    close: () => closeToolings(toolings),
     async run(task, runOptions = {}) {
       const session = newSessionName(config.name, runOptions.session);
       const agents = makeAgents(session);

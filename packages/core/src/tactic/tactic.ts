@@ -11,24 +11,23 @@ import {
   streamBatch,
 } from '../batch/run-batch.js';
 import { agentSystemPrompt } from '../config/agent-prompt.js';
-import type { AgentTypeDefinition, BuildAgentOptions, InvokerFactory } from '../config/agent-system.js';
+import type { AgentTypeDefinition, BuildAgentOptions } from '../config/agent-system.js';
 import { defineAgent, listAgentTypes, newSessionName } from '../config/agent-system.js';
 import type { AgentTooling } from '../config/agent-tooling.js';
+import { closeToolings, configAgentOptions, invokerFactories, invokerFromFactory, requireAgentConfigs } from '../config/config-agents.js';
 import { loadPackageReferences, loadSystemPackages, packageResourceName } from '../config/package-resources.js';
-import { type AgentConfig, modelArguments, type SystemConfig } from '../config/system-config.js';
+import type { AgentConfig, SystemConfig } from '../config/system-config.js';
 import { getDiscoverySection, registerDiscoverySection } from '../discovery-sections.js';
 import { AbortError, AgentCallError, ConfigError, LllmError, throwIfAborted } from '../errors.js';
 import type { Invoker } from '../invoker.js';
 import { createLogStore, type LogStore, MemoryLogStore } from '../log-store.js';
 import { type Cost, findModelCard } from '../model-card.js';
-import { processRegistry } from '../process-registry.js';
 import type { PromptLike } from '../prompt-like.js';
 import type { Stream } from '../stream.js';
 import { collectAgents, getTactic, isTacticDefinition, type SubTactic, type TacticDefinition, tactics } from './definition.js';
 import { literalPrompt } from './literal-prompt.js';
 import { TacticSession, type TacticSessionSummary } from './session.js';
 import { TacticAgent } from './tactic-agent.js';
-import { closeToolings, tacticAgentExtras } from './tactic-tooling.js';
 
 /** One finished tactic call. */
 export interface TacticRun<O> {
@@ -172,17 +171,7 @@ export async function buildTactic<I = unknown, O = unknown>(
   await loadSubTacticPackages(definition as TacticDefinition, new Set());
   const needed = new Set<string>();
   collectAgents(definition, needed, new Set());
-  const missing = [...needed].filter((name) => !config.agent_configs[name]);
-  if (missing.length > 0) {
-    throw new ConfigError(
-      `${config.file}: tactic "${definition.name}" needs agent_configs for ${missing.map((m) => `"${m}"`).join(', ')}; it has ${
-        Object.keys(config.agent_configs)
-          .map((k) => `"${k}"`)
-          .join(', ') || 'none'
-      }.`,
-      { file: config.file, problems: missing.map((name) => `agent_configs.${name}: missing`) },
-    );
-  }
+  requireAgentConfigs(config, needed, `tactic "${definition.name}"`);
   const log = options.log ?? (await createLogStore({ type: config.log_type, directory: config.log_dir, options: config.log_options }));
   const templates: Record<string, AgentOptions> = {};
   const toolings: AgentTooling[] = [];
@@ -190,30 +179,17 @@ export async function buildTactic<I = unknown, O = unknown>(
     for (const name of needed) {
       const agentConfig = config.agent_configs[name] as AgentConfig;
       const live = options.invokerFor ? options.invokerFor(name, agentConfig) : invokerFromFactory(name, agentConfig, config);
-      const invoker = budgetedInvoker(live, options.budget ? { budget: options.budget } : {});
       // Skills, the API interpreter (`proxy:`) and the context budget, as buildAgent gives an agent system's agents.
-      const extras = await tacticAgentExtras(name, agentConfig, config, {
+      const made = await configAgentOptions(name, agentConfig, config, {
         systemPrompt: agentSystemPrompt(name, agentConfig, options, config.file),
-        invoker,
+        invoker: budgetedInvoker(live, options.budget ? { budget: options.budget } : {}),
         services: options.services ?? {},
-      });
-      toolings.push(...extras.toolings);
-      templates[name] = {
-        name,
-        systemPrompt: extras.systemPrompt,
-        ...extras.options,
-        model: agentConfig.model_name,
-        invoker,
-        modelArgs: modelArguments(agentConfig),
-        maxExceptionRetry: config.max_exception_retry,
-        maxInterruptTimes: config.max_interrupt_times,
-        maxLlmRecall: config.max_llm_recall,
-        ...(agentConfig.timeout_ms === undefined ? {} : { timeoutMs: agentConfig.timeout_ms }),
-        ...(agentConfig.stream_idle_timeout_ms === undefined ? {} : { streamIdleTimeoutMs: agentConfig.stream_idle_timeout_ms }),
         ...dialogLog(log),
         ...(options.stream ? { stream: options.stream } : {}),
-        ...(options.agentOptions ?? {}),
-      };
+        ...(options.agentOptions ? { agentOptions: options.agentOptions } : {}),
+      });
+      toolings.push(...made.toolings);
+      templates[name] = made.options;
     }
   } catch (error) {
     // A later agent's config failed: what the earlier ones started is released, not leaked.
@@ -238,17 +214,6 @@ async function loadSubTacticPackages(definition: TacticDefinition, seen: Set<Tac
     if (typeof sub === 'string') await loadPackageReferences([sub]);
     await loadSubTacticPackages(typeof sub === 'string' ? getTactic(sub) : (sub as TacticDefinition), seen);
   }
-}
-
-function invokerFromFactory(name: string, agent: AgentConfig, config: SystemConfig): Invoker {
-  const factory = processRegistry('invoker-factories', () => new Map<string, InvokerFactory>()).get(agent.api_type);
-  if (!factory) {
-    throw new ConfigError(
-      `agent_configs.${name}.api_type is "${agent.api_type}", but no invoker is registered for it. Register one with registerInvokerFactory("${agent.api_type}", …) (the lllm CLI registers completion, response and anthropic).`,
-      { file: config.file },
-    );
-  }
-  return factory(agent, config);
 }
 
 /** What a built tactic holds besides its definition. */
@@ -477,7 +442,7 @@ function dialogLog(log: LogStore): { log?: LogStore } {
 
 function quickInvoker(model: string): Invoker {
   const apiType = findModelCard(model)?.provider === 'anthropic' ? 'anthropic' : 'completion';
-  const factory = processRegistry('invoker-factories', () => new Map<string, InvokerFactory>()).get(apiType);
+  const factory = invokerFactories().get(apiType);
   if (!factory) {
     throw new ConfigError(
       `Tactic.quick("…", { model: "${model}" }) needs an invoker: pass { invoker } (e.g. createOpenAI().chat()), or register one for "${apiType}" with registerInvokerFactory.`,
