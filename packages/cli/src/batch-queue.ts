@@ -2,8 +2,8 @@
 // run by `lllm worker` processes anywhere; the results stream back into --output (or stdout) and
 // the log. `lllm batch status <id> --queue redis://…`: done, failed, in flight, per worker, cost.
 // @lllm/queue is loaded only here, so a project without it still runs `lllm batch` locally.
-import { createWriteStream, existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   AbortError,
@@ -11,15 +11,22 @@ import {
   type BatchProgress,
   batchSession,
   createLogStore,
-  getTactic,
   type JsonObject,
   LllmError,
   LogBatchOutcomeStore,
   redactString,
-  registerTacticDiscovery,
 } from '@lllm/core';
-import { type BatchIo, BatchUsageError, positiveNumber, progressLine, readInputs, resultLine } from './batch.js';
-import { loadConfig, loadProject, RunLog } from './runtime.js';
+import {
+  BATCH_ARG_OPTIONS,
+  type BatchIo,
+  BatchUsageError,
+  loadTacticConfig,
+  positiveNumber,
+  progressLine,
+  readInputs,
+  resultLine,
+} from './batch.js';
+import { RunLog } from './runtime.js';
 
 type QueueModule = typeof import('@lllm/queue');
 type BatchStatus = import('@lllm/queue').BatchStatus;
@@ -76,20 +83,7 @@ async function submitCommand(args: string[], io: BatchIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: {
-      queue: { type: 'string' },
-      input: { type: 'string' },
-      output: { type: 'string' },
-      'max-cost': { type: 'string' },
-      concurrency: { type: 'string' },
-      'provider-batch': { type: 'boolean' },
-      resume: { type: 'string' },
-      config: { type: 'string' },
-      rpm: { type: 'string' },
-      tpm: { type: 'string' },
-      quiet: { type: 'boolean' },
-      strict: { type: 'boolean' },
-    },
+    options: { ...BATCH_ARG_OPTIONS, queue: { type: 'string' } },
   });
   const [name, ...extra] = positionals;
   if (!name || extra.length > 0)
@@ -105,9 +99,9 @@ async function submitCommand(args: string[], io: BatchIo): Promise<number> {
         argument: '--concurrency',
       },
     );
-  if (values['provider-batch'])
+  if (values['provider-batch'] || values['poll-ms'] !== undefined)
     throw new BatchUsageError('--provider-batch runs a batch in one process (the provider batches its requests): use it without --queue.', {
-      argument: '--provider-batch',
+      argument: values['provider-batch'] ? '--provider-batch' : '--poll-ms',
     });
   const maxCostUsd = positiveNumber('--max-cost', values['max-cost'], false);
   const rpm = positiveNumber('--rpm', values.rpm, true);
@@ -116,12 +110,7 @@ async function submitCommand(args: string[], io: BatchIo): Promise<number> {
   const queueModule = await loadQueueModule(io.env);
 
   // The tactic must exist here too (a typo fails now, not on every worker), and its config names the log.
-  registerTacticDiscovery();
-  const project = await loadProject({ cwd: io.cwd, strict: values.strict ?? false, env: io.env });
-  for (const warning of project.report.warnings) io.stderr.write(`warning: ${redactString(warning)}\n`);
-  getTactic(name);
-  const configName = values.config ?? (existsSync(join(project.root, 'config', name, 'default.yaml')) ? name : undefined);
-  const config = loadConfig(project, configName);
+  const { config } = await loadTacticConfig(name, values, io);
 
   const queue = await queueModule.BatchQueue.connect(url);
   const log = new RunLog(await createLogStore({ type: config.log_type, directory: config.log_dir, options: config.log_options }));

@@ -129,6 +129,42 @@ function providerBatchSubmitters(env: NodeJS.ProcessEnv, pollIntervalMs: number 
 }
 
 /**
+ * Discover the project (its warnings on stderr), find the tactic — loading the packages it and its
+ * sub-tactics come from — and load its config (`--config`, else `config/<tactic>/`).
+ */
+export async function loadTacticConfig(
+  name: string,
+  values: { readonly config?: string | undefined; readonly strict?: boolean | undefined },
+  io: BatchIo,
+): Promise<{ definition: ReturnType<typeof getTactic>; config: ReturnType<typeof loadConfig> }> {
+  registerTacticDiscovery();
+  const project = await loadProject({ cwd: io.cwd, strict: values.strict ?? false, env: io.env });
+  for (const warning of project.report.warnings) io.stderr.write(`warning: ${redactString(warning)}\n`);
+  // `lllm batch kit:summarize`, and sub-tactics from packages: their packages load before the names are looked up.
+  await loadPackageReferences([name]);
+  const definition = getTactic(name);
+  await loadPackageReferences(Object.values(definition.tactics ?? {}).filter((sub): sub is string => typeof sub === 'string'));
+  const configName = values.config ?? (existsSync(join(project.root, 'config', name, 'default.yaml')) ? name : undefined);
+  return { definition, config: loadConfig(project, configName) };
+}
+
+/** The options `lllm batch` parses, with or without `--queue`. */
+export const BATCH_ARG_OPTIONS = {
+  input: { type: 'string' },
+  output: { type: 'string' },
+  concurrency: { type: 'string' },
+  'max-cost': { type: 'string' },
+  resume: { type: 'string' },
+  config: { type: 'string' },
+  rpm: { type: 'string' },
+  tpm: { type: 'string' },
+  quiet: { type: 'boolean' },
+  strict: { type: 'boolean' },
+  'provider-batch': { type: 'boolean' },
+  'poll-ms': { type: 'string' },
+} as const;
+
+/**
  * Discover the project, load the tactic's config (`--config`, else `config/<tactic>/`), choose the
  * providers and build the tactic with a log: shared by `lllm batch` and `lllm worker`. A number is
  * the exit code of a setup problem already reported on stderr.
@@ -138,15 +174,7 @@ export async function loadTactic(
   values: { readonly config?: string | undefined; readonly strict?: boolean | undefined },
   io: BatchIo,
 ): Promise<{ tactic: Awaited<ReturnType<typeof buildTactic>>; log: RunLog; config: ReturnType<typeof loadConfig> } | number> {
-  registerTacticDiscovery();
-  const project = await loadProject({ cwd: io.cwd, strict: values.strict ?? false, env: io.env });
-  for (const warning of project.report.warnings) io.stderr.write(`warning: ${redactString(warning)}\n`);
-  // `lllm batch kit:summarize`, and sub-tactics from packages: their packages load before the names are looked up.
-  await loadPackageReferences([name]);
-  const definition = getTactic(name);
-  await loadPackageReferences(Object.values(definition.tactics ?? {}).filter((sub): sub is string => typeof sub === 'string'));
-  const configName = values.config ?? (existsSync(join(project.root, 'config', name, 'default.yaml')) ? name : undefined);
-  const loaded = loadConfig(project, configName);
+  const { definition, config: loaded } = await loadTacticConfig(name, values, io);
   const group = new Set<string>(definition.agents);
   for (const sub of Object.values(definition.tactics ?? {}))
     for (const agent of (typeof sub === 'string' ? getTactic(sub) : sub).agents) group.add(agent);
@@ -181,20 +209,7 @@ async function runBatchCommand(args: string[], io: BatchIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: {
-      input: { type: 'string' },
-      output: { type: 'string' },
-      concurrency: { type: 'string' },
-      'max-cost': { type: 'string' },
-      resume: { type: 'string' },
-      config: { type: 'string' },
-      rpm: { type: 'string' },
-      tpm: { type: 'string' },
-      quiet: { type: 'boolean' },
-      strict: { type: 'boolean' },
-      'provider-batch': { type: 'boolean' },
-      'poll-ms': { type: 'string' },
-    },
+    options: BATCH_ARG_OPTIONS,
   });
   const [name, ...extra] = positionals;
   if (!name || extra.length > 0)
