@@ -2,6 +2,7 @@
 // sources (the lllm-source condition) through tsx, and no provider key, base URL, model choice,
 // config path or colour setting inherited from the environment the tests run in.
 import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -72,4 +73,19 @@ export function runLllm(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * A copy of `examples/<name>` inside the repository (so `@lllm/*` resolve to the workspace), its
+ * installed dependencies linked and its logs left behind; the caller removes the folder.
+ */
+export function copyExample(name: string, prefix: string): string {
+  const repo = join(here, '..', '..', '..');
+  const example = join(repo, 'examples', name);
+  const parent = join(repo, 'node_modules', '.cache', 'lllm-cli-tests');
+  mkdirSync(parent, { recursive: true });
+  const folder = mkdtempSync(join(parent, prefix));
+  cpSync(example, folder, { recursive: true, filter: (path) => !/[/\\](logs|node_modules|\.lllm)([/\\]|$)/.test(path) });
+  symlinkSync(join(example, 'node_modules'), join(folder, 'node_modules'), 'dir');
+  return folder;
 }

@@ -3,28 +3,20 @@
 // editor loads the haiku skill, its revision request is trimmed to the window (a context-trim in
 // the log), the analyst's run_python reaches the prices proxy from a real Jupyter kernel. And an
 // agent type and a proxy of the style-kit dependency by reference (style:polish, style:rhymes).
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runLllm as lllm } from '../test-cli.js';
+import { copyExample, runLllm as lllm } from '../test-cli.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '..', '..', '..', '..');
-const example = join(repo, 'examples', 'project-model');
 const temps: string[] = [];
 afterAll(() => {
   for (const folder of temps) rmSync(folder, { recursive: true, force: true });
 });
 
-/** A copy of the example inside the repository (so `@lllm/*` resolve to the workspace), its dependencies linked. */
+/** A copy of the example, removed after the file's tests. */
 function exampleCopy(): string {
-  const parent = join(repo, 'node_modules', '.cache', 'lllm-cli-tests');
-  mkdirSync(parent, { recursive: true });
-  const folder = mkdtempSync(join(parent, 'tactic-tooling-'));
+  const folder = copyExample('project-model', 'tactic-tooling-');
   temps.push(folder);
-  cpSync(example, folder, { recursive: true, filter: (path) => !/[/\\](logs|node_modules|\.lllm)([/\\]|$)/.test(path) });
-  symlinkSync(join(example, 'node_modules'), join(folder, 'node_modules'), 'dir');
   return folder;
 }
 

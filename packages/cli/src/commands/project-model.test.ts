@@ -1,26 +1,21 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runLllm as lllm } from '../test-cli.js';
+import { copyExample, runLllm as lllm } from '../test-cli.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '..', '..', '..', '..');
-const example = join(repo, 'examples', 'project-model');
+const _repo = join(here, '..', '..', '..', '..');
 // Each test spawns lllm one or more times (a few seconds each on a loaded machine): bounds of a minute.
 const temps: string[] = [];
 afterAll(() => {
   for (const folder of temps) rmSync(folder, { recursive: true, force: true });
 });
 
-/** A copy of the example inside the repository (so `@lllm/*` resolve to the workspace), with its installed dependencies linked. */
+/** A copy of the example, removed after the file's tests. */
 function exampleCopy(): string {
-  const parent = join(repo, 'node_modules', '.cache', 'lllm-cli-tests');
-  mkdirSync(parent, { recursive: true });
-  const folder = mkdtempSync(join(parent, 'project-model-'));
+  const folder = copyExample('project-model', 'project-model-');
   temps.push(folder);
-  cpSync(example, folder, { recursive: true, filter: (path) => !/[/\\](logs|node_modules|\.lllm)([/\\]|$)/.test(path) });
-  symlinkSync(join(example, 'node_modules'), join(folder, 'node_modules'), 'dir');
   return folder;
 }
 
