@@ -1,0 +1,1 @@
+export { createFetch, type HttpFetchOptions, sharedFetch } from './fetch.js';
