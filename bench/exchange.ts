@@ -1,6 +1,8 @@
 // The exchange every provider benchmark times, and how they time it. The same 3-request exchange
 // (one tool call, another, then the answer) against a local OpenAI wire server in its own process, done
-// (a) with the raw `openai` SDK by hand, (b) as our agent call, (c) with the AI SDK's generateText.
+// (a) with the raw `openai` SDK by hand, (b) as our agent call, (c) with the AI SDK's generateText, and
+// (a') with the raw SDK handed our providers' transport (`@lllm/http`): ours / (a') is the agent layer's
+// own cost, since our providers hand the SDK that transport and (a) keeps Node's fetch.
 //
 // Timing rules (issue 12): every contender is warmed up before it is timed; contenders run in
 // interleaved blocks (A B C, then B C A, …) for several rounds so drift and other processes' load fall
@@ -9,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { createOpenAI as createVercelOpenAI } from '@ai-sdk/openai';
 import { Agent, type LogStore } from '@lllm/core';
+import { createFetch } from '@lllm/http';
 import { createOpenAI } from '@lllm/openai';
 import { Prompt, tool } from '@lllm/prompts';
 import { generateText, stepCountIs, tool as vercelTool } from 'ai';
@@ -30,9 +33,9 @@ export async function startWireChild(): Promise<{ baseURL: string; stop(): void 
 
 const lookup = (key: string) => `value of ${key}`;
 
-/** (a) The raw `openai` SDK. A new client per contender: its own connections. */
-export function rawContender(baseURL: string): () => Promise<string> {
-  const client = new OpenAI({ apiKey, baseURL, maxRetries: 0 });
+/** (a) The raw `openai` SDK (on Node's fetch unless `fetch` is given). A new client per contender: its own connections. */
+export function rawContender(baseURL: string, fetch?: typeof globalThis.fetch): () => Promise<string> {
+  const client = new OpenAI({ apiKey, baseURL, maxRetries: 0, ...(fetch ? { fetch } : {}) });
   const tools = [
     {
       type: 'function' as const,
@@ -117,7 +120,12 @@ export function vercelContender(baseURL: string): () => Promise<string> {
   };
 }
 
-export const contenders = { raw: rawContender, ours: oursContender, vercel: vercelContender } as const;
+export const contenders = {
+  raw: rawContender,
+  rawHttp: (baseURL: string) => rawContender(baseURL, createFetch()),
+  ours: oursContender,
+  vercel: vercelContender,
+} as const;
 export type ContenderName = keyof typeof contenders;
 
 /** Per-block figures of one contender: wall and CPU milliseconds per exchange. */

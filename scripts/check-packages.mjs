@@ -219,7 +219,7 @@ function checkInstall(tarballs, { zod, importFrom }, keep) {
     const installed = JSON.parse(readFileSync(join(folder, 'node_modules', 'zod', 'package.json'), 'utf8')).version;
     if (existsSync(join(folder, 'node_modules', 'gpt-tokenizer')))
       fail(`${label}: gpt-tokenizer was installed though it is an optional peer`);
-    const nested = ['@lllm/core', '@lllm/prompts', '@lllm/openai'].flatMap((name) =>
+    const nested = ['@lllm/core', '@lllm/prompts', '@lllm/openai', '@lllm/http'].flatMap((name) =>
       ['zod', '@lllm/core'].map((dep) => join(folder, 'node_modules', name, 'node_modules', dep)).filter(existsSync),
     );
     if (nested.length > 0) fail(`${label}: a second copy was installed: ${nested.join(', ')}`);
@@ -286,13 +286,14 @@ async function main() {
         cwd: work,
       });
     }
-    const needed = ['@lllm/core', '@lllm/prompts', '@lllm/openai'].map((name) => tarballs.get(name));
+    // @lllm/http comes along as @lllm/openai's dependency: from its tarball, as npm would fetch it from the registry.
+    const needed = ['@lllm/core', '@lllm/prompts', '@lllm/openai', '@lllm/http'].map((name) => tarballs.get(name));
     if (needed.every(Boolean)) {
       for (const entry of ZOD_MATRIX) {
         console.log(`\nClean install outside the repository with ${entry.zod}`);
         checkInstall(needed, entry, keep);
       }
-    } else fail('core, prompts and openai must all pack before the install check');
+    } else fail('core, prompts, openai and http must all pack before the install check');
   } finally {
     if (keep) console.log(`(kept ${work})`);
     else rmSync(work, { recursive: true, force: true });

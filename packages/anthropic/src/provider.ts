@@ -1,5 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { ConfigError, type Invoker, registerSecret } from '@lllm/core';
+import { sharedFetch } from '@lllm/http';
 import { createMessagesInvoker, type MessagesInvokerOptions } from './messages-invoker.js';
 import { registerAnthropicModelCards } from './model-cards.js';
 
@@ -10,6 +11,10 @@ export interface AnthropicProviderOptions {
   /** Default: `$ANTHROPIC_BASE_URL`, else Anthropic's. */
   readonly baseURL?: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * The SDK client's `fetch`. Default: `sharedFetch()` from `@lllm/http`, a fetch on undici's request
+   * API that costs less CPU per request than Node's global `fetch` (pass `globalThis.fetch` to use that).
+   */
   readonly fetch?: typeof fetch;
   /** Per-request timeout in ms. */
   readonly timeout?: number;
@@ -39,7 +44,7 @@ export function createAnthropic(options: AnthropicProviderOptions = {}): Anthrop
       maxRetries: 0,
       ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
       ...(options.headers ? { defaultHeaders: { ...options.headers } } : {}),
-      ...(options.fetch ? { fetch: options.fetch } : {}),
+      fetch: options.fetch ?? sharedFetch(),
     });
     return client;
   };

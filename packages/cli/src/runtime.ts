@@ -23,6 +23,7 @@ import {
   type SessionQuery,
   type SystemConfig,
 } from '@lllm/core';
+import { sharedFetch } from '@lllm/http';
 import { registerLogBackends } from '@lllm/log';
 import { createOpenAI } from '@lllm/openai';
 import { registerPromptDiscovery } from '@lllm/prompts';
@@ -81,12 +82,12 @@ export async function prepareRuntime(env: NodeJS.ProcessEnv = process.env): Prom
   // Every response's rate-limit headers (x-ratelimit-*, anthropic-ratelimit-*, retry-after) feed the
   // process-wide provider budget, so a batch slows down before the provider refuses it.
   const openai = createOpenAI({
-    fetch: rateLimitFetch('openai'),
+    fetch: rateLimitFetch('openai', { fetch: sharedFetch() }),
     ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}),
     // OPENAI_API_KEY, else the Python LLLM's MY_OPENAI_KEY; an OpenAI-compatible local server accepts any key.
     ...(env.OPENAI_API_KEY ? {} : env.MY_OPENAI_KEY ? { apiKey: env.MY_OPENAI_KEY } : env.OPENAI_BASE_URL ? { apiKey: 'local' } : {}),
   });
-  const anthropic = createAnthropic({ fetch: rateLimitFetch('anthropic') });
+  const anthropic = createAnthropic({ fetch: rateLimitFetch('anthropic', { fetch: sharedFetch() }) });
   // A config's own base_url gets the key of its own variable (api_key_env), never OPENAI_API_KEY:
   // that key is for OpenAI (or OPENAI_BASE_URL), not for whatever host a YAML file names.
   const withBaseURL = (agent: AgentConfig) => {
@@ -99,7 +100,7 @@ export async function prepareRuntime(env: NodeJS.ProcessEnv = process.env): Prom
       baseURL: agent.base_url,
       apiKey: keyEnv ? (env[keyEnv] as string) : 'local',
       ignoreCardBaseURL: true,
-      fetch: rateLimitFetch('openai'),
+      fetch: rateLimitFetch('openai', { fetch: sharedFetch() }),
     });
   };
   registerInvokerFactory('completion', (agent) => withBaseURL(agent).chat());

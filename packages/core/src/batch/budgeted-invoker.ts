@@ -73,7 +73,8 @@ export function estimateTokens(request: InvokeRequest): number {
 /**
  * A `fetch` that reports every provider response's rate-limit headers (`x-ratelimit-*`,
  * `anthropic-ratelimit-*`, `retry-after` on 429) to the shared budget, under the key of the
- * request body's `model`. Hand it to a provider: `createOpenAI({ fetch: rateLimitFetch('openai') })`.
+ * request body's `model`. Hand it to a provider: `createOpenAI({ fetch: rateLimitFetch('openai', { fetch: sharedFetch() }) })`
+ * (`sharedFetch` from `@lllm/http`, the providers' default transport; without `fetch` it wraps the global one).
  */
 export function rateLimitFetch(
   provider: string,
