@@ -1,6 +1,7 @@
 // A wire server in its own process for batch.bench.ts: every Chat Completions request is answered
 // after LATENCY ms with one tool round decided from the request itself: no tool result yet → call
 // lookup; one → answer. So each agent call is two requests.
+import { createInterface } from 'node:readline';
 import { startWireServer } from '@lllm/test-server';
 
 const latencyMs = Number(process.argv[2] ?? 50);
@@ -29,5 +30,10 @@ server.respondAlways('/v1/chat/completions', (request) => {
   return completion({ tool_calls: [call] }, 'tool_calls');
 });
 process.stdout.write(`${server.openaiBaseURL}\n`);
+// Each line on stdin asks for the CPU this server has used so far (ms), answered on stdout.
+createInterface({ input: process.stdin }).on('line', () => {
+  const cpu = process.cpuUsage();
+  process.stdout.write(`${(cpu.user + cpu.system) / 1000}\n`);
+});
 process.stdin.on('end', () => void server.close().then(() => process.exit(0)));
 process.stdin.resume();

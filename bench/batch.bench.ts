@@ -16,6 +16,8 @@ interface Figures {
   name: 'ours' | 'agent' | 'raw';
   wall: number;
   cpu: number;
+  /** The wire server's CPU during the run (warm-up included), in ms. */
+  serverCpu: number;
   stall: number;
   peakRssMiB: number;
   addedRssMiB: number;
@@ -25,10 +27,17 @@ const wire = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '
   cwd: new URL('.', import.meta.url),
   stdio: ['pipe', 'pipe', 'inherit'],
 });
-const baseURL: string = await new Promise((resolve) => createInterface({ input: wire.stdout }).once('line', resolve));
+const wireLines = createInterface({ input: wire.stdout });
+const baseURL: string = await new Promise((resolve) => wireLines.once('line', resolve));
+/** The CPU the wire server has used so far, in ms. */
+function wireCpu(): Promise<number> {
+  const answer = new Promise<number>((resolve) => wireLines.once('line', (line) => resolve(Number(line))));
+  wire.stdin.write('cpu\n');
+  return answer;
+}
 console.log(`machine load (1-minute average) at start: ${loadavg()[0]?.toFixed(2)} on ${navigator.hardwareConcurrency} CPUs`);
 
-function runChild(name: Figures['name']): Promise<Figures> {
+function runChild(name: Figures['name']): Promise<Omit<Figures, 'serverCpu'>> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -40,7 +49,7 @@ function runChild(name: Figures['name']): Promise<Figures> {
       output += chunk.toString();
     });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output) as Figures) : reject(new Error(`${name}: child exited ${code}`))));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output) as Omit<Figures, 'serverCpu'>) : reject(new Error(`${name}: child exited ${code}`))));
   });
 }
 
@@ -49,7 +58,9 @@ const order = ['ours', 'agent', 'raw'] as const;
 for (let round = 0; round < rounds; round++) {
   for (let k = 0; k < order.length; k++) {
     const name = order[(round + k) % order.length] as Figures['name'];
-    figures[name].push(await runChild(name));
+    const serverBefore = await wireCpu();
+    const run = await runChild(name);
+    figures[name].push({ ...run, serverCpu: (await wireCpu()) - serverBefore });
   }
 }
 wire.stdin.end();
@@ -73,6 +84,13 @@ const fraction = count / (med('ours', (f) => f.wall) / 1000) / ideal;
 const cpuRatio = med('ours', (f) => f.cpu) / med('raw', (f) => f.cpu);
 console.log(`  ours: throughput / ideal ${(fraction * 100).toFixed(1)}%   goal ≥ 90%  ${fraction >= 0.9 ? 'met' : 'NOT met'}`);
 console.log(`  ours / raw Promise.all + openai SDK (CPU) ${cpuRatio.toFixed(3)}×   goal ≤ 1.1×  ${cpuRatio <= 1.1 ? 'met' : 'NOT met'}`);
+// The bound the machine sets: at the ideal rate, each contender's client CPU per call (and the wire
+// server's per call) would need this many cores; past the machine's cores no client reaches the ideal.
+const cores = (name: Figures['name'], pick: (f: Figures) => number) => (med(name, pick) / count / 1000) * ideal;
+const serverPerCall = (f: Figures) => f.serverCpu * (count / (count + 2 * concurrency));
+console.log(
+  `  CPU the ideal rate needs: client ${order.map((name) => `${name} ${cores(name, (f) => f.cpu).toFixed(2)}`).join(', ')} cores, + the wire server ${cores('raw', serverPerCall).toFixed(2)} cores; this machine has ${navigator.hardwareConcurrency}`,
+);
 // Where the difference comes from: the tactic layer (session, budget, batch runner) over the agent call,
 // and the agent call over the raw SDK.
 console.log(

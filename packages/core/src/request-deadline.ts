@@ -34,6 +34,28 @@ export function requestDeadlineOf(signal: AbortSignal | undefined): { readonly t
   return deadlineOnlyFor(starting, signal);
 }
 
+/**
+ * For an invoker that wraps another and awaits before calling it (a rate-limit budget): call it in
+ * the wrapper's synchronous part, and call the inner invoker through the function it returns. The
+ * inner invoker's `requestDeadlineOf` then answers as if nothing had come between (with the time the
+ * wait used taken off the limit), instead of `undefined`, which would hand its client the signal.
+ */
+export function keepRequestDeadline(signal: AbortSignal | undefined): <T>(invoke: () => T) => T {
+  const deadline = starting !== undefined && signal !== undefined && deadlineOnlyFor(starting, signal) ? starting : undefined;
+  if (deadline === undefined) return callNow;
+  return (invoke) => {
+    const previous = starting;
+    starting = deadline;
+    try {
+      return invoke();
+    } finally {
+      starting = previous;
+    }
+  };
+}
+
+const callNow = <T>(invoke: () => T): T => invoke();
+
 /** Set by `RequestDeadline`'s static block: reads its private fields without a public method. */
 let deadlineOnlyFor: (deadline: RequestDeadline, signal: AbortSignal) => { readonly timeoutMs: number } | undefined;
 
@@ -56,6 +78,7 @@ export class RequestDeadline {
   #streaming = false;
   #cleared = false;
   #lastActivity = 0;
+  readonly #startedAt = performance.now();
   #parent: AbortSignal | undefined;
   #onParentAbort: (() => void) | undefined;
   #reject: ((error: unknown) => void) | undefined;
@@ -89,11 +112,13 @@ export class RequestDeadline {
   }
 
   static {
-    // The request limit, when `signal` is this deadline's and no caller signal stands behind it.
-    deadlineOnlyFor = (deadline, signal) =>
-      signal === deadline.#controller.signal && deadline.#parent === undefined && deadline.#onParentAbort === undefined
-        ? { timeoutMs: deadline.#limits.timeoutMs }
-        : undefined;
+    // What is left of the request limit, when `signal` is this deadline's and no caller signal stands behind it.
+    deadlineOnlyFor = (deadline, signal) => {
+      if (signal !== deadline.#controller.signal || deadline.#parent !== undefined || deadline.#onParentAbort !== undefined)
+        return undefined;
+      const limit = deadline.#limits.timeoutMs;
+      return { timeoutMs: limit > 0 ? Math.max(1, Math.ceil(limit - (performance.now() - deadline.#startedAt))) : 0 };
+    };
   }
 
   /**

@@ -41,11 +41,16 @@ export function truncate(text: string, max: number): string {
   return single.length <= max ? single : `${single.slice(0, Math.max(0, max - 1))}…`;
 }
 
+/** What `safeName` returns unchanged: allowed characters, no `--`, no `-` at either end, 1–64 characters. */
+const SAFE_NAME = /^(?!.*--)[a-z0-9_](?:[a-z0-9_-]{0,62}[a-z0-9_])?$/;
+
 /**
  * A safe file or session name derived from arbitrary text: lower-case letters, digits, `-` and `_`,
  * at most 64 characters, never empty, never `.`/`..`.
  */
 export function safeName(text: string, fallback = 'session'): string {
+  // Already safe (as every name made here is): cleaning would return it unchanged.
+  if (SAFE_NAME.test(text)) return text;
   const cleaned = text
     .normalize('NFKD')
     .toLowerCase()

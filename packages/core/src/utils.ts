@@ -3,11 +3,12 @@
 
 export { atBatchRate, pollUntil } from './batch/provider-batch.js';
 export { resetMs } from './batch/provider-budget.js';
+export { batchInputSession } from './batch/run-batch.js';
 export { deepMerge, isTarball, listFiles, packTarball, satisfiesRange, unpackTarball } from './config/index.js';
 export type { EnsureDirectoryOptions } from './directories.js';
 export { ensureDirectory } from './directories.js';
 export { deepEqual, deepFreeze } from './message.js';
-export { requestDeadlineOf } from './request-deadline.js';
+export { keepRequestDeadline, requestDeadlineOf } from './request-deadline.js';
 export type { BackoffOptions } from './retry.js';
 export { backoffDelay, parseRetryAfter, raceAbort, sleep } from './retry.js';
 export { closestMatches, editDistance, safeName, truncate } from './strings.js';

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { getEventListeners, once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { brotliCompressSync, deflateRawSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFetch } from './index.js';
+import { createFetch, LINKED_SIGNAL, readsLinkedSignal, sharedFetch } from './index.js';
 
 type Handler = (request: IncomingMessage, body: string, response: ServerResponse) => void;
 const routes = new Map<string, Handler>();
@@ -187,6 +187,62 @@ describe('createFetch', () => {
     const manual = await withFallback(`${base}/moved`, { method: 'POST', body: 'x', redirect: 'manual' });
     expect(handed.slice(1)).toEqual([request, 'x']);
     expect(manual.status).toBe(307);
+  });
+
+  describe('a linked signal (LINKED_SIGNAL in the init: one the SDK never sees)', () => {
+    it('ends the request when it aborts, with its reason, and leaves no listener on either signal', async () => {
+      expect(readsLinkedSignal(fetchy)).toBe(true);
+      expect(readsLinkedSignal(sharedFetch())).toBe(true);
+      expect(readsLinkedSignal(globalThis.fetch)).toBe(false);
+
+      const sdkSignal = new AbortController().signal;
+      const caller = new AbortController();
+      const done = await fetchy(`${base}/plain`, { signal: sdkSignal, [LINKED_SIGNAL]: caller.signal } as RequestInit);
+      expect(await done.text()).toBe('ok');
+      expect(getEventListeners(sdkSignal, 'abort')).toHaveLength(0);
+      expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+
+      const reason = new Error('the batch was stopped');
+      const pending = fetchy(`${base}/slow`, { signal: sdkSignal, [LINKED_SIGNAL]: caller.signal } as RequestInit);
+      setTimeout(() => caller.abort(reason), 50);
+      const started = performance.now();
+      await expect(pending).rejects.toBe(reason);
+      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(getEventListeners(sdkSignal, 'abort')).toHaveLength(0);
+    });
+
+    it('the SDK’s own signal still ends it, and an already aborted linked signal sends nothing', async () => {
+      const sdk = new AbortController();
+      const pending = fetchy(`${base}/slow`, { signal: sdk.signal, [LINKED_SIGNAL]: new AbortController().signal } as RequestInit);
+      setTimeout(() => sdk.abort(), 50);
+      expect(((await pending.catch((caught: unknown) => caught)) as DOMException).name).toBe('AbortError');
+
+      const count = seen.length;
+      const reason = new Error('already stopped');
+      await expect(fetchy(`${base}/plain`, { [LINKED_SIGNAL]: AbortSignal.abort(reason) } as RequestInit)).rejects.toBe(reason);
+      expect(seen.length).toBe(count);
+    });
+
+    it('stays linked while an event stream is read, and reaches the fallback too', async () => {
+      routes.set('/endless', (_request, _body, response) => {
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        response.write('data: one\n\n');
+      });
+      const caller = new AbortController();
+      const response = await fetchy(`${base}/endless`, { [LINKED_SIGNAL]: caller.signal } as RequestInit);
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      await reader.read();
+      expect(getEventListeners(caller.signal, 'abort').length).toBeGreaterThan(0);
+      caller.abort(new Error('enough'));
+      await expect(reader.read()).rejects.toBeDefined();
+
+      const form = new FormData();
+      form.append('file', new Blob(['x']), 'x.jsonl');
+      const stop = new Error('stopped before the upload');
+      await expect(
+        fetchy(`${base}/plain`, { method: 'POST', body: form, [LINKED_SIGNAL]: AbortSignal.abort(stop) } as RequestInit),
+      ).rejects.toBe(stop);
+    });
   });
 
   it('lets the process exit once its requests are done: idle keep-alive connections hold nothing open', async () => {

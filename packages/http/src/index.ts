@@ -1,1 +1,1 @@
-export { createFetch, type HttpFetchOptions, sharedFetch } from './fetch.js';
+export { createFetch, type HttpFetchOptions, LINKED_SIGNAL, readsLinkedSignal, sharedFetch } from './fetch.js';

@@ -1,6 +1,7 @@
 // The agent-call state machine end to end through the real `openai` client and our invokers, against
 // the local wire server: every branch, with assertions on what went over the wire.
-import { AbortError, Agent, AgentCallError, type AgentOptions } from '@lllm/core';
+import { AbortError, Agent, AgentCallError, type AgentOptions, budgetedInvoker, LocalProviderBudget, rateLimitFetch } from '@lllm/core';
+import { LINKED_SIGNAL, sharedFetch } from '@lllm/http';
 import { Prompt, tool } from '@lllm/prompts';
 import {
   type CapturedRequest,
@@ -72,6 +73,10 @@ const task = new Prompt({
   functions: [weather],
   requiredXmlTags: ['answer'],
 });
+
+/** The signal an SDK request's options hand @lllm/http's fetch alone. */
+const linkedSignalOf = (options: ReturnType<typeof requestOptions> | undefined) =>
+  (options?.fetchOptions as { [LINKED_SIGNAL]?: AbortSignal } | undefined)?.[LINKED_SIGNAL];
 
 function agent(options: Partial<AgentOptions> = {}, api: 'chat' | 'responses' = 'chat') {
   const waits: number[] = [];
@@ -261,14 +266,65 @@ describe('agent calls through the Chat Completions invoker', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     // (An earlier test's aborted request may be counted in the same window.)
     expect(server.disconnects).toBeGreaterThan(before);
-    expect(handed).toEqual([{ timeout: 200 }]);
+    // What is left of the limit when the request starts (200 ms, less the microseconds since the deadline was set).
+    expect(handed).toEqual([{ timeout: expect.any(Number) }]);
+    expect(handed[0]?.timeout).toBeGreaterThan(150);
+    expect(handed[0]?.timeout).toBeLessThanOrEqual(200);
 
-    // A caller's signal is handed on (linked to the deadline), so aborting it ends the request.
+    // A caller's signal is handed on (linked to the deadline), so aborting it ends the request: to
+    // @lllm/http's fetch alone, which the provider's client uses, not to the SDK.
     const controller = new AbortController();
     const next = agent({ invoker, timeoutMs: 200 });
     await next.agent.call(next.dialog, { signal: controller.signal });
-    expect(handed[1]?.signal).toBeInstanceOf(AbortSignal);
+    expect(handed[1]?.signal).toBeUndefined();
     expect(handed[1]?.timeout).toBeUndefined();
+    expect(linkedSignalOf(handed[1])).toBeInstanceOf(AbortSignal);
+  });
+
+  it('a caller’s abort ends the request on a fetch of the user’s own (the SDK gets the signal) and through rateLimitFetch (the fetch does)', async () => {
+    for (const [fetch, route] of [
+      [globalThis.fetch, 'sdk'],
+      [rateLimitFetch('openai', { budget: new LocalProviderBudget(), fetch: sharedFetch() }), 'fetch'],
+    ] as const) {
+      const provider = createOpenAI({ apiKey: 'sk-test-agent-key-000000000000', baseURL: server.openaiBaseURL, fetch });
+      const options = requestOptions(provider.client('gpt-4o-mini'), new AbortController().signal);
+      expect(route === 'sdk' ? options.signal : linkedSignalOf(options)).toBeInstanceOf(AbortSignal);
+      server.enqueue(CHAT, { ...text('<answer>never</answer>'), delayMs: 10_000 });
+      const { agent: slow, dialog } = agent({ invoker: provider.chat() });
+      const controller = new AbortController();
+      const before = server.disconnects;
+      setTimeout(() => controller.abort(), 100);
+      const started = Date.now();
+      const error = await slow.call(dialog, { signal: controller.signal }).catch((caught: unknown) => caught);
+      expect(AbortError.isInstance(error)).toBe(true);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(server.disconnects).toBe(before + 1);
+    }
+  });
+
+  it('behind a rate-limit budget that makes it wait, the SDK still gets the rest of the request limit instead of a signal', async () => {
+    const provider = createOpenAI({ apiKey: 'sk-test-agent-key-000000000000', baseURL: server.openaiBaseURL });
+    const client = provider.client('gpt-4o-mini');
+    const chat = provider.chat();
+    const handed: ReturnType<typeof requestOptions>[] = [];
+    const spy = {
+      name: chat.name,
+      invoke: (request: Parameters<typeof chat.invoke>[0], signal: AbortSignal) => {
+        handed.push(requestOptions(client, signal));
+        return chat.invoke(request, signal);
+      },
+    };
+    const budget = new LocalProviderBudget();
+    budget.rateLimited('bench-key', 300);
+    server.enqueue(CHAT, text('<answer>after the wait</answer>'));
+    const { agent: budgeted, dialog } = agent({ invoker: budgetedInvoker(spy, { budget, key: () => 'bench-key' }), timeoutMs: 2_000 });
+    const result = await budgeted.call(dialog);
+    expect(result.parsed).toMatchObject({ xmlTags: { answer: ['after the wait'] } });
+    expect(handed).toEqual([{ timeout: expect.any(Number) }]);
+    // The 300 ms spent waiting for the budget came off the 2,000 ms limit.
+    expect(handed[0]?.timeout).toBeLessThanOrEqual(1_750);
+    expect(handed[0]?.timeout).toBeGreaterThan(1_000);
   });
 
   it('abort mid-call: rejects with AbortError and the connection is closed', async () => {

@@ -1,7 +1,7 @@
 import { ConfigError, findModelCard, InvalidArgumentError, type Invoker, type ModelCard, registerSecret } from '@lllm/core';
-import { sharedFetch } from '@lllm/http';
+import { readsLinkedSignal, sharedFetch } from '@lllm/http';
 import OpenAI from 'openai';
-import { type ChatInvokerOptions, createChatInvoker } from './chat-invoker.js';
+import { type ChatInvokerOptions, createChatInvoker, linkedSignalClients } from './chat-invoker.js';
 import { registerOpenAIModelCards } from './model-cards.js';
 import { createResponsesInvoker, type ResponsesInvokerOptions } from './responses-invoker.js';
 
@@ -61,7 +61,8 @@ export function createOpenAI(options: OpenAIProviderOptions = {}): OpenAIProvide
 
   const createClient = (baseURL: string | undefined, apiKey: string): OpenAI => {
     registerSecret(apiKey);
-    return new OpenAI({
+    const fetch = options.fetch ?? sharedFetch();
+    const client = new OpenAI({
       apiKey,
       baseURL: baseURL ?? null,
       organization: options.organization ?? null,
@@ -69,8 +70,10 @@ export function createOpenAI(options: OpenAIProviderOptions = {}): OpenAIProvide
       maxRetries: 0,
       ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
       ...(options.headers ? { defaultHeaders: { ...options.headers } } : {}),
-      fetch: options.fetch ?? sharedFetch(),
+      fetch,
     });
+    if (readsLinkedSignal(fetch)) linkedSignalClients.add(client);
+    return client;
   };
 
   // The client every request resolves to, found once: the environment is read at the first request

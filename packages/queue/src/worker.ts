@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { AbortError, BatchItemError, type Cost, LllmError, SpendCapError, type TacticSessionSummary } from '@lllm/core';
+import { batchInputSession } from '@lllm/core/utils';
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { BatchJobData } from './batch-queue.js';
@@ -130,7 +131,7 @@ export function startBatchWorker(options: BatchWorkerOptions): BatchWorker {
     await applyLimits(data.batchId);
     // A job run again after its worker died logs to a session of its own: the first try's partial log stays apart.
     const retry = Math.max(0, job.attemptsStarted - 1);
-    const session = retry > 0 ? `${data.batchId}-${data.index}-r${retry}` : `${data.batchId}-${data.index}`;
+    const session = batchInputSession(data.batchId, data.index, retry > 0 ? `-r${retry}` : '');
     let outcome: Omit<QueuedOutcome, 'worker'>;
     try {
       const run = await options.tactic.call(data.input as never, { session, ...(signal ? { signal } : {}) });

@@ -1,5 +1,6 @@
 import { ProviderError } from '../errors.js';
 import type { InvokeRequest, InvokeResult, Invoker } from '../invoker.js';
+import { keepRequestDeadline } from '../request-deadline.js';
 import { budgetKey, type ProviderBudget, providerBudget } from './provider-budget.js';
 
 const BUDGETED = Symbol.for('lllm.budgeted-invoker');
@@ -42,9 +43,11 @@ export function budgetedInvoker(invoker: Invoker, options: BudgetedInvokerOption
     async invoke(request, signal) {
       const key = keyOf(request);
       const estimate = estimateTokens(request);
+      // The wait below must not cost the inner invoker its view of the agent's deadline.
+      const withDeadline = keepRequestDeadline(signal);
       await budget.acquire(key, estimate, signal);
       try {
-        const result = await invoker.invoke(request, signal);
+        const result = await withDeadline(() => invoker.invoke(request, signal));
         const usage = result.usage;
         budget.settle(key, estimate, usage ? usage.inputTokens + (usage.cachedInputTokens ?? 0) + usage.outputTokens : estimate);
         options.onResult?.(result, request);
@@ -81,13 +84,20 @@ export function rateLimitFetch(
   options: { readonly budget?: ProviderBudget; readonly fetch?: typeof fetch } = {},
 ): typeof fetch {
   const inner = options.fetch ?? globalThis.fetch;
-  return async (input, init) => {
+  const wrapped: typeof fetch = async (input, init) => {
     const response = await inner(input, init);
     const model = modelOf(init?.body);
     if (model !== undefined) (options.budget ?? providerBudget()).observe(budgetKey(model, provider), response.headers, response.status);
     return response;
   };
+  // The init goes on unchanged: when the inner fetch reads @lllm/http's linked signal, so does this one
+  // (the provider then hands the caller's signal to the fetch alone, not to the SDK).
+  if ((inner as { [LINKED_SIGNAL]?: unknown })[LINKED_SIGNAL] === true) Object.defineProperty(wrapped, LINKED_SIGNAL, { value: true });
+  return wrapped;
 }
+
+/** `@lllm/http`'s `LINKED_SIGNAL` (a registered symbol: core does not depend on that package). */
+const LINKED_SIGNAL = Symbol.for('lllm.http.linkedSignal');
 
 function modelOf(body: unknown): string | undefined {
   if (typeof body !== 'string') return undefined;

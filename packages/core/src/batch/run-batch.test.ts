@@ -7,7 +7,7 @@ import { sleep } from '../retry.js';
 import { Tactic, TacticCallError } from '../tactic/tactic.js';
 import { batchSession } from './outcome-store.js';
 import { LocalProviderBudget } from './provider-budget.js';
-import { runBatch, SpendCapError } from './run-batch.js';
+import { batchInputSession, runBatch, SpendCapError } from './run-batch.js';
 
 // One cent per call: 10,000 input tokens at $1 per million.
 registerModelCard({ name: 'batch-test-model', provider: 'test', features: {}, pricing: { input: 1, output: 0 } });
@@ -45,6 +45,28 @@ function quick(gauge: Gauge, delay?: (task: string) => number, log = new MemoryL
 const newGauge = (): Gauge => ({ active: 0, peak: 0, requests: 0 });
 
 describe('tactic.batch', () => {
+  it('gives every input its own log session, even when the batch id is long', async () => {
+    const gauge = newGauge();
+    const log = new MemoryLogStore();
+    const tactic = quick(gauge, () => 1, log);
+    const id = 'Literature review: summaries with citations / v2'.repeat(2);
+    const report = await tactic.batch(
+      Array.from({ length: 12 }, (_, index) => String(index)),
+      { concurrency: 4, id },
+    );
+    const sessions = report.outcomes.map((outcome) => outcome.session);
+    expect(new Set(sessions).size).toBe(12);
+    for (const [index, session] of sessions.entries()) {
+      expect(session?.length).toBeLessThanOrEqual(64);
+      expect(session).toMatch(new RegExp(`^literature-review-summaries-with-citations-v2[a-z0-9-]*-${index}$`));
+    }
+    // Each session holds its own call's dialog.
+    expect((await log.read('messages', sessions[3] as string)).some((entry) => JSON.stringify(entry).includes('done 3'))).toBe(true);
+    // A short id keeps the names it always had; a suffix (a worker's retry) fits as well.
+    expect(batchInputSession('nightly.run', 7)).toBe('nightly-run-7');
+    expect(batchInputSession('x'.repeat(80), 123, '-r2')).toBe(`${'x'.repeat(57)}-123-r2`);
+  });
+
   it('keeps results in input order, never runs more than the concurrency, and types each failure', async () => {
     const gauge = newGauge();
     // Later inputs finish first: order must come from the input, not from completion.

@@ -1,6 +1,7 @@
 import { AbortError, InvalidArgumentError, LllmError, throwIfAborted } from '../errors.js';
 import type { LogStore } from '../log-store.js';
 import { type Cost, ZERO_COST } from '../model-card.js';
+import { safeName } from '../strings.js';
 import type { TacticSessionSummary } from '../tactic/session.js';
 import { type BatchOutcomeStore, inputHash, LogBatchOutcomeStore, type StoredOutcome } from './outcome-store.js';
 import type { BatchSubmitter } from './provider-batch.js';
@@ -200,6 +201,8 @@ class BatchRun<I, O> {
   #inFlight = 0;
   #capReached = false;
   readonly #startedAt = Date.now();
+  /** The id as a safe name, made once (see `batchInputSession`). */
+  readonly #safeId: string;
 
   constructor(inputs: readonly I[], worker: BatchWorker<I, O>, options: RunBatchOptions) {
     const concurrency = options.concurrency ?? 8;
@@ -220,6 +223,7 @@ class BatchRun<I, O> {
     this.#hashes = inputs.map((input) => inputHash(input));
     const name = options.name ?? 'batch';
     this.id = options.id ?? `${name}-${inputHash([name, this.#hashes])}`;
+    this.#safeId = safeName(this.id, 'batch');
     this.#store = options.outcomes ?? (options.log ? new LogBatchOutcomeStore(options.log) : undefined);
   }
 
@@ -334,7 +338,7 @@ class BatchRun<I, O> {
   }
 
   async #runOne(index: number, signal: AbortSignal): Promise<BatchOutcome<O>> {
-    const session = `${this.id}-${index}`;
+    const session = batchInputSession(this.#safeId, index);
     let outcome: BatchOutcome<O>;
     try {
       const result = await this.#worker(this.#inputs[index] as I, { signal, session });
@@ -439,4 +443,19 @@ function fromStored<O>(stored: StoredOutcome): BatchOutcome<O> {
     session: stored.session,
     resumed: true,
   };
+}
+
+/**
+ * The log session of one input of a batch: `<id>-<index><suffix>`, the id made safe (as `safeName`
+ * makes a whole name) and cut short enough that the index and `suffix` (safe characters, e.g. `-r1`)
+ * always fit in a session name's 64 characters. (Cutting `<id>-<index>` as a whole gave every input
+ * of a batch with a long id the same session.)
+ */
+export function batchInputSession(batchId: string, index: number, suffix = ''): string {
+  const tail = `-${index}${suffix}`;
+  return `${
+    safeName(batchId, 'batch')
+      .slice(0, 64 - tail.length)
+      .replace(/-+$/, '') || 'batch'
+  }${tail}`;
 }

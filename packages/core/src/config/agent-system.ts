@@ -155,12 +155,26 @@ export interface AgentSystem<R = unknown> {
   close(): Promise<void>;
 }
 
-/** A session name for a run: safe as a file name, never the raw task text. */
+/**
+ * A session name for a run: safe as a file name, never the raw task text. Made ones are
+ * `<name>-<YYYYMMDD-HHMMSS>-<4 hex>`; within one second the hex part counts up from a random start,
+ * so a process's names never repeat (a random suffix each did, at a thousand calls a second).
+ */
 export function newSessionName(systemName: string, given?: string): string {
   if (given) return safeName(given);
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  return `${safeName(systemName, 'system')}-${stamp}-${randomBytes(2).toString('hex')}`;
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== sessionClock.second) {
+    sessionClock.second = second;
+    sessionClock.stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+    sessionClock.next = randomBytes(2).readUInt16BE(0);
+  }
+  const suffix = (sessionClock.next++ & 0xffff).toString(16).padStart(4, '0');
+  return `${safeName(systemName, 'system')}-${sessionClock.stamp}-${suffix}`;
 }
+
+/** The second the last session name was made in, its time stamp, and the next suffix in it. */
+const sessionClock = { second: -1, stamp: '', next: 0 };
 
 class TrackedAgent extends Agent {
   readonly costs: Cost[] = [];

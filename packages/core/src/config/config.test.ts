@@ -7,6 +7,7 @@ import { ConfigError } from '../errors.js';
 import { MemoryLogStore } from '../log-store.js';
 import { registerModelCard } from '../model-card.js';
 import { createScriptedInvoker } from '../scripted-invoker.js';
+import { safeName } from '../strings.js';
 import { testPrompt } from '../test-prompt.js';
 import { buildAgent, defineAgent, getAgentType, newSessionName, registerInvokerFactory } from './agent-system.js';
 import { discover, moduleFiles } from './discover.js';
@@ -250,6 +251,25 @@ describe('agent systems', () => {
     expect(logged.length).toBe(3);
     expect(newSessionName('x', '../../etc/passwd')).toBe('etc-passwd');
     expect(() => getAgentType('config-test-sol')).toThrow('Did you mean "config-test-solo"');
+  });
+
+  it('make session names that never repeat in a process, thousands a second, and keep given names safe', () => {
+    const names = Array.from({ length: 5_000 }, () => newSessionName('Batch Run'));
+    expect(new Set(names).size).toBe(5_000);
+    for (const name of names) expect(name).toMatch(/^batch-run-\d{8}-\d{6}-[0-9a-f]{4}$/);
+    // Safe names come back as given; anything else is cleaned the same way as before.
+    for (const [given, safe] of [
+      ['run-7_b', 'run-7_b'],
+      ['_x', '_x'],
+      ['a--b', 'a-b'],
+      ['-lead', 'lead'],
+      ['Ünïcode Name', 'u-ni-code-name'],
+      ['x'.repeat(70), 'x'.repeat(64)],
+      ['..', 'session'],
+    ] as const) {
+      expect(safeName(given)).toBe(safe);
+      expect(safeName(safeName(given))).toBe(safe);
+    }
   });
 
   it('keep a paid result when the log cannot be written at the end of the run, saying why', async () => {

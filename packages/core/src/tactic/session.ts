@@ -141,13 +141,38 @@ export class TacticSession {
   /** A JSON summary: totals, per agent, sub-tactics. */
   summary(): TacticSessionSummary {
     const subTactics = this.#subTactics.map((sub) => sub.summary());
-    const perAgent: Record<string, AgentCallTotals> = {};
-    for (const agent of new Set(this.#records.map((record) => record.agent))) {
-      perAgent[agent] = totals(this.#records.filter((record) => record.agent === agent));
-    }
     const own = totals(this.#records);
+    const perAgent: Record<string, AgentCallTotals> = {};
+    const agents = new Set<string>();
+    for (const record of this.#records) agents.add(record.agent);
+    // One agent (the usual tactic call): its totals are the call's own.
+    if (agents.size === 1) for (const agent of agents) perAgent[agent] = own;
+    else for (const agent of agents) perAgent[agent] = totals(this.#records.filter((record) => record.agent === agent));
+    if (subTactics.length === 0) return this.#summaryOf(own, perAgent, subTactics);
     const all = [own, ...subTactics];
     const cost = this.cost;
+    return this.#summaryOf(
+      {
+        calls: sum(all, (part) => part.calls),
+        failedCalls: sum(all, (part) => part.failedCalls),
+        requests: sum(all, (part) => part.requests),
+        attempts: mergeCounts(all.map((part) => part.attempts)),
+        toolCalls: sum(all, (part) => part.toolCalls),
+        tokens: addTokens(all.map((part) => part.tokens)),
+        costUsd: cost.totalUsd,
+        costKnown: cost.known,
+        callMs: sum(all, (part) => part.callMs),
+      },
+      perAgent,
+      subTactics,
+    );
+  }
+
+  #summaryOf(
+    all: AgentCallTotals,
+    agents: Record<string, AgentCallTotals>,
+    subTactics: readonly TacticSessionSummary[],
+  ): TacticSessionSummary {
     return {
       event: TACTIC_SESSION_EVENT,
       tactic: this.tactic,
@@ -156,16 +181,8 @@ export class TacticSession {
       ...(this.#error === undefined ? {} : { error: this.#error }),
       startedAt: this.startedAt,
       wallMs: (this.#endedAt ?? Date.now()) - this.startedAt,
-      calls: sum(all, (part) => part.calls),
-      failedCalls: sum(all, (part) => part.failedCalls),
-      requests: sum(all, (part) => part.requests),
-      attempts: mergeCounts(all.map((part) => part.attempts)),
-      toolCalls: sum(all, (part) => part.toolCalls),
-      tokens: addTokens(all.map((part) => part.tokens)),
-      costUsd: cost.totalUsd,
-      costKnown: cost.known,
-      callMs: sum(all, (part) => part.callMs),
-      agents: perAgent,
+      ...all,
+      agents,
       subTactics,
     };
   }
