@@ -49,7 +49,9 @@ function runChild(name: Figures['name']): Promise<Omit<Figures, 'serverCpu'>> {
       output += chunk.toString();
     });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output) as Omit<Figures, 'serverCpu'>) : reject(new Error(`${name}: child exited ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(output) as Omit<Figures, 'serverCpu'>) : reject(new Error(`${name}: child exited ${code}`)),
+    );
   });
 }
 

@@ -57,10 +57,11 @@ CREATE TABLE IF NOT EXISTS entries (
 );
 `;
 
+// Only the index the reads use (a session's entries of a collection in order, sessions by prefix):
+// every index is written on every insert. Files made before kept two more (on time, and on
+// collection and session), which nothing queries; they stay, harmless, in those files.
 const INDEXES = `
 CREATE INDEX IF NOT EXISTS entries_session ON entries (session, collection, id);
-CREATE INDEX IF NOT EXISTS entries_time ON entries (time);
-CREATE INDEX IF NOT EXISTS entries_collection ON entries (collection, session);
 `;
 
 /** The columns LLLM reads and writes; a table without them is someone else's. */
