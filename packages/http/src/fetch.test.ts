@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { getEventListeners, once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { brotliCompressSync, deflateRawSync, gzipSync } from 'node:zlib';
@@ -34,6 +34,24 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 const fetchy = createFetch();
+
+/** Fetch `url` with `sharedFetch()` in a new Node process (with `env` added); resolves to the body text. */
+async function fetchInChild(url: string, env: Record<string, string> = {}): Promise<string> {
+  const tsx = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx')), 'esm', 'index.mjs')).href;
+  const source = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'index.ts')).href;
+  const script = `const { sharedFetch } = await import(${JSON.stringify(source)}); const r = await sharedFetch()(${JSON.stringify(url)}); console.log(await r.text());`;
+  const child = spawn(process.execPath, ['--conditions=lllm-source', '--import', tsx, '--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_USE_ENV_PROXY: '', HTTP_PROXY: '', HTTPS_PROXY: '', ...env },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const [code] = (await once(child, 'exit')) as [number];
+  expect(code).toBe(0);
+  return output.trim();
+}
 const lastSeen = () => seen[seen.length - 1];
 
 describe('createFetch', () => {
@@ -246,21 +264,40 @@ describe('createFetch', () => {
   });
 
   it('lets the process exit once its requests are done: idle keep-alive connections hold nothing open', async () => {
-    const tsx = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx')), 'esm', 'index.mjs')).href;
-    const source = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'index.ts')).href;
-    const script = `const { sharedFetch } = await import(${JSON.stringify(source)}); const r = await sharedFetch()(${JSON.stringify(`${base}/plain`)}); console.log(await r.text());`;
-    const child = spawn(process.execPath, ['--conditions=lllm-source', '--import', tsx, '--input-type=module', '-e', script], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
     const started = performance.now();
-    const [code] = (await once(child, 'exit')) as [number];
-    expect(code).toBe(0);
-    expect(output.trim()).toBe('ok');
+    expect(await fetchInChild(`${base}/plain`)).toBe('ok');
     // Node's keep-alive for an idle socket here is 4 s: an exit well before that means it held nothing.
     expect(performance.now() - started).toBeLessThan(3_500);
+  });
+
+  it('goes through HTTP_PROXY when Node is told to use the environment’s proxies (NODE_USE_ENV_PROXY=1), as Node’s fetch then does', async () => {
+    // A proxy as undici speaks to one: a CONNECT tunnel to the target.
+    const proxied: string[] = [];
+    const proxy = createServer();
+    proxy.on('connect', (request: IncomingMessage, client: Socket, head: Buffer) => {
+      proxied.push(`${request.method} ${request.url}`);
+      const [host, port] = (request.url ?? '').split(':');
+      const upstream = connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    proxy.listen(0, '127.0.0.1');
+    await once(proxy, 'listening');
+    const proxyURL = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      const target = `${base}/plain`;
+      expect(await fetchInChild(target, { HTTP_PROXY: proxyURL, NO_PROXY: '', NODE_USE_ENV_PROXY: '1' })).toBe('ok');
+      expect(proxied).toEqual([`CONNECT ${new URL(target).host}`]);
+      // Without it, HTTP_PROXY is not read (Node's own fetch does not read it either).
+      expect(await fetchInChild(target, { HTTP_PROXY: proxyURL, NO_PROXY: '' })).toBe('ok');
+      expect(proxied).toHaveLength(1);
+    } finally {
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
   });
 });

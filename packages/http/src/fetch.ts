@@ -15,13 +15,15 @@ import {
   inflateRawSync,
   inflateSync,
 } from 'node:zlib';
-import { Agent, type Dispatcher, interceptors, request } from 'undici';
+import { Agent, type Dispatcher, EnvHttpProxyAgent, interceptors, request } from 'undici';
 
 export interface HttpFetchOptions {
   /**
    * Where requests go: an undici `Agent`, `Pool`, `ProxyAgent` or `EnvHttpProxyAgent`. Default: one
    * keep-alive `Agent` per `createFetch()` whose only timeout for a response's headers is the SDK's
-   * own `timeout` (Node's fetch gives up after 300 s of waiting, whatever the SDK was told).
+   * own `timeout` (Node's fetch gives up after 300 s of waiting, whatever the SDK was told); when Node
+   * is told to use the environment's proxies (`NODE_USE_ENV_PROXY=1` or `--use-env-proxy`, as its own
+   * fetch then does), an `EnvHttpProxyAgent` reading `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY`.
    * Redirects are followed (up to 20), as fetch follows them.
    */
   readonly dispatcher?: Dispatcher;
@@ -64,9 +66,8 @@ const NULL_BODY = new Set([101, 103, 204, 205, 304]);
  * upload, a stream), or `redirect: 'manual' | 'error'`.
  */
 export function createFetch(options: HttpFetchOptions = {}): typeof fetch {
-  const dispatcher =
-    options.dispatcher?.compose(interceptors.redirect({ maxRedirections: 20 })) ??
-    new Agent({ headersTimeout: 0 }).compose(interceptors.redirect({ maxRedirections: 20 }));
+  const base = options.dispatcher ?? (usesEnvProxy() ? new EnvHttpProxyAgent({ headersTimeout: 0 }) : new Agent({ headersTimeout: 0 }));
+  const dispatcher = base.compose(interceptors.redirect({ maxRedirections: 20 }));
   const fallback = options.fallback ?? ((input: Parameters<typeof fetch>[0], init?: RequestInit) => globalThis.fetch(input, init));
 
   const lllmFetch = async (input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> => {
@@ -177,6 +178,11 @@ function eitherSignal(first: AbortSignal | undefined, second: AbortSignal): { si
       second.removeEventListener('abort', onSecond);
     },
   };
+}
+
+/** Whether Node was told to send its own HTTP clients through the environment's proxies. */
+function usesEnvProxy(): boolean {
+  return process.env.NODE_USE_ENV_PROXY === '1' || process.execArgv.includes('--use-env-proxy');
 }
 
 let shared: typeof fetch | undefined;
