@@ -14,6 +14,7 @@ import {
   type InvokeResult,
   type ProviderError,
 } from '@lllm/core';
+import { LINKED_SIGNAL } from '@lllm/http';
 import { Prompt, tool } from '@lllm/prompts';
 import {
   anthropicError,
@@ -29,6 +30,7 @@ import {
 } from '@lllm/test-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { requestOptions } from './messages-invoker.js';
 import { createAnthropic } from './provider.js';
 
 let server: WireServer;
@@ -445,6 +447,45 @@ describe('agent calls through the Anthropic invoker', () => {
     expect(AbortError.isInstance(error)).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(server.disconnects).toBeGreaterThan(0);
+  });
+
+  it('the SDK gets no signal it would compose: the rest of the limit as its timeout, a caller’s signal for @lllm/http’s fetch alone; a fetch of the user’s own gets the signal and still closes on abort', async () => {
+    const made = provider();
+    const messages = made.messages();
+    const handed: ReturnType<typeof requestOptions>[] = [];
+    const spy = {
+      name: messages.name,
+      invoke: (request: Parameters<typeof messages.invoke>[0], signal: AbortSignal) => {
+        handed.push(requestOptions(made.client(), signal));
+        return messages.invoke(request, signal);
+      },
+    };
+    server.enqueue(PATH, text('<answer>a</answer>'), text('<answer>b</answer>'));
+    const first = agent({ invoker: spy, timeoutMs: 2_000 });
+    await first.agent.call(first.dialog);
+    const second = agent({ invoker: spy, timeoutMs: 2_000 });
+    await second.agent.call(second.dialog, { signal: new AbortController().signal });
+    expect(handed[0]?.timeout).toBeGreaterThan(1_900);
+    expect(handed[0]?.timeout).toBeLessThanOrEqual(2_000);
+    expect(handed[0]?.signal).toBeUndefined();
+    expect(handed[1]?.fetchOptions?.[LINKED_SIGNAL]).toBeInstanceOf(AbortSignal);
+    expect(handed[1]?.signal).toBeUndefined();
+
+    const own = createAnthropic({
+      apiKey: 'sk-ant-test-key-000000000000000000',
+      baseURL: server.anthropicBaseURL,
+      fetch: globalThis.fetch,
+    });
+    expect(requestOptions(own.client(), new AbortController().signal).signal).toBeInstanceOf(AbortSignal);
+    server.enqueue(PATH, { ...text('<answer>never</answer>'), delayMs: 10_000 });
+    const slow = agent({ invoker: own.messages() });
+    const controller = new AbortController();
+    const before = server.disconnects;
+    setTimeout(() => controller.abort(), 100);
+    const error = await slow.agent.call(slow.dialog, { signal: controller.signal }).catch((caught: unknown) => caught);
+    expect(AbortError.isInstance(error)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(server.disconnects).toBe(before + 1);
   });
 
   it('a missing key names ANTHROPIC_API_KEY', async () => {

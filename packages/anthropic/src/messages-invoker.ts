@@ -16,7 +16,8 @@ import {
   redactString,
   type Usage,
 } from '@lllm/core';
-import { parseRetryAfter, WireReader } from '@lllm/core/utils';
+import { parseRetryAfter, requestDeadlineOf, WireReader } from '@lllm/core/utils';
+import { type SdkAbortOptions, sdkAbortOptions } from '@lllm/http';
 
 type Block = Record<string, unknown>;
 type WireMessage = { role: 'user' | 'assistant'; content: Block[] };
@@ -355,6 +356,22 @@ function stripNulls(record: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== null && value !== undefined));
 }
 
+/** Clients whose `fetch` reads `@lllm/http`'s `LINKED_SIGNAL` (set by the provider that made them). */
+export const linkedSignalClients = new WeakSet<Anthropic>();
+
+/**
+ * The SDK options of a request that is not streamed (`sdkAbortOptions`): when the signal is only the
+ * agent's deadline, what is left of its limit as the SDK's timeout; when a caller's signal stands
+ * behind it and the client's fetch is `@lllm/http`'s, the signal for the fetch alone; else the signal.
+ */
+export function requestOptions(client: Anthropic, signal: AbortSignal): SdkAbortOptions {
+  return sdkAbortOptions(signal, {
+    limitMs: requestDeadlineOf(signal)?.timeoutMs,
+    clientTimeoutMs: client.timeout,
+    linked: linkedSignalClients.has(client),
+  });
+}
+
 /** An `Invoker` for the Anthropic Messages API. */
 export function createMessagesInvoker(client: () => Anthropic, options: MessagesInvokerOptions = {}): Invoker {
   const name = options.name ?? 'anthropic';
@@ -363,12 +380,15 @@ export function createMessagesInvoker(client: () => Anthropic, options: Messages
     async invoke(request, signal) {
       const body = toAnthropicRequest(request, options);
       try {
+        const sdk = client();
+        // Read before the first await (see requestDeadlineOf).
+        const abortOptions = request.stream ? { signal } : requestOptions(sdk, signal);
         // The request body is built provider-neutrally above; the SDK's typed overloads are bypassed.
-        const messages = client().messages as unknown as {
-          create(body: Record<string, unknown>, options: { signal: AbortSignal }): Promise<unknown>;
+        const messages = sdk.messages as unknown as {
+          create(body: Record<string, unknown>, options: SdkAbortOptions): Promise<unknown>;
         };
         if (!request.stream)
-          return fromAnthropicMessage((await messages.create(body, { signal })) as Record<string, unknown>, request, name);
+          return fromAnthropicMessage((await messages.create(body, abortOptions)) as Record<string, unknown>, request, name);
         const stream = (await messages.create({ ...body, stream: true }, { signal })) as AsyncIterable<Record<string, unknown>>;
         const assembler = new StreamAssembler();
         const reader = new WireReader(name, undefined);

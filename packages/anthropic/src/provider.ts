@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { ConfigError, type Invoker, registerSecret } from '@lllm/core';
-import { sharedFetch } from '@lllm/http';
-import { createMessagesInvoker, type MessagesInvokerOptions } from './messages-invoker.js';
+import { readsLinkedSignal, sharedFetch } from '@lllm/http';
+import { createMessagesInvoker, linkedSignalClients, type MessagesInvokerOptions } from './messages-invoker.js';
 import { registerAnthropicModelCards } from './model-cards.js';
 
 /** How to reach Anthropic. */
@@ -38,14 +38,16 @@ export function createAnthropic(options: AnthropicProviderOptions = {}): Anthrop
     const apiKey = options.apiKey ?? process.env.ANTHROPIC_API_KEY;
     if (!apiKey) throw new ConfigError('No API key for Anthropic: set ANTHROPIC_API_KEY, or pass apiKey to createAnthropic().');
     registerSecret(apiKey);
+    const fetch = options.fetch ?? sharedFetch();
     client = new Anthropic({
       apiKey,
       baseURL: options.baseURL ?? process.env.ANTHROPIC_BASE_URL ?? null,
       maxRetries: 0,
       ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
       ...(options.headers ? { defaultHeaders: { ...options.headers } } : {}),
-      fetch: options.fetch ?? sharedFetch(),
+      fetch,
     });
+    if (readsLinkedSignal(fetch)) linkedSignalClients.add(client);
     return client;
   };
   return { messages: (invokerOptions) => createMessagesInvoker(getClient, invokerOptions), client: getClient };

@@ -13,7 +13,7 @@ import {
   type Usage,
 } from '@lllm/core';
 import { requestDeadlineOf, WireReader } from '@lllm/core/utils';
-import { LINKED_SIGNAL } from '@lllm/http';
+import { sdkAbortOptions } from '@lllm/http';
 import type OpenAI from 'openai';
 import type {
   ChatCompletion,
@@ -345,18 +345,17 @@ type RequestOptions = NonNullable<Parameters<OpenAI['chat']['completions']['crea
 export const linkedSignalClients = new WeakSet<OpenAI>();
 
 /**
- * The SDK options of a request that is not streamed. The SDK composes every signal it is given with
- * `AbortSignal.any` and weak references (about a tenth of an agent call's CPU, more under load), so:
- * when the signal is only the agent's deadline, the SDK gets what is left of the limit as its own
- * timeout instead; when a caller's signal stands behind it and the client's fetch is `@lllm/http`'s,
- * the signal goes to the fetch alone (`LINKED_SIGNAL`), which ends the request when it aborts. Else
- * the SDK gets the signal. The agent times the request all the same.
+ * The SDK options of a request that is not streamed (`sdkAbortOptions`): when the signal is only the
+ * agent's deadline, what is left of its limit as the SDK's timeout; when a caller's signal stands
+ * behind it and the client's fetch is `@lllm/http`'s, the signal for the fetch alone; else the signal.
+ * The agent times the request all the same.
  */
 export function requestOptions(client: OpenAI, signal: AbortSignal): RequestOptions {
-  const deadline = requestDeadlineOf(signal);
-  if (deadline) return deadline.timeoutMs > 0 && deadline.timeoutMs < client.timeout ? { timeout: deadline.timeoutMs } : {};
-  if (linkedSignalClients.has(client)) return { fetchOptions: { [LINKED_SIGNAL]: signal } as RequestOptions['fetchOptions'] };
-  return { signal };
+  return sdkAbortOptions(signal, {
+    limitMs: requestDeadlineOf(signal)?.timeoutMs,
+    clientTimeoutMs: client.timeout,
+    linked: linkedSignalClients.has(client),
+  }) as RequestOptions;
 }
 
 /** An `Invoker` for the Chat Completions API (OpenAI and OpenAI-compatible endpoints). */
