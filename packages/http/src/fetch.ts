@@ -74,19 +74,7 @@ export function createFetch(options: HttpFetchOptions = {}): typeof fetch {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : undefined;
     const body = init?.body;
     const linked = init ? (init as { [LINKED_SIGNAL]?: AbortSignal })[LINKED_SIGNAL] : undefined;
-    if (
-      url === undefined ||
-      !(url.startsWith('https://') || url.startsWith('http://')) ||
-      !(
-        body === undefined ||
-        body === null ||
-        typeof body === 'string' ||
-        body instanceof Uint8Array ||
-        body instanceof ArrayBuffer ||
-        body instanceof URLSearchParams
-      ) ||
-      (init?.redirect !== undefined && init.redirect !== 'follow')
-    ) {
+    if (url === undefined || !speaks(url, body, init?.redirect)) {
       // Node's fetch knows one signal: the linked one joins it (a rare path, so AbortSignal.any will do).
       if (!linked) return fallback(input, init);
       return fallback(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, linked]) : linked });
@@ -178,6 +166,20 @@ function eitherSignal(first: AbortSignal | undefined, second: AbortSignal): { si
       second.removeEventListener('abort', onSecond);
     },
   };
+}
+
+/** Whether this fetch sends the request itself (else it goes to the fallback). */
+function speaks(url: string, body: RequestInit['body'], redirect: RequestRedirect | undefined): boolean {
+  return (
+    (url.startsWith('https://') || url.startsWith('http://')) &&
+    (body === undefined ||
+      body === null ||
+      typeof body === 'string' ||
+      body instanceof Uint8Array ||
+      body instanceof ArrayBuffer ||
+      body instanceof URLSearchParams) &&
+    (redirect === undefined || redirect === 'follow')
+  );
 }
 
 /** Whether Node was told to send its own HTTP clients through the environment's proxies. */
