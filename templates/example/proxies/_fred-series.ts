@@ -2,7 +2,20 @@
 // categories and tags, and the tags of a search. Two groups, in the catalog order of this proxy.
 import type { EndpointDefinition } from '@lllm/proxy';
 import { z } from 'zod';
-import { date, fileType, realtime, SERIES_GDP, seriesId, sortOrder, tagNames, tagQuery, tagsNoise, tagsResponse } from './_fred-shared.js';
+import {
+  date,
+  fileType,
+  REALTIME_EXAMPLE,
+  realtime,
+  SERIES_GDP,
+  seriesId,
+  sortOrder,
+  TAG_LIST_EXAMPLE,
+  tagNames,
+  tagQuery,
+  tagsNoise,
+  tagsResponse,
+} from './_fred-shared.js';
 
 /** Find a series and read its observations: search, metadata, observations. */
 export const seriesLookupEndpoints: readonly EndpointDefinition[] = [
@@ -53,8 +66,7 @@ export const seriesLookupEndpoints: readonly EndpointDefinition[] = [
       file_type: 'json',
     },
     exampleResponse: {
-      realtime_start: '2024-07-01',
-      realtime_end: '2024-07-01',
+      ...REALTIME_EXAMPLE,
       order_by: 'popularity',
       sort_order: 'desc',
       count: 1,
@@ -140,8 +152,7 @@ export const seriesLookupEndpoints: readonly EndpointDefinition[] = [
       file_type: 'json',
     },
     exampleResponse: {
-      realtime_start: '2024-07-01',
-      realtime_end: '2024-07-01',
+      ...REALTIME_EXAMPLE,
       observation_start: '2023-01-01',
       observation_end: '2023-12-31',
       units: 'lin',
@@ -170,7 +181,7 @@ export const seriesDetailEndpoints: readonly EndpointDefinition[] = [
     name: 'Categories of a series',
     description: 'The categories a series belongs to.',
     parameters: z.object({ series_id: seriesId, ...realtime, file_type: fileType }),
-    examples: { series_id: 'EXJPUS', realtime_start: '2024-07-01', realtime_end: '2024-07-01', file_type: 'json' },
+    examples: { series_id: 'EXJPUS', ...REALTIME_EXAMPLE, file_type: 'json' },
     exampleResponse: { categories: [{ id: 95, name: 'Monthly Rates', parent_id: 15 }] },
   },
   {
@@ -189,16 +200,11 @@ export const seriesDetailEndpoints: readonly EndpointDefinition[] = [
     }),
     examples: {
       series_search_text: 'monetary service index',
-      realtime_start: '2024-07-01',
-      realtime_end: '2024-07-01',
+      ...REALTIME_EXAMPLE,
       tag_names: 'usa',
       tag_search_text: 'month',
       tag_group_id: 'freq',
-      limit: 10,
-      offset: 0,
-      order_by: 'series_count',
-      sort_order: 'desc',
-      file_type: 'json',
+      ...TAG_LIST_EXAMPLE,
     },
     exampleResponse: tagsResponse,
     removeKeys: tagsNoise,
@@ -222,15 +228,10 @@ export const seriesDetailEndpoints: readonly EndpointDefinition[] = [
       series_search_text: 'mortgage rate',
       tag_names: '30-year;frb',
       exclude_tag_names: 'discontinued',
-      realtime_start: '2024-07-01',
-      realtime_end: '2024-07-01',
+      ...REALTIME_EXAMPLE,
       tag_search_text: 'week',
       tag_group_id: 'freq',
-      limit: 10,
-      offset: 0,
-      order_by: 'series_count',
-      sort_order: 'desc',
-      file_type: 'json',
+      ...TAG_LIST_EXAMPLE,
     },
     exampleResponse: tagsResponse,
     removeKeys: tagsNoise,
@@ -250,8 +251,7 @@ export const seriesDetailEndpoints: readonly EndpointDefinition[] = [
     }),
     examples: {
       series_id: 'STLFSI',
-      realtime_start: '2024-07-01',
-      realtime_end: '2024-07-01',
+      ...REALTIME_EXAMPLE,
       order_by: 'popularity',
       sort_order: 'desc',
       file_type: 'json',

@@ -44,6 +44,10 @@ export const seriesOrder = z
   .optional()
   .describe('Sort key for series');
 export const tagNames = (what: string) => z.string().describe(`${what}: tag names separated by ";", e.g. "usa;gdp"`);
+/** The real-time period every endpoint's examples ask for. */
+export const REALTIME_EXAMPLE = { realtime_start: '2024-07-01', realtime_end: '2024-07-01' };
+/** The paging and order a tag list's examples ask for (`tagQuery` after `tag_group_id`), and JSON. */
+export const TAG_LIST_EXAMPLE = { limit: 10, offset: 0, order_by: 'series_count', sort_order: 'desc', file_type: 'json' };
 export const tagQuery = {
   tag_group_id: z
     .enum(['freq', 'gen', 'geo', 'geot', 'rls', 'seas', 'src'])
