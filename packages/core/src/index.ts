@@ -206,7 +206,7 @@ export type {
   ToolLike,
   ValidationResult,
 } from './prompt-like.js';
-export { isSecretKey, knownSecrets, REDACTED, redactSecrets, redactString, registerSecret } from './redact.js';
+export { isSecretKey, knownSecrets, REDACTED, redactJson, redactSecrets, redactString, registerSecret } from './redact.js';
 export type { DeadlineReason, RequestLimits } from './request-deadline.js';
 export { RequestDeadline } from './request-deadline.js';
 export { activateSkillTool, skillCatalog } from './skills/activate-skill.js';

@@ -7,7 +7,7 @@
 // - in objects, every value under a secret-named key (redact/names.ts).
 import { processRegistry } from './process-registry.js';
 import { encodedForms } from './redact/encodings.js';
-import { isSecretKey } from './redact/names.js';
+import { isSecretKey, jsonHasSecretKey } from './redact/names.js';
 import { REDACTED, redactPatterns } from './redact/patterns.js';
 
 export { isSecretKey } from './redact/names.js';
@@ -143,6 +143,58 @@ export function redactString(text: string, secrets: readonly string[] = knownSec
   const matcher = secretsMatcher(secrets);
   const known = matcher ? text.replace(matcher, REDACTED) : text;
   return redactPatterns(known);
+}
+
+/**
+ * A JSON text with its secrets redacted: what `JSON.stringify(redactSecrets(JSON.parse(text)))` gives,
+ * except that a text with nothing to redact comes back as it is (the same string), which is decided
+ * without parsing it. For texts `JSON.stringify` wrote (no space before a colon): a log store
+ * serializes an entry when it is written, and redacts the text here before it is saved.
+ *
+ * Nothing to redact means: no key that `isSecretKey` calls secret, and no string that `redactString`
+ * would change. The strings are checked in the text itself. A string without an escape stands there
+ * exactly as it is, between two `"`, and no pattern takes a `"` into a secret, so whatever
+ * `redactString` would change in that string it changes in the text too (a match that runs over a
+ * string's ends is only a false alarm, which costs a parse). A string with an escape reads differently
+ * in the text (a tab is `\t` there), so those strings are decoded and checked on their own.
+ */
+export function redactJson(text: string, secrets: readonly string[] = knownSecrets()): string {
+  return jsonMayHoldSecret(text, secrets) ? JSON.stringify(redactSecrets(JSON.parse(text) as unknown, secrets)) : text;
+}
+
+function jsonMayHoldSecret(text: string, secrets: readonly string[]): boolean {
+  if (jsonHasSecretKey(text) || redactString(text, secrets) !== text) return true;
+  if (!text.includes('\\')) return false;
+  const decoded = escapedStrings(text);
+  // Joined by NUL, a non-word character: a match across two strings is only a false alarm.
+  const joined = decoded.join('\u0000');
+  return redactString(joined, secrets) !== joined;
+}
+
+/**
+ * The strings of a JSON text that hold an escape, decoded. Found from their backslashes (outside
+ * strings JSON has none), so the strings without one cost nothing; a scan, not a regular expression,
+ * which would overflow the stack on a string of megabytes.
+ */
+function escapedStrings(text: string): string[] {
+  const decoded: string[] = [];
+  for (let backslash = text.indexOf('\\'); backslash !== -1; ) {
+    let open = text.lastIndexOf('"', backslash);
+    while (open > 0 && isEscaped(text, open)) open = text.lastIndexOf('"', open - 1);
+    let close = text.indexOf('"', backslash + 1);
+    while (close !== -1 && isEscaped(text, close)) close = text.indexOf('"', close + 1);
+    if (open === -1 || close === -1) break;
+    decoded.push(JSON.parse(text.slice(open, close + 1)) as string);
+    backslash = text.indexOf('\\', close + 1);
+  }
+  return decoded;
+}
+
+/** Whether the character at `index` follows an odd run of backslashes. */
+function isEscaped(text: string, index: number): boolean {
+  let backslashes = 0;
+  while (text.charCodeAt(index - 1 - backslashes) === 92) backslashes += 1;
+  return backslashes % 2 === 1;
 }
 
 /**

@@ -56,7 +56,44 @@ const SECRET_QUERY_NAME = /^(?:key|appid|sig|signature|token|x-amz-signature|x-a
  * `PGPASSWORD`, `GITHUB_PAT`, … (`token`, `key` and `max_tokens` alone are not).
  */
 export function isSecretKey(name: string): boolean {
-  return SECRET_NAME.test(name) || SECRET_ENV_NAME.test(name);
+  let secret = decided.get(name);
+  if (secret === undefined) {
+    secret = SECRET_NAME.test(name) || SECRET_ENV_NAME.test(name);
+    if (decided.size >= 10_000) decided.clear();
+    decided.set(name, secret);
+  }
+  return secret;
+}
+
+/** Names already decided: the same few keys come again in every object a log or cache writes. */
+const decided = new Map<string, boolean>();
+
+/**
+ * Every secret name ends with one of these words, in any case, or holds SECRET, PASSWORD, PASSWD or
+ * WEBHOOK followed by more of an environment name (see `SECRET_WORDS` and `SECRET_ENV_NAME_SOURCE`);
+ * in JSON text a key ends with `":`. Finds the end of each key that could be secret, so that
+ * `jsonHasSecretKey` decides only those keys (`inputTokens` and `promptPath` are not even looked at).
+ */
+const SECRET_KEY_END =
+  /(?:key|secret|pass(?:w(?:or)?d|phrase)?|pwd|token|auth(?:orization)?|cookie|credentials?|string|signature|pat|(?:secret|passw(?:or)?d|webhook)\w*)":/gi;
+
+/**
+ * Whether a JSON text (as `JSON.stringify` writes it: no space before a colon) has an object key that
+ * `isSecretKey` calls secret. It may say yes for a key that only looks like one (a key holding an
+ * escaped quote); it never says no for a secret one. A `"` followed by `:` closes a key, never a
+ * string value, so only keys are looked at.
+ */
+export function jsonHasSecretKey(text: string): boolean {
+  SECRET_KEY_END.lastIndex = 0;
+  for (let match = SECRET_KEY_END.exec(text); match !== null; match = SECRET_KEY_END.exec(text)) {
+    const end = match.index + match[0].length - 2;
+    const start = text.lastIndexOf('"', match.index) + 1;
+    if (isSecretKey(text.slice(start, end))) {
+      SECRET_KEY_END.lastIndex = 0;
+      return true;
+    }
+  }
+  return false;
 }
 
 /** Whether a query parameter with this name carries a key (`key=`, `appid=`, `sig=`, `token=`). */

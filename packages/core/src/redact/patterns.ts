@@ -81,8 +81,14 @@ const NAMED_VALUES = new RegExp(
   'gi',
 );
 
-const NAME_CHARACTER = /[\w.-]/;
 const MAX_NAME_PREFIX = 64;
+
+/** Whether a character code is one of `[\w.-]`, the characters of a name. */
+function isNameCharacter(code: number): boolean {
+  return (
+    (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 95 || code === 46 || code === 45
+  );
+}
 
 type Groups = Record<string, string | undefined>;
 
@@ -94,23 +100,41 @@ function keepPrefix(...args: unknown[]): string {
   return REDACTED;
 }
 
+/**
+ * Redact the values after secret names. A loop over `exec`, not `replace` with a function: with named
+ * groups V8 calls such a function through a slow path, and names that are not secret (`promptPath`,
+ * `sort_key`) match in almost every JSON text a log writes.
+ */
 function redactNamedValues(text: string): string {
-  return text.replace(NAMED_VALUES, (...args: unknown[]) => {
-    const match = args[0] as string;
-    const groups = args[args.length - 1] as Groups;
-    const whole = args[args.length - 2] as string;
-    const offset = args[args.length - 3] as number;
-    // Names are short: looking back (and ahead, in the pattern) a bounded distance keeps this linear.
-    let start = offset;
-    while (start > 0 && offset - start < MAX_NAME_PREFIX && NAME_CHARACTER.test(whole[start - 1] as string)) start -= 1;
-    const word = groups.word ?? '';
-    const name = whole.slice(start, offset) + word;
-    const separator = groups.json ?? groups.nested ?? groups.quoted ?? groups.escaped ?? groups.pair ?? '';
-    if (isSecretKey(name) || (separator === '=' && isSecretQueryName(name))) return word + separator + REDACTED;
-    // Not a secret name: the value may still hold one further on.
-    const value = match.slice(word.length + separator.length);
-    return word + separator + redactNamedValues(value);
-  });
+  let result: string | undefined;
+  let copied = 0;
+  NAMED_VALUES.lastIndex = 0;
+  for (let match = NAMED_VALUES.exec(text); match !== null; match = NAMED_VALUES.exec(text)) {
+    const end = NAMED_VALUES.lastIndex;
+    const replacement = namedValueReplacement(match, text);
+    // The value is searched again (the same expression), which moves lastIndex.
+    NAMED_VALUES.lastIndex = end;
+    if (replacement !== match[0]) {
+      result = `${result ?? ''}${text.slice(copied, match.index)}${replacement}`;
+      copied = end;
+    }
+  }
+  return result === undefined ? text : result + text.slice(copied);
+}
+
+function namedValueReplacement(match: RegExpExecArray, text: string): string {
+  const groups = match.groups as Groups;
+  const offset = match.index;
+  // Names are short: looking back (and ahead, in the pattern) a bounded distance keeps this linear.
+  let start = offset;
+  while (start > 0 && offset - start < MAX_NAME_PREFIX && isNameCharacter(text.charCodeAt(start - 1))) start -= 1;
+  const word = groups.word ?? '';
+  const name = text.slice(start, offset) + word;
+  const separator = groups.json ?? groups.nested ?? groups.quoted ?? groups.escaped ?? groups.pair ?? '';
+  if (isSecretKey(name) || (separator === '=' && isSecretQueryName(name))) return word + separator + REDACTED;
+  // Not a secret name: the value may still hold one further on.
+  const value = match[0].slice(word.length + separator.length);
+  return word + separator + redactNamedValues(value);
 }
 
 /** Replace secrets recognised by their shape or by the name before them. */
