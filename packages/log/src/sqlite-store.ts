@@ -9,11 +9,12 @@ import {
   type LogStore,
   nextLogSequence,
   type ReadQuery,
+  redactJson,
   type SessionQuery,
 } from '@lllm/core';
 import { ensureDirectory } from '@lllm/core/utils';
 import Database from 'better-sqlite3';
-import { type SerializedEntry, serializeEntry, storedJson } from './entry-json.js';
+import { serializeEntry } from './entry-json.js';
 import { codeOf, LogStoreError, messageOf } from './errors.js';
 import { onProcessEnd } from './exit-hook.js';
 import { type Row, SqliteWriter } from './sqlite-writer.js';
@@ -35,14 +36,6 @@ export interface SqliteLogStoreOptions {
    * calls (default true; always false for `:memory:`). With false, the writing thread inserts itself.
    */
   readonly writerThread?: boolean;
-}
-
-interface Pending {
-  readonly collection: LogCollection;
-  readonly session: string;
-  readonly time: number;
-  readonly sequence: number;
-  readonly entry: SerializedEntry;
 }
 
 const SCHEMA = `
@@ -78,17 +71,12 @@ function openProblem(error: unknown): string {
   return messageOf(error);
 }
 
-/** A queued entry as a table row; secrets are redacted here, before the row goes anywhere. */
-function toRow(pending: Pending): Row {
-  return [pending.session, pending.collection, pending.time, pending.sequence, storedJson(pending.entry)];
-}
-
 /**
  * The embedded default log store: one SQLite file in WAL mode, writes queued and flushed in
  * transactions, safe with several processes writing the same file (they wait for each other's
  * write lock up to `busyTimeoutMs`). `write()` only serializes the entry and queues it; a worker
- * thread inserts the batches (see `writerThread`). Secrets are redacted before a row leaves the
- * queue, and queued rows are still saved when the process exits.
+ * thread redacts secrets and inserts the batches (see `writerThread`), and this thread does both when
+ * there is no such thread. Queued rows are still saved when the process exits.
  */
 export class SqliteLogStore implements LogStore {
   readonly type = 'sqlite';
@@ -101,7 +89,7 @@ export class SqliteLogStore implements LogStore {
   readonly #flushIntervalMs: number;
   readonly #busyTimeoutMs: number;
   /** Written, not yet handed on. */
-  #queue: Pending[] = [];
+  #queue: Row[] = [];
   /** Rows this thread failed to insert (or a stopped writer thread handed back): inserted first next time. */
   #unsaved: Row[] = [];
   #writer: SqliteWriter | undefined;
@@ -150,7 +138,7 @@ export class SqliteLogStore implements LogStore {
     }
     this.#db = db;
     this.#insertMany = this.#db.transaction((rows: readonly Row[]) => {
-      for (const row of rows) this.#insert.run(row[0], row[1], row[2], row[3], process.pid, row[4]);
+      for (const row of rows) this.#insert.run(row[0], row[1], row[2], row[3], process.pid, redactJson(row[4], row[5]));
     });
     this.#batchSize = options.batchSize ?? 256;
     this.#flushIntervalMs = options.flushIntervalMs ?? 25;
@@ -174,7 +162,8 @@ export class SqliteLogStore implements LogStore {
 
   write(collection: LogCollection, session: string, data: JsonObject): void {
     if (this.#closed) return;
-    this.#queue.push({ collection, session, time: Date.now(), sequence: nextLogSequence(), entry: serializeEntry(data) });
+    const entry = serializeEntry(data);
+    this.#queue.push([session, collection, Date.now(), nextLogSequence(), entry.json, entry.secrets]);
     if (this.#queue.length >= this.#batchSize) this.#flushNow();
     else if (!this.#timer) {
       this.#timer = setTimeout(() => this.#flushNow(), this.#flushIntervalMs);
@@ -189,7 +178,7 @@ export class SqliteLogStore implements LogStore {
       this.#timer = undefined;
     }
     if (this.#queue.length === 0 && this.#unsaved.length === 0) return;
-    const rows = this.#queue.map(toRow);
+    const rows = this.#queue;
     this.#queue = [];
     const writer = useThread ? this.#startWriter() : undefined;
     if (writer) {

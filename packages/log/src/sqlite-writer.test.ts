@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { REDACTED } from '@lllm/core';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteLogStore } from './sqlite-store.js';
@@ -17,7 +18,7 @@ async function logFile(name: string): Promise<string> {
 }
 
 const rows = (from: number, count: number): Row[] =>
-  Array.from({ length: count }, (_, i) => ['s', 'messages', 1000 + from + i, from + i, JSON.stringify({ i: from + i, text: 'a\nb' })]);
+  Array.from({ length: count }, (_, i) => ['s', 'messages', 1000 + from + i, from + i, JSON.stringify({ i: from + i, text: 'a\nb' }), []]);
 
 describe('SqliteWriter', () => {
   it('commits batches from its thread, in order, and stops on close', async () => {
@@ -44,6 +45,32 @@ describe('SqliteWriter', () => {
     expect(stopped).toEqual([]);
   });
 
+  it('redacts every row in its thread before it is saved, with the secrets the row came with', async () => {
+    const path = await logFile('redacted.sqlite');
+    const known = ['first-list-secret-0123456789', 'second-list-secret-0123456789'];
+    const writer = new SqliteWriter({ path, busyTimeoutMs: 1000, onStop: () => {} });
+    const data = (text: string, extra: Record<string, unknown> = {}) => JSON.stringify({ text, ...extra });
+    writer.post([
+      ['s', 'messages', 1, 1, data(`the key is ${known[0]}`), [known[0] as string]],
+      ['s', 'messages', 2, 2, data(`the key is ${known[1]}`), [known[1] as string]],
+      ['s', 'messages', 3, 3, data('a key pattern sk-proj-abcdefghijklmnopqrstuvwx and\ta tab'), []],
+      ['s', 'messages', 4, 4, data('nothing here', { headers: { Authorization: 'Bearer anything' } }), []],
+      ['s', 'messages', 5, 5, data('plain "text"\n'), []],
+    ]);
+    await writer.settle();
+    await writer.close();
+    const db = new Database(path, { readonly: true });
+    const saved = (db.prepare('SELECT data FROM entries ORDER BY id').all() as { data: string }[]).map((row) => JSON.parse(row.data));
+    db.close();
+    expect(saved).toEqual([
+      { text: `the key is ${REDACTED}` },
+      { text: `the key is ${REDACTED}` },
+      { text: `a key pattern ${REDACTED} and\ta tab` },
+      { text: 'nothing here', headers: { Authorization: REDACTED } },
+      { text: 'plain "text"\n' },
+    ]);
+  });
+
   it('hands back what it could not commit when its thread cannot write', async () => {
     const handedBack = await new Promise<Row[]>((resolve) => {
       const writer = new SqliteWriter({ path: join(folder, 'missing', 'x.sqlite'), busyTimeoutMs: 1000, onStop: resolve });
@@ -51,6 +78,8 @@ describe('SqliteWriter', () => {
       writer.post(rows(3, 2));
     });
     expect(handedBack.map((row) => row[3])).toEqual([0, 1, 2, 3, 4]);
+    // As posted: not redacted yet, with their secrets, for the store to redact when it inserts them.
+    expect(handedBack[0]).toEqual(rows(0, 1)[0]);
   });
 
   it('waitSync (a process exiting) returns the rows of a thread that stopped instead of waiting', () => {

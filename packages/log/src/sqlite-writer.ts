@@ -1,8 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-/** One row of the entries table (the writing process's pid is added when it is inserted). */
-export type Row = readonly [session: string, collection: string, time: number, sequence: number, data: string];
+/**
+ * One row of the entries table (the writing process's pid is added when it is inserted). `data` is the
+ * entry's JSON as serialized, not yet redacted: whoever inserts the row redacts it first, with
+ * `secrets` (`redactJson`).
+ */
+export type Row = readonly [session: string, collection: string, time: number, sequence: number, data: string, secrets: readonly string[]];
 
 /**
  * Indexes into the shared state: the last batch committed, the last batch attempted, 1 once the
@@ -16,11 +23,13 @@ const CHANGES = 3;
 const CHUNK = 32;
 
 // The thread's code: plain CommonJS run with `eval`, so it starts the same way from the TypeScript
-// sources (tests) and from dist, and needs nothing but better-sqlite3. A batch arrives as `meta`
-// (session, collection, time, sequence of each row) and `data` (their JSON, one per line). Rows of a
-// failed batch stay in `pending` and go first in the next attempt (the next batch, or an empty one
-// sent to retry), so order is kept. STOPPED tells a thread that is blocked waiting (an exiting
-// process) that no more batches will be attempted.
+// sources (tests) and from dist. It needs better-sqlite3 and core's redaction (`redactJson`), loaded
+// from the paths the store resolved. A batch arrives as `meta` (session, collection, time, sequence and
+// secret-list index of each row), `secrets` (the lists) and `data` (their JSON, one per line); the
+// thread redacts each row before it keeps it. Rows of a failed batch stay in `pending`, redacted, and
+// go first in the next attempt (the next batch, or an empty one sent to retry), so order is kept.
+// STOPPED tells a thread that is blocked waiting (an exiting process) that no more batches will be
+// attempted. A thread that cannot load what it needs stops, and the store writes the rows itself.
 const SOURCE = String.raw`'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const state = new Int32Array(workerData.state);
@@ -36,6 +45,7 @@ process.on('exit', stop);
 let db;
 let insertAll;
 try {
+  if (workerData.sourceHooks) require(workerData.sourceHooks);
   const Database = require(workerData.driver);
   db = new Database(workerData.path);
   db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
@@ -67,16 +77,31 @@ try {
   stop();
   throw error;
 }
+let redactJson;
+const loaded = import(workerData.redact).then(
+  (module) => {
+    redactJson = module.redactJson;
+  },
+  (error) => {
+    stop();
+    throw error;
+  },
+);
 let pending = [];
 parentPort.on('message', (message) => {
+  loaded.then(() => receive(message));
+});
+function receive(message) {
   if (message === 'close') {
     db.close();
     parentPort.close();
     return;
   }
   const data = message.data.split('\n');
-  for (let i = 0; i < message.meta.length / 4; i++) {
-    pending.push([message.meta[4 * i], message.meta[4 * i + 1], message.meta[4 * i + 2], message.meta[4 * i + 3], data[i]]);
+  const meta = message.meta;
+  for (let i = 0; i < meta.length / 5; i++) {
+    const k = 5 * i;
+    pending.push([meta[k], meta[k + 1], meta[k + 2], meta[k + 3], redactJson(data[i], message.secrets[meta[k + 4]])]);
   }
   let error;
   try {
@@ -89,8 +114,40 @@ parentPort.on('message', (message) => {
   Atomics.store(state, ${ATTEMPTED}, message.id);
   changed();
   parentPort.postMessage({ id: message.id, error });
-});
+}
 `;
+
+interface ThreadModules {
+  readonly driver: string;
+  readonly redact: string;
+  readonly sourceHooks?: string;
+}
+
+let modules: ThreadModules | undefined;
+
+/**
+ * What the thread loads, resolved from here so it uses the same copies as this module: better-sqlite3
+ * and `@lllm/core/redact`. Run from the TypeScript sources (this repository's tests), the thread loads
+ * core's sources too, through a hook that maps their `./x.js` imports to `./x.ts`.
+ */
+function threadModules(): ThreadModules {
+  if (modules) return modules;
+  const require = createRequire(import.meta.url);
+  const driver = require.resolve('better-sqlite3');
+  if (!import.meta.url.endsWith('.ts')) {
+    modules = { driver, redact: pathToFileURL(require.resolve('@lllm/core/redact')).href };
+  } else {
+    const manifest = require.resolve('@lllm/core/package.json');
+    const exports = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, Record<string, string>> }).exports;
+    const source = exports['./redact']?.['lllm-source'] ?? './src/redact.ts';
+    modules = {
+      driver,
+      redact: pathToFileURL(join(dirname(manifest), source)).href,
+      sourceHooks: fileURLToPath(new URL('../test/require-ts.cjs', import.meta.url)),
+    };
+  }
+  return modules;
+}
 
 interface Ack {
   readonly id: number;
@@ -132,13 +189,14 @@ export class SqliteWriter {
     this.#worker = new Worker(SOURCE, {
       eval: true,
       workerData: {
-        driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+        ...threadModules(),
         path: options.path,
         busyTimeoutMs: options.busyTimeoutMs,
         state: this.#state.buffer,
       },
-      // The thread needs none of the process's flags (a test runner's loader hooks, for one).
-      execArgv: [],
+      // The thread needs none of the process's flags (a test runner's loader hooks, for one). From the
+      // sources it strips types, which Node 22 warns about once per thread.
+      execArgv: threadModules().sourceHooks ? ['--disable-warning=ExperimentalWarning'] : [],
     });
     this.#worker.unref();
     this.#worker.on('message', (ack: Ack) => this.#onAck(ack));
@@ -162,8 +220,14 @@ export class SqliteWriter {
     // Cloning one string and a flat list costs the posting thread far less than a list of rows.
     // Serialized JSON never holds a raw newline, so it separates the rows' data.
     const meta: (string | number)[] = [];
-    for (const row of rows) meta.push(row[0], row[1], row[2], row[3]);
-    this.#worker.postMessage({ id, meta, data: rows.map((row) => row[4]).join('\n') });
+    // The secret lists of the rows (one, unless the known secrets changed between writes).
+    const secrets: (readonly string[])[] = [];
+    for (const row of rows) {
+      let list = secrets.indexOf(row[5]);
+      if (list === -1) list = secrets.push(row[5]) - 1;
+      meta.push(row[0], row[1], row[2], row[3], list);
+    }
+    this.#worker.postMessage({ id, meta, secrets, data: rows.map((row) => row[4]).join('\n') });
   }
 
   /** Resolves when every posted batch has been attempted (a failed one is retried first). */
