@@ -191,6 +191,8 @@ describe('redactString: secrets recognised by shape', () => {
     const json = JSON.stringify({ type: 'service_account', private_key_pem: block, next: 'kept' });
     const redacted = redactString(json, []);
     expect(JSON.parse(redacted)).toEqual({ type: 'service_account', private_key_pem: REDACTED, next: 'kept' });
+    // A key-shaped word right before the block (no space) does not hide the block's first line.
+    expect(redactString(`sk-abcdefghijklmnop1234${block}`, [])).toBe(`${REDACTED}${REDACTED}`);
   });
 
   it('leaves ordinary text alone', () => {
