@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LogStore, Message } from '@lllm/core';
+import { Worker } from 'node:worker_threads';
+import { type JsonObject, type LogCollection, type LogStore, Message } from '@lllm/core';
 import { JsonlLogStore, SqliteLogStore } from '@lllm/log';
 import { contenders, interleave, median, now, spread, startWireChild } from './exchange.ts';
 
@@ -79,8 +80,13 @@ await concurrent('jsonl', 10_000);
 // agent call with a SQLite log and without, in interleaved blocks, over several independent runs.
 const wire = await startWireChild();
 const runs = Number(process.env.LLLM_BENCH_LOG_RUNS ?? 3);
+const rounds = Number(process.env.LLLM_BENCH_ROUNDS ?? 60);
+const calls = 50;
 const overheads: number[] = [];
 const minimumOverheads: number[] = [];
+const pairedOverheads: number[] = [];
+const plainWall: number[] = [];
+const plainCpu: number[] = [];
 for (let run = 0; run < runs; run++) {
   const sqlite = new SqliteLogStore({ directory: join(folder, `agent-${run}`) });
   const plain = contenders.ours(wire.baseURL);
@@ -89,27 +95,91 @@ for (let run = 0; run < runs; run++) {
   // does, on this thread and the writer thread, is timed in the logged block. (Blocks of 5 ending with
   // an unawaited flush left the writer thread's inserts to overlap the next block, often a plain one,
   // and the figure said 2–7% where the work counted in full is more.)
-  const calls = 50;
   let loggedCalls = 0;
   const logged = async () => {
     await loggedCall();
     loggedCalls += 1;
     if (loggedCalls % calls === 0) await sqlite.flush();
   };
-  const samples = await interleave({ plain, logged }, { warmup: 6 * calls, rounds: Number(process.env.LLLM_BENCH_ROUNDS ?? 20), calls });
+  const samples = await interleave({ plain, logged }, { warmup: 6 * calls, rounds, calls });
   const overhead = (median(samples.logged.wall) / median(samples.plain.wall) - 1) * 100;
   const overheadOfMinimums = (Math.min(...samples.logged.wall) / Math.min(...samples.plain.wall) - 1) * 100;
+  // Each logged block against the plain block run next to it: drift over the run falls out.
+  const paired = (median(samples.logged.wall.map((wall, round) => wall / (samples.plain.wall[round] ?? Number.NaN))) - 1) * 100;
   const cpuOverhead = (median(samples.logged.cpu) / median(samples.plain.cpu) - 1) * 100;
   overheads.push(overhead);
   minimumOverheads.push(overheadOfMinimums);
+  pairedOverheads.push(paired);
+  plainWall.push(median(samples.plain.wall));
+  plainCpu.push(median(samples.plain.cpu));
   console.log(
-    `run ${run + 1}: agent call (3-request exchange on the local wire server) no log ${spread(samples.plain.wall)}; sqlite log ${spread(samples.logged.wall)} → logging adds ${overhead.toFixed(1)}% of medians, ${overheadOfMinimums.toFixed(1)}% of minimums (process CPU incl. the writer thread: +${cpuOverhead.toFixed(1)}%)`,
+    `run ${run + 1}: agent call (3-request exchange on the local wire server) no log ${spread(samples.plain.wall)}; sqlite log ${spread(samples.logged.wall)} → logging adds ${overhead.toFixed(1)}% of medians, ${overheadOfMinimums.toFixed(1)}% of minimums, ${paired.toFixed(1)}% as the median of paired blocks (process CPU incl. the writer thread: +${cpuOverhead.toFixed(1)}%)`,
   );
   await sqlite.close();
 }
 const worst = Math.max(...overheads);
 console.log(
-  `logging to sqlite added to an agent call, ${runs} runs: ${overheads.map((value) => `${value.toFixed(1)}%`).join(', ')} of medians (${minimumOverheads.map((value) => `${value.toFixed(1)}%`).join(', ')} of minimums); worst ${worst.toFixed(1)}% (goal ≤ 5% in every run) ${worst <= 5 ? 'met' : 'NOT met'}`,
+  `logging to sqlite added to an agent call, ${runs} runs of ${rounds} rounds: ${overheads.map((value) => `${value.toFixed(1)}%`).join(', ')} of medians (${minimumOverheads.map((value) => `${value.toFixed(1)}%`).join(', ')} of minimums; ${pairedOverheads.map((value) => `${value.toFixed(1)}%`).join(', ')} paired); worst ${worst.toFixed(1)}% (goal ≤ 5% in every run) ${worst <= 5 ? 'met' : 'NOT met'}`,
 );
+
+// What the figure above is made of. (1) The work logging must do, timed alone on this thread: the
+// entries of one exchange written to a SQLite store that serializes, redacts and inserts them itself
+// (`writerThread: false`). (2) Whether this machine runs a second thread for free: the plain call
+// with another thread that spends a fixed CPU time per call, the way the writer thread does.
+const entries: [LogCollection, JsonObject][] = [];
+const recorder: LogStore = {
+  type: 'recorder',
+  write: (collection, _session, data) => void entries.push([collection, data]),
+  flush: async () => {},
+  read: async () => [],
+  sessions: async () => [],
+  deleteSession: async () => {},
+  close: async () => {},
+};
+await contenders.ours(wire.baseURL, { log: recorder, session: 'bench' })();
+const alone = new SqliteLogStore({ directory: join(folder, 'alone'), writerThread: false });
+const aloneCpu: number[] = [];
+for (let round = 0; round < 12; round++) {
+  const cpuStart = process.cpuUsage();
+  for (let exchange = 0; exchange < 500; exchange++) {
+    for (const [collection, data] of entries) alone.write(collection, 'alone', data);
+    if (exchange % 32 === 31) await alone.flush();
+  }
+  await alone.flush();
+  const cpu = process.cpuUsage(cpuStart);
+  if (round >= 2) aloneCpu.push((cpu.user + cpu.system) / 500);
+}
+await alone.close();
+const work = median(aloneCpu);
+const call = median(plainWall) * 1000;
+console.log(
+  `  logging's own work, alone on one thread: ${work.toFixed(0)} µs CPU per exchange (${entries.length} entries, ${entries.reduce((bytes, [, data]) => bytes + JSON.stringify(data).length, 0)} bytes of JSON: serialize, redact, insert), ${((work / call) * 100).toFixed(1)}% of a plain call's median wall time (${call.toFixed(0)} µs), ${((work / (median(plainCpu) * 1000)) * 100).toFixed(1)}% of its CPU`,
+);
+const spend = Math.round(work);
+const busy = new Worker(
+  `const { parentPort } = require('node:worker_threads');
+   parentPort.on('message', ({ micros, ack }) => {
+     const end = performance.now() + micros / 1000;
+     while (performance.now() < end);
+     if (ack) parentPort.postMessage(0);
+   });`,
+  { eval: true },
+);
+let acknowledged: (() => void) | undefined;
+busy.on('message', () => acknowledged?.());
+const bare = contenders.ours(wire.baseURL);
+let busyCalls = 0;
+const withBusyThread = async () => {
+  await bare();
+  busyCalls += 1;
+  // Ten calls' worth at a time, as the writer thread gets its batches; a block waits for the last.
+  if (busyCalls % 10 === 0) busy.postMessage({ micros: spend * 10, ack: busyCalls % calls === 0 });
+  if (busyCalls % calls === 0) await new Promise<void>((resolve) => (acknowledged = resolve));
+};
+const calibration = await interleave({ plain: bare, withBusyThread }, { warmup: 4 * calls, rounds: Math.max(20, rounds / 2), calls });
+console.log(
+  `  another thread spending the same ${spend} µs of CPU per call adds ${((median(calibration.withBusyThread.wall) / median(calibration.plain.wall) - 1) * 100).toFixed(1)}% to the plain call (of medians; ${((median(calibration.withBusyThread.wall.map((wall, round) => wall / (calibration.plain.wall[round] ?? Number.NaN))) - 1) * 100).toFixed(1)}% paired): what this machine charges the call for CPU spent off its thread`,
+);
+await busy.terminate();
 wire.stop();
 rmSync(folder, { recursive: true, force: true });
