@@ -19,17 +19,20 @@ afterAll(() => {
   for (const root of roots) rmSync(root, { recursive: true, force: true });
 });
 
-function config(agentType: string) {
+function configFrom(yaml: string) {
   const root = mkdtempSync(join(tmpdir(), 'lllm-config-agents-'));
   roots.push(root);
   mkdirSync(join(root, 'config', 'c'), { recursive: true });
-  writeFileSync(
-    join(root, 'config', 'c', 'default.yaml'),
+  writeFileSync(join(root, 'config', 'c', 'default.yaml'), yaml);
+  return loadSystemConfig(join(root, 'config', 'c', 'default.yaml'), { root });
+}
+
+function config(agentType: string, agentKeys = '') {
+  return configFrom(
     `name: c\nagent_type: ${agentType}\nlog_type: memory\nmax_exception_retry: 7\nmax_interrupt_times: 2\nmax_llm_recall: 1\nagent_configs:\n` +
-      '  first:\n    model_name: gpt-4o-mini\n    system_prompt: "One."\n    timeout_ms: 1234\n    temperature: 0.5\n    proxy:\n      activate_proxies: [prices]\n' +
+      `  first:\n    model_name: gpt-4o-mini\n    system_prompt: "One."\n    timeout_ms: 1234\n    temperature: 0.5\n    proxy:\n      activate_proxies: [prices]\n${agentKeys}` +
       '  second:\n    model_name: gpt-4o-mini\n    system_prompt: "Two."\n',
   );
-  return loadSystemConfig(join(root, 'config', 'c', 'default.yaml'), { root });
 }
 
 const closed: string[] = [];
@@ -82,5 +85,32 @@ describe('agents made from a config', () => {
       'no invoker for second',
     );
     expect(closed).toEqual(['first']);
+  });
+
+  it("an agent's own budgets win over the system's, and global budgets reach every agent; none is sent as a model argument", async () => {
+    const loaded = configFrom(
+      'name: c\nagent_type: config-agents-system\nlog_type: memory\nmax_exception_retry: 7\nmax_interrupt_times: 2\nmax_llm_recall: 1\n' +
+        'global:\n  max_llm_recall: 4\nagent_configs:\n' +
+        '  first:\n    model_name: gpt-4o-mini\n    system_prompt: "One."\n    temperature: 0.5\n    max_exception_retry: 0\n    max_interrupt_steps: 9\n' +
+        '  second:\n    model_name: gpt-4o-mini\n    system_prompt: "Two."\n    max_interrupt_times: 0\n',
+    );
+    const system = await buildAgent(loaded, { ...sources, invokerFor: () => createScriptedInvoker([]) });
+    expect(system.agents.first).toMatchObject({
+      maxExceptionRetry: 0,
+      maxInterruptTimes: 9,
+      maxLlmRecall: 4,
+      modelArgs: { temperature: 0.5 },
+    });
+    expect(system.agents.first?.modelArgs).toEqual({ temperature: 0.5 });
+    expect(system.agents.second).toMatchObject({ maxExceptionRetry: 7, maxInterruptTimes: 0, maxLlmRecall: 4, modelArgs: {} });
+    await system.close();
+  });
+
+  it('a budget that is not a whole number, or one budget under both its names, is an error naming the key', () => {
+    expect(() => config('config-agents-system', '    max_llm_recall: -1\n')).toThrow(/agent_configs\.first\.max_llm_recall/);
+    expect(() => config('config-agents-system', '    max_exception_retry: 1.5\n')).toThrow(/agent_configs\.first\.max_exception_retry/);
+    expect(() => config('config-agents-system', '    max_interrupt_times: 3\n    max_interrupt_steps: 4\n')).toThrow(
+      'set one of max_interrupt_times and max_interrupt_steps',
+    );
   });
 });

@@ -59,7 +59,7 @@ export interface ConfigAgentParts {
 /**
  * The options of agent `name` of `config`, and the tooling it started (released with `closeToolings`):
  * its skills and registered tooling keys (`proxy:` → the API interpreter), its context manager, model
- * arguments, the system's limits and the agent's timeouts.
+ * arguments, its budgets (its own keys, else the system's) and timeouts.
  */
 export async function configAgentOptions(
   name: string,
@@ -79,9 +79,10 @@ export async function configAgentOptions(
     model: agent.model_name,
     invoker: parts.invoker,
     modelArgs: modelArguments(agent),
-    maxExceptionRetry: config.max_exception_retry,
-    maxInterruptTimes: config.max_interrupt_times,
-    maxLlmRecall: config.max_llm_recall,
+    // The agent's own budgets win over the system's.
+    maxExceptionRetry: agent.max_exception_retry ?? config.max_exception_retry,
+    maxInterruptTimes: agent.max_interrupt_times ?? agent.max_interrupt_steps ?? config.max_interrupt_times,
+    maxLlmRecall: agent.max_llm_recall ?? config.max_llm_recall,
     ...(agent.timeout_ms === undefined ? {} : { timeoutMs: agent.timeout_ms }),
     ...(agent.stream_idle_timeout_ms === undefined ? {} : { streamIdleTimeoutMs: agent.stream_idle_timeout_ms }),
     ...(parts.log ? { log: parts.log } : {}),

@@ -32,6 +32,8 @@ export type ApiType = (typeof API_TYPES)[number];
 /** The config schemas, built with zod when first needed. */
 function buildSchemas(z: typeof Zod) {
   const milliseconds = z.number().int().min(0);
+  /** A retry or round budget: a whole number, 0 or more. */
+  const budget = z.number().int().min(0);
 
   /**
    * Model arguments an agent config may set; each is sent to the provider as a body field. Anything
@@ -115,11 +117,20 @@ function buildSchemas(z: typeof Zod) {
         .optional(),
       /** Provider-specific body fields sent as they are (the escape hatch for keys LLLM does not know). */
       extra_body: z.record(z.string(), z.unknown()).optional(),
+      // This agent's budgets, over the system's top-level ones (the Python LLLM's per-agent keys;
+      // `max_interrupt_steps` is its later name for `max_interrupt_times`).
+      max_exception_retry: budget.optional(),
+      max_interrupt_times: budget.optional(),
+      max_interrupt_steps: budget.optional(),
+      max_llm_recall: budget.optional(),
       ...modelArgumentShape,
     })
     .strict()
     .refine((agent) => (agent.system_prompt === undefined) !== (agent.system_prompt_path === undefined), {
       message: 'set exactly one of system_prompt_path (a prompt by path) and system_prompt (the text inline)',
+    })
+    .refine((agent) => agent.max_interrupt_times === undefined || agent.max_interrupt_steps === undefined, {
+      message: 'set one of max_interrupt_times and max_interrupt_steps (two names for the same budget), not both',
     });
 
   const systemConfigSchema = z
@@ -133,9 +144,9 @@ function buildSchemas(z: typeof Zod) {
       /** The registered agent type to run; when unset, the one registered type whose agents all have agent_configs. */
       agent_type: z.string().min(1).optional(),
       agent_configs: z.record(z.string(), agentConfigSchema),
-      max_exception_retry: z.number().int().min(0).default(3),
-      max_interrupt_times: z.number().int().min(0).default(5),
-      max_llm_recall: z.number().int().min(0).default(3),
+      max_exception_retry: budget.default(3),
+      max_interrupt_times: budget.default(5),
+      max_llm_recall: budget.default(3),
       activate_proxies: z.array(z.string()).default([]),
       /** Data cutoff for the activated proxies (`YYYY-MM-DD`): data of that day and later is withheld (backtests). */
       cutoff_date: z
@@ -199,6 +210,10 @@ const AGENT_KEYS = new Set([
   'context_manager',
   'skills',
   'proxy',
+  'max_exception_retry',
+  'max_interrupt_times',
+  'max_interrupt_steps',
+  'max_llm_recall',
 ]);
 
 /**
