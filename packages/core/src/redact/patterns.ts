@@ -3,8 +3,8 @@
 // name (`api_key=…`, `PGPASSWORD=…`, `"client_secret": "…"`). Every pattern is JSON-safe: a match
 // never swallows a `"` or the `\` of an escape, so redacting a serialized JSON text leaves valid JSON.
 // Speed matters (every log entry passes here): each regular expression is built once, starts with
-// literal text where it can, the URL patterns run only on text that holds "://", and the named values
-// only on text that holds ":" or "=".
+// literal text where it can, the key blocks run only on text that holds "-----BEGIN ", the URL
+// patterns only on text that holds "://", and the named values only on text that holds ":" or "=".
 import { isSecretKey, isSecretQueryName } from './names.js';
 
 /** What replaces a secret. */
