@@ -155,6 +155,16 @@ describe('redactJson', () => {
     );
   });
 
+  it('checks each string with an escape on its own: one cannot hide a secret in the next', () => {
+    // Together, "tokens":" in the first string reads on into the second and takes in its name.
+    const text = JSON.stringify({ entry: ['note: "tokens":"', 'password":"hunter2hunter2"'] });
+    expect(redactJson(text)).toBe(reference(text));
+    expect(redactJson(text)).not.toContain('hunter2');
+    // The generated entry (seed 65535) that found it.
+    const found = JSON.stringify({ entry: ['xx"\n', 'api_key\n\tsecret_keyx":"\n', '=x\\api_key":"\\"":"'] });
+    expect(redactJson(found)).toBe(reference(found));
+  });
+
   it('handles strings of megabytes, with escapes all through them', () => {
     const long = 'a line with "quotes"\n'.repeat(250_000);
     const clean = JSON.stringify({ content: long, raw: { choices: [{ message: { content: long } }] } });

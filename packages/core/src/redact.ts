@@ -165,10 +165,9 @@ export function redactJson(text: string, secrets: readonly string[] = knownSecre
 function jsonMayHoldSecret(text: string, secrets: readonly string[]): boolean {
   if (jsonHasSecretKey(text) || redactString(text, secrets) !== text) return true;
   if (!text.includes('\\')) return false;
-  const decoded = escapedStrings(text);
-  // Joined by NUL, a non-word character: a match across two strings is only a false alarm.
-  const joined = decoded.join('\u0000');
-  return redactString(joined, secrets) !== joined;
+  // Each on its own, as redactSecrets sees it: joined, a match that ran from one string into the next
+  // could take in the name of a secret there and leave its value.
+  return escapedStrings(text).some((decoded) => redactString(decoded, secrets) !== decoded);
 }
 
 /**
