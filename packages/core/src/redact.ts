@@ -8,7 +8,7 @@
 import { processRegistry } from './process-registry.js';
 import { encodedForms } from './redact/encodings.js';
 import { isSecretKey, jsonHasSecretKey } from './redact/names.js';
-import { REDACTED, redactPatterns } from './redact/patterns.js';
+import { plainJsonStringsMayMatch, REDACTED, redactPatterns } from './redact/patterns.js';
 
 export { isSecretKey } from './redact/names.js';
 export { REDACTED } from './redact/patterns.js';
@@ -154,20 +154,39 @@ export function redactString(text: string, secrets: readonly string[] = knownSec
  * Nothing to redact means: no key that `isSecretKey` calls secret, and no string that `redactString`
  * would change. The strings are checked in the text itself. A string without an escape stands there
  * exactly as it is, between two `"`, and no pattern takes a `"` into a secret, so whatever
- * `redactString` would change in that string it changes in the text too (a match that runs over a
- * string's ends is only a false alarm, which costs a parse). A string with an escape reads differently
- * in the text (a tab is `\t` there), so those strings are decoded and checked on their own.
+ * `redactString` would find in that string is found in the text too (a match that runs over a
+ * string's ends is only a false alarm, which costs a parse); of the named values only the
+ * `name=value` forms are looked for there, the others needing a `"` or a `\`. A string with an escape
+ * reads differently in the text (a tab is `\t` there), so those strings are decoded and checked on
+ * their own, with every pattern.
  */
 export function redactJson(text: string, secrets: readonly string[] = knownSecrets()): string {
   return jsonMayHoldSecret(text, secrets) ? JSON.stringify(redactSecrets(JSON.parse(text) as unknown, secrets)) : text;
 }
 
 function jsonMayHoldSecret(text: string, secrets: readonly string[]): boolean {
-  if (jsonHasSecretKey(text) || redactString(text, secrets) !== text) return true;
+  if (jsonHasSecretKey(text) || plainStringsMayHoldSecret(text, secrets)) return true;
   if (!text.includes('\\')) return false;
   // Each on its own, as redactSecrets sees it: joined, a match that ran from one string into the next
   // could take in the name of a secret there and leave its value.
   return escapedStrings(text).some((decoded) => redactString(decoded, secrets) !== decoded);
+}
+
+/**
+ * Whether `redactString` could change a string that a JSON text holds without an escape: a known
+ * secret, or a pattern (`plainJsonStringsMayMatch`), found in the whole text at once.
+ */
+function plainStringsMayHoldSecret(text: string, secrets: readonly string[]): boolean {
+  // redactString leaves shorter strings alone, and every string of the text is shorter than it.
+  if (text.length < MIN_SECRET_LENGTH) return false;
+  const matcher = secretsMatcher(secrets);
+  if (matcher) {
+    matcher.lastIndex = 0;
+    const known = matcher.test(text);
+    matcher.lastIndex = 0;
+    if (known) return true;
+  }
+  return plainJsonStringsMayMatch(text);
 }
 
 /**

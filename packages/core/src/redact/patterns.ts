@@ -65,24 +65,32 @@ const URLS = new RegExp(
  */
 const VALUE = String.raw`(?:[^\s&"'\\<>;,()[\]{}]|\\[^"\\/bfnrtu\s]){4,}`;
 
+/** A name that contains a secret word: the word, then the rest of the name (the start is looked for in code). */
+const NAME = String.raw`(?<word>(?:key|appid|sig|signature|token|secret|pass(?:w(?:or)?d|phrase)?|pwd|pat|credentials?|auth(?:orization)?|cookie|string|webhook)[\w.-]{0,64}?)`;
+
+/** api_key=…, PGPASSWORD=…, password: …, 'token': '…': the one form without a quote or a backslash. */
+const PAIR = String.raw`(?<pair>'?[ \t]*[:=][ \t]*'?)(?!(?:Bearer|Basic|Token|Digest)\b)${VALUE}`;
+
 /**
- * A value after a name that contains a secret word: the word and the rest of the name, then the
- * separator in one of the forms text writes it (the named group), then the value. Whether the whole
- * name is secret (`isSecretKey`, or a key-carrying query parameter before `=`) is decided per match.
+ * A value after a name that contains a secret word: the name, then the separator in one of the forms
+ * text writes it (the named group), then the value. Whether the whole name is secret (`isSecretKey`,
+ * or a key-carrying query parameter before `=`) is decided per match.
  */
 const NAMED_VALUES = new RegExp(
-  String.raw`(?<word>(?:key|appid|sig|signature|token|secret|pass(?:w(?:or)?d|phrase)?|pwd|pat|credentials?|auth(?:orization)?|cookie|string|webhook)[\w.-]{0,64}?)(?:${[
+  `${NAME}(?:${[
     // "client_secret": "…" (JSON) and \"client_secret\": \"…\" (JSON inside JSON strings, at any depth).
     String.raw`(?<json>"[ \t]*:[ \t]*")(?:[^"\\]|\\.)+(?=")`,
     String.raw`(?<nested>(?:\\\\)*\\"[ \t]*:[ \t]*(?:\\\\)*\\")[^"\\]+`,
     // PASSWORD="…" and PASSWORD=\"…\" (shell and .env files, and those inside JSON).
     String.raw`(?<quoted>[ \t]*[:=][ \t]*")[^"\\\s]{4,}(?=")`,
     String.raw`(?<escaped>[ \t]*[:=][ \t]*\\")[^"\\\s]{4,}(?=\\")`,
-    // api_key=…, PGPASSWORD=…, password: …, 'token': '…'.
-    String.raw`(?<pair>'?[ \t]*[:=][ \t]*'?)(?!(?:Bearer|Basic|Token|Digest)\b)${VALUE}`,
+    PAIR,
   ].join('|')})`,
   'gi',
 );
+
+/** Only the `name=value` forms: all that can match in a string holding no `"` and no `\`. */
+const NAMED_PAIRS = new RegExp(`${NAME}${PAIR}`, 'gi');
 
 const MAX_NAME_PREFIX = 64;
 
@@ -108,15 +116,15 @@ function keepPrefix(...args: unknown[]): string {
  * groups V8 calls such a function through a slow path, and names that are not secret (`promptPath`,
  * `sort_key`) match in almost every JSON text a log writes.
  */
-function redactNamedValues(text: string): string {
+function redactNamedValues(text: string, pattern = NAMED_VALUES): string {
   let result: string | undefined;
   let copied = 0;
-  NAMED_VALUES.lastIndex = 0;
-  for (let match = NAMED_VALUES.exec(text); match !== null; match = NAMED_VALUES.exec(text)) {
-    const end = NAMED_VALUES.lastIndex;
-    const replacement = namedValueReplacement(match, text);
+  pattern.lastIndex = 0;
+  for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+    const end = pattern.lastIndex;
+    const replacement = namedValueReplacement(match, text, pattern);
     // The value is searched again (the same expression), which moves lastIndex.
-    NAMED_VALUES.lastIndex = end;
+    pattern.lastIndex = end;
     if (replacement !== match[0]) {
       result = `${result ?? ''}${text.slice(copied, match.index)}${replacement}`;
       copied = end;
@@ -125,7 +133,7 @@ function redactNamedValues(text: string): string {
   return result === undefined ? text : result + text.slice(copied);
 }
 
-function namedValueReplacement(match: RegExpExecArray, text: string): string {
+function namedValueReplacement(match: RegExpExecArray, text: string, pattern: RegExp): string {
   const groups = match.groups as Groups;
   const offset = match.index;
   // Names are short: looking back (and ahead, in the pattern) a bounded distance keeps this linear.
@@ -137,7 +145,7 @@ function namedValueReplacement(match: RegExpExecArray, text: string): string {
   if (isSecretKey(name) || (separator === '=' && isSecretQueryName(name))) return word + separator + REDACTED;
   // Not a secret name: the value may still hold one further on.
   const value = match[0].slice(word.length + separator.length);
-  return word + separator + redactNamedValues(value);
+  return word + separator + redactNamedValues(value, pattern);
 }
 
 /** Replace secrets recognised by their shape or by the name before them. */
@@ -147,4 +155,28 @@ export function redactPatterns(text: string): string {
   if (result.includes('://')) result = result.replace(URLS, keepPrefix);
   // Every named value has a ":" or "=" after its name.
   return result.includes('=') || result.includes(':') ? redactNamedValues(result) : result;
+}
+
+/** Whether a global expression matches somewhere in `text`. */
+function found(pattern: RegExp, text: string): boolean {
+  pattern.lastIndex = 0;
+  const matched = pattern.test(text);
+  pattern.lastIndex = 0;
+  return matched;
+}
+
+/**
+ * Whether `redactPatterns` could change a string that a JSON text holds without an escape, tested on
+ * the whole text at once: such a string stands there exactly as it is, between two `"`, and no
+ * pattern reads a `"` as part of a secret. Of the named values only the `name=value` forms are looked
+ * for, since the others need a `"` or a `\` (in the text they match keys with their values, which
+ * `jsonHasSecretKey` judges); the `name=value` forms that log entries rarely hold, where every key
+ * with a string value (`"promptPath":"…"`) is a match of the others. A match anywhere else in the text
+ * (a key, a string with an escape) only makes the answer yes.
+ */
+export function plainJsonStringsMayMatch(text: string): boolean {
+  if (text.includes('-----BEGIN ') && found(KEY_BLOCKS, text)) return true;
+  if (found(TOKENS, text)) return true;
+  if (text.includes('://') && found(URLS, text)) return true;
+  return (text.includes('=') || text.includes(':')) && redactNamedValues(text, NAMED_PAIRS) !== text;
 }
