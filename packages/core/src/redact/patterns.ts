@@ -169,10 +169,10 @@ function found(pattern: RegExp, text: string): boolean {
  * Whether `redactPatterns` could change a string that a JSON text holds without an escape, tested on
  * the whole text at once: such a string stands there exactly as it is, between two `"`, and no
  * pattern reads a `"` as part of a secret. Of the named values only the `name=value` forms are looked
- * for, since the others need a `"` or a `\` (in the text they match keys with their values, which
- * `jsonHasSecretKey` judges); the `name=value` forms that log entries rarely hold, where every key
- * with a string value (`"promptPath":"…"`) is a match of the others. A match anywhere else in the text
- * (a key, a string with an escape) only makes the answer yes.
+ * for: the others need a `"` or a `\`, so in the text they only match keys with their values, which
+ * `jsonHasSecretKey` judges. That saves the most: log entries are full of such matches
+ * (`"promptPath":"…"`, `"key":"k0"`), and each would have to be judged. A match anywhere else in the
+ * text (a key, a string with an escape) only makes the answer yes.
  */
 export function plainJsonStringsMayMatch(text: string): boolean {
   if (text.includes('-----BEGIN ') && found(KEY_BLOCKS, text)) return true;
