@@ -42,6 +42,7 @@ registerAgentTooling('proxy', ({ agentName }) => ({
   },
 }));
 defineAgent({ agentType: 'config-agents-system', agentGroup: ['first', 'second'], run: async () => null });
+defineAgent({ agentType: 'config-agents-three', agentGroup: ['first', 'second', 'third'], run: async () => null });
 const tactic = defineTactic({
   name: 'config-agents-tactic',
   agents: ['first', 'second'],
@@ -89,12 +90,17 @@ describe('agents made from a config', () => {
 
   it("an agent's own budgets win over the system's, and global budgets reach every agent; none is sent as a model argument", async () => {
     const loaded = configFrom(
-      'name: c\nagent_type: config-agents-system\nlog_type: memory\nmax_exception_retry: 7\nmax_interrupt_times: 2\nmax_llm_recall: 1\n' +
-        'global:\n  max_llm_recall: 4\nagent_configs:\n' +
+      'name: c\nagent_type: config-agents-three\nlog_type: memory\nmax_exception_retry: 7\nmax_interrupt_times: 2\nmax_llm_recall: 1\n' +
+        'global:\n  max_llm_recall: 4\n  max_interrupt_steps: 8\nagent_configs:\n' +
         '  first:\n    model_name: gpt-4o-mini\n    system_prompt: "One."\n    temperature: 0.5\n    max_exception_retry: 0\n    max_interrupt_steps: 9\n' +
-        '  second:\n    model_name: gpt-4o-mini\n    system_prompt: "Two."\n    max_interrupt_times: 0\n',
+        '  second:\n    model_name: gpt-4o-mini\n    system_prompt: "Two."\n    max_interrupt_times: 0\n' +
+        '  third:\n    model_name: gpt-4o-mini\n    system_prompt: "Three."\n',
     );
+    // The agent's own max_interrupt_times wins over global's max_interrupt_steps: one setting, two names.
+    expect(loaded.origins?.['agent_configs.second.max_interrupt_steps']).toBeUndefined();
+    expect(loaded.origins?.['agent_configs.third.max_interrupt_steps']).toMatch(/\(global\)$/);
     const system = await buildAgent(loaded, { ...sources, invokerFor: () => createScriptedInvoker([]) });
+    expect(system.agents.third).toMatchObject({ maxExceptionRetry: 7, maxInterruptTimes: 8, maxLlmRecall: 4 });
     expect(system.agents.first).toMatchObject({
       maxExceptionRetry: 0,
       maxInterruptTimes: 9,

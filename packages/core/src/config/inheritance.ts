@@ -169,12 +169,18 @@ function applyAgentDefaults(merged: ConfigMap, origins: ConfigOrigins, nulled: R
     const agentPath = keyPath('agent_configs', name);
     let resolved = agent;
     if (global) {
+      const defaults = agentDefaults(global, agent);
       const own: ConfigOrigins = {};
       for (const [key, value] of Object.entries(origins)) if (key.startsWith(`${agentPath}.`)) own[key] = value;
       const fromGlobal: ConfigOrigins = {};
-      for (const [key, value] of Object.entries(origins))
-        if (key.startsWith('global.')) fromGlobal[`${agentPath}.${key.slice('global.'.length)}`] = `${value} (global)`;
-      resolved = deepMerge(global, agent);
+      for (const [key, value] of Object.entries(origins)) {
+        if (!key.startsWith('global.')) continue;
+        const leaf = key.slice('global.'.length);
+        if (Object.keys(defaults).some((name) => leaf === name || leaf.startsWith(`${name}.`))) {
+          fromGlobal[`${agentPath}.${leaf}`] = `${value} (global)`;
+        }
+      }
+      resolved = deepMerge(defaults, agent);
       for (const key of Object.keys(fromGlobal)) if (!hasLeaf(own, key)) origins[key] = fromGlobal[key] as string;
     }
     const { model_args: modelArgs, ...withoutArgs } = resolved;
@@ -200,6 +206,16 @@ function applyAgentDefaults(merged: ConfigMap, origins: ConfigOrigins, nulled: R
 }
 
 /** Whether `origins` has `path` or anything under it, or a leaf above it (which replaced the map). */
+/** Keys that name one setting (the Python LLLM renamed it): an agent that sets one takes none of them from `global`. */
+const SAME_SETTING: readonly (readonly string[])[] = [['max_interrupt_times', 'max_interrupt_steps']];
+
+/** `global` as defaults for one agent: without the other names of a setting the agent sets itself. */
+function agentDefaults(global: ConfigMap, agent: ConfigMap): ConfigMap {
+  const dropped = SAME_SETTING.filter((names) => names.some((name) => name in agent)).flat();
+  if (dropped.length === 0) return global;
+  return Object.fromEntries(Object.entries(global).filter(([key]) => !dropped.includes(key)));
+}
+
 function hasLeaf(origins: ConfigOrigins, path: string): boolean {
   for (const key of Object.keys(origins)) if (key === path || key.startsWith(`${path}.`) || path.startsWith(`${key}.`)) return true;
   return false;
