@@ -8,7 +8,7 @@
 import { processRegistry } from './process-registry.js';
 import { encodedForms } from './redact/encodings.js';
 import { isSecretKey, jsonHasSecretKey } from './redact/names.js';
-import { plainJsonStringsMayMatch, REDACTED, redactPatterns } from './redact/patterns.js';
+import { found, plainJsonStringsMayMatch, REDACTED, redactPatterns } from './redact/patterns.js';
 
 export { isSecretKey } from './redact/names.js';
 export { REDACTED } from './redact/patterns.js';
@@ -180,13 +180,7 @@ function plainStringsMayHoldSecret(text: string, secrets: readonly string[]): bo
   // redactString leaves shorter strings alone, and every string of the text is shorter than it.
   if (text.length < MIN_SECRET_LENGTH) return false;
   const matcher = secretsMatcher(secrets);
-  if (matcher) {
-    matcher.lastIndex = 0;
-    const known = matcher.test(text);
-    matcher.lastIndex = 0;
-    if (known) return true;
-  }
-  return plainJsonStringsMayMatch(text);
+  return (matcher !== undefined && found(matcher, text)) || plainJsonStringsMayMatch(text);
 }
 
 /**

@@ -157,8 +157,8 @@ export function redactPatterns(text: string): string {
   return result.includes('=') || result.includes(':') ? redactNamedValues(result) : result;
 }
 
-/** Whether a global expression matches somewhere in `text`. */
-function found(pattern: RegExp, text: string): boolean {
+/** Whether a global expression matches somewhere in `text` (its `lastIndex` left at 0). */
+export function found(pattern: RegExp, text: string): boolean {
   pattern.lastIndex = 0;
   const matched = pattern.test(text);
   pattern.lastIndex = 0;
